@@ -1,0 +1,10 @@
+"""kubecheck: policy-as-code compliance checks for Kubernetes manifests.
+
+The public API is scan(paths, packs=..., rules=..., skip_rules=..., policy_dirs=..., settings=...) -> Report.
+"""
+
+from .api import UsageError, plan, run_plan, scan
+from .findings import Finding, Report, Severity
+
+__all__ = ["Finding", "Report", "Severity", "UsageError", "plan", "run_plan", "scan"]
+__version__ = "0.1.0"

@@ -1,0 +1,115 @@
+"""The scan pipeline as one call: sources -> resources -> engine -> positions -> a sorted Report.
+
+Policy, parameter and selection mistakes raise UsageError; input problems become Report.errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .context import ScanContext
+from .engine import RawFinding, evaluate
+from .findings import Finding, Report, format_path
+from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
+from .policy.loader import Catalog, load_catalog
+from .policy.model import render
+from .policy.params import ParamError, Params, format_version, resolve_params
+from .positions import PositionIndex
+from .resources import resources_of
+from .sources import load
+
+
+class UsageError(Exception):
+    """A mistake in how kubecheck was asked to run (bad rule file, unknown pack, bad --set)."""
+
+
+@dataclass
+class Plan:
+    catalog: Catalog
+    params: Params
+    rules: list
+
+
+def plan(packs: Iterable[str] = (), rules: Iterable[str] = (), skip_rules: Iterable[str] = (),
+         policy_dirs: Iterable[str] = (), settings: Iterable[str] = ()) -> Plan:
+    """Load and validate the policies, resolve parameters and compile the selected rules."""
+    catalog = load_catalog(list(policy_dirs))
+    if catalog.errors:
+        raise UsageError("\n".join(f"error: {e}" for e in catalog.errors))
+    try:
+        params = resolve_params(catalog.params, list(settings))
+        selected = select_rules(catalog, Selection(tuple(packs), tuple(rules), tuple(skip_rules)), params)
+    except (ParamError, SelectionError) as exc:
+        raise UsageError(f"error: {exc}") from None
+    return Plan(catalog, params, compile_rules(selected, params))
+
+
+def scan(paths: Iterable[str], **options: Iterable[str]) -> Report:
+    """Scan files, directories or "-" (stdin) with the selected rules; see plan() for the options."""
+    return run_plan(plan(**options), list(paths))
+
+
+def run_plan(chosen: Plan, paths: list[str]) -> Report:
+    loaded = load(paths)
+    found = resources_of(loaded.documents)
+    context = ScanContext.of(found.items)
+    evaluation = evaluate(found.items, chosen.rules, chosen.params, context)
+    report = Report(errors=loaded.errors, resources=len(found.items), skipped_documents=found.skipped,
+                    rules=len(chosen.rules))
+    report.files = len({d.source.name for d in loaded.documents} | {e.file for e in loaded.errors})
+    positions = PositionIndex()
+    report.findings = sorted((_finding(raw, chosen.params, positions) for raw in evaluation.findings),
+                             key=Finding.sort_key)
+    report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
+    for workload in evaluation.generic_workloads:
+        resource = workload.resource
+        report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "
+                            f"{resource.name}: pod template found by the generic spec.template fallback")
+    return report
+
+
+def _finding(raw: RawFinding, params: Params, positions: PositionIndex) -> Finding:
+    scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
+    located_in = witness.resource or scope.resource
+    path = witness.path if witness.path is not None else scope.home
+    position = positions.locate(located_in.document, (*located_in.base, *path), witness.line_in_value)
+    container = scope.container
+    values = {
+        "value": _show(witness.value),
+        "note": witness.note,
+        "path": format_path(path),
+        "when.note": raw.when_note,
+        "container.name": container.name if container else None,
+        "container.group": container.group if container else None,
+        "workload.role": scope.workload.role if scope.workload else None,
+        "resource.kind": scope.resource.kind,
+        "resource.name": scope.resource.name,
+        "resource.namespace": scope.resource.namespace,
+        "resource.apiVersion": scope.resource.api_version,
+        "rule.id": rule.id,
+        "rule.check_id": rule.check_id,
+    }
+    for name, value in params.values.items():
+        values[f"param.{name}"] = format_version(value) if params.specs[name].type == "version" else value
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        message=" ".join(render(rule.message, values).split()),
+        file=located_in.document.source.name,
+        line=position.line,
+        column=position.column,
+        resource=scope.resource.ref(),
+        container=container.name if container else None,
+        path=format_path(path),
+        remediation=" ".join(rule.remediation.split()),
+        document=located_in.document.index,
+    )
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,120 @@
+"""The effective capability set of a container, computed the way containerd and CRI-O compute it.
+
+Start from the runtime's default set; ALL in add gives every capability, ALL in drop empties the set;
+then individual adds, then individual drops, each name upper-cased and prefixed with CAP_ by the runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .resources import Path
+
+ALL_CAPABILITIES = (
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+    "CHECKPOINT_RESTORE",
+)
+
+# The default sets the runtimes grant when the pod spec asks for nothing (containerd's CRI plugin and
+# CRI-O's default_capabilities). Both include NET_BIND_SERVICE.
+RUNTIME_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "containerd": ("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
+                   "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"),
+    "cri-o": ("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE",
+              "KILL"),
+}
+
+SECURITY_CONTEXT = ("securityContext",)
+CAPABILITIES = ("securityContext", "capabilities")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Why a capability is in the effective set, and the container-relative path that makes it so."""
+
+    reason: str
+    path: Path
+
+
+@dataclass
+class EffectiveCapabilities:
+    capabilities: dict[str, Origin] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+
+
+def runtime_name(value: Any) -> str:
+    """The name the runtime hands to the kernel: CAP_ + the upper-cased value (CAP_X becomes CAP_CAP_X)."""
+    return "CAP_" + str(value).upper()
+
+
+def effective_capabilities(container: dict[str, Any], runtime: str = "containerd") -> EffectiveCapabilities:
+    result = EffectiveCapabilities()
+    security_context = container.get("securityContext")
+    security_context = security_context if isinstance(security_context, dict) else {}
+    if security_context.get("privileged") is True:
+        origin = Origin("privileged: true grants every capability", (*SECURITY_CONTEXT, "privileged"))
+        result.capabilities = dict.fromkeys(ALL_CAPABILITIES, origin)
+        result.steps.append("privileged: true -> every capability")
+        return result
+
+    capabilities = security_context.get("capabilities")
+    capabilities = capabilities if isinstance(capabilities, dict) else {}
+    adds = _entries(capabilities.get("add"))
+    drops = _entries(capabilities.get("drop"))
+    default = RUNTIME_DEFAULTS[runtime]
+    not_dropped = Origin(f"in the {runtime} runtime default set and not dropped", (*CAPABILITIES, "drop"))
+    result.capabilities = dict.fromkeys(default, not_dropped)
+    result.steps.append(f"start from the {runtime} default set: {', '.join(default)}")
+
+    add_all = next((i for i, v in adds if str(v).upper() == "ALL"), None)
+    drop_all = next((i for i, v in drops if str(v).upper() == "ALL"), None)
+    if add_all is not None:
+        origin = Origin("added by ALL in capabilities.add", (*CAPABILITIES, "add", add_all))
+        result.capabilities = dict.fromkeys(ALL_CAPABILITIES, origin)
+        result.steps.append(f"add[{add_all}] {_value_at(adds, add_all)!r} -> every capability")
+    if drop_all is not None:
+        result.capabilities = {}
+        result.steps.append(f"drop[{drop_all}] {_value_at(drops, drop_all)!r} -> empty set")
+
+    for index, value in adds:
+        if index == add_all or str(value).upper() == "ALL":
+            continue
+        name = str(value).upper()
+        how = "re-added after drop ALL" if drop_all is not None else "added by capabilities.add"
+        result.capabilities[name] = Origin(how, (*CAPABILITIES, "add", index))
+        result.steps.append(f"add[{index}] {value!r} -> +{runtime_name(value)}")
+
+    for index, value in drops:
+        if index == drop_all or str(value).upper() == "ALL":
+            continue
+        name = str(value).upper()
+        if name in result.capabilities:
+            del result.capabilities[name]
+            result.steps.append(f"drop[{index}] {value!r} -> -{runtime_name(value)}")
+            continue
+        if name.startswith("CAP_") and name[4:] in result.capabilities:
+            intended = name[4:]
+            result.capabilities[intended] = Origin(
+                f"{result.capabilities[intended].reason}; drop entry {value!r} becomes {runtime_name(value)} at the "
+                f"runtime and drops nothing (write {intended})",
+                (*CAPABILITIES, "drop", index),
+            )
+            result.steps.append(f"drop[{index}] {value!r} -> {runtime_name(value)} is not a capability: drops nothing")
+        else:
+            result.steps.append(f"drop[{index}] {value!r} -> {runtime_name(value)} was not in the set")
+    return result
+
+
+def _entries(value: Any) -> list[tuple[int, Any]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if v is not None]
+
+
+def _value_at(entries: list[tuple[int, Any]], index: int) -> Any:
+    return next(v for i, v in entries if i == index)

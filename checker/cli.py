@@ -1,0 +1,159 @@
+"""The kubecheck command: parse options, call the API, render a report and set the exit code.
+
+Exit codes: 0 nothing at or above --fail-on, 1 such findings, 2 usage errors or unreadable inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from .api import UsageError, plan, run_plan
+from .findings import Severity
+from .policy.catalog import DEFAULT_PACKS, all_packs
+from .policy.loader import load_catalog
+from .report import FORMATS, RenderOptions
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Policy-as-code compliance checks for Kubernetes manifests.")
+rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List the rules, or show one rule.")
+app.add_typer(rules_app, name="rules")
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+PackOption = Annotated[list[str], typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
+PolicyDirOption = Annotated[list[str], typer.Option("--policy-dir", help="Add rules from this directory "
+                                                    "(repeatable).")]
+
+
+RuleOption = Annotated[list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")]
+SkipRuleOption = Annotated[list[str] | None, typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Set a rule parameter, KEY=VALUE (repeatable).")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.")],
+    output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
+    pack: PackOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Lowest severity that fails the run "
+                                         "(critical, high, medium, low; info never fails).")] = "low",
+    color: Annotated[Color, typer.Option("--color", help="Colour in text output.")] = Color.auto,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show paths, fixes and notes.")] = False,
+) -> None:
+    """Check manifests against the selected rules."""
+    try:
+        threshold = Severity.parse(fail_on)
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+    try:
+        chosen = plan(packs=pack or (), rules=rule or (), skip_rules=skip_rule or (),
+                      policy_dirs=policy_dir or (), settings=set_ or ())
+    except UsageError as exc:
+        _fail(str(exc))
+    report = run_plan(chosen, paths)
+    use_color = color == Color.always or (
+        color == Color.auto and sys.stdout.isatty() and "NO_COLOR" not in os.environ and output == Output.text)
+    sys.stdout.write(FORMATS[output.value](report, RenderOptions(color=use_color, verbose=verbose)))
+    if output != Output.text:
+        for error in report.errors:
+            where = f"{error.file}:{error.line}" if error.line else error.file
+            typer.echo(f"{where}: error: {error.message}", err=True)
+    if report.errors:
+        raise typer.Exit(EXIT_USAGE)
+    failing = threshold > Severity.INFO and report.count_at_or_above(threshold) > 0
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+@rules_app.callback(invoke_without_command=True)
+def rules_list(
+    ctx: typer.Context,
+    pack: PackOption = None,
+    policy_dir: PolicyDirOption = None,
+) -> None:
+    """List rules: id, severity, packs and title."""
+    if ctx.invoked_subcommand is not None:
+        return
+    catalog = _catalog(policy_dir)
+    wanted = set(pack or ())
+    unknown = wanted - set(all_packs(catalog))
+    if unknown:
+        _fail(f"error: unknown pack '{sorted(unknown)[0]}' (packs: {', '.join(all_packs(catalog))})")
+    rows = [r for r in sorted(catalog.rules.values(), key=lambda r: (r.packs[0], r.id))
+            if not wanted or wanted & set(r.packs)]
+    width = max((len(r.id) for r in rows), default=10)
+    for rule in rows:
+        packs = ",".join(rule.packs)
+        typer.echo(f"{rule.id:<{width}}  {rule.severity.label:<8}  {packs:<34}  {rule.title}")
+    typer.echo(f"\n{len(rows)} rules; default packs: {', '.join(DEFAULT_PACKS)}")
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="The rule id.")],
+    policy_dir: PolicyDirOption = None,
+) -> None:
+    """Print one rule's description, remediation and references."""
+    catalog = _catalog(policy_dir)
+    rule = catalog.rules.get(rule_id)
+    if rule is None:
+        _fail(f"error: unknown rule '{rule_id}' (see: kubecheck rules)")
+    lines = [f"{rule.id}: {rule.title}",
+             f"severity: {rule.severity.label}    scope: {rule.scope}    packs: {', '.join(rule.packs)}"]
+    if rule.check_id:
+        lines.append(f"upstream check: {rule.check_id}")
+    if rule.versions:
+        bounds = [f"since {rule.versions['since']}" if "since" in rule.versions else "",
+                  f"until {rule.versions['until']}" if "until" in rule.versions else ""]
+        lines.append(f"applies to {rule.versions['param']} " + " ".join(b for b in bounds if b))
+    if rule.overrides:
+        lines.append(f"overrides: {', '.join(rule.overrides)}")
+    if rule.description:
+        lines += ["", *textwrap.wrap(" ".join(rule.description.split()), 100)]
+    lines += ["", "Remediation:", *textwrap.wrap(" ".join(rule.remediation.split()), 100,
+                                                 initial_indent="  ", subsequent_indent="  ")]
+    if rule.references:
+        lines += ["", "References:", *(f"  {ref}" for ref in rule.references)]
+    lines += ["", f"defined in {rule.file}"]
+    typer.echo("\n".join(lines))
+
+
+def _catalog(policy_dir: list[str] | None):
+    catalog = load_catalog(policy_dir or [])
+    if catalog.errors:
+        _fail("\n".join(f"error: {e}" for e in catalog.errors))
+    return catalog
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Choose the rules of a run (packs, --rule, --skip-rule, version ranges, overrides) and compile each once
+with the run's parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conditions import CompileEnv, compile_condition
+from .loader import Catalog, resolve_data
+from .model import CompiledRule, Rule
+from .params import Params, parse_version
+
+DEFAULT_PACKS = ("network-hardening", "pss-baseline")
+
+
+class SelectionError(ValueError):
+    """An unknown pack or rule id on the command line."""
+
+
+@dataclass
+class Selection:
+    packs: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+
+
+def all_packs(catalog: Catalog) -> list[str]:
+    return sorted({pack for rule in catalog.rules.values() for pack in rule.packs})
+
+
+def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list[Rule]:
+    """The rules to run, in id order. Without --pack or --rule: the default packs plus every rule from
+    --policy-dir. A rule outside its version range is left out, as is a rule another selected rule
+    overrides."""
+    known_packs = set(all_packs(catalog))
+    for pack in selection.packs:
+        if pack not in known_packs:
+            raise SelectionError(f"unknown pack '{pack}' (packs: {', '.join(sorted(known_packs))})")
+    for rule_id in (*selection.rules, *selection.skip):
+        if rule_id not in catalog.rules:
+            raise SelectionError(f"unknown rule '{rule_id}' (see: kubecheck rules)")
+    if selection.rules:
+        chosen = [catalog.rules[r] for r in selection.rules]
+        chosen += [r for r in catalog.rules.values() if selection.packs and set(r.packs) & set(selection.packs)]
+    elif selection.packs:
+        chosen = [r for r in catalog.rules.values() if set(r.packs) & set(selection.packs)]
+    else:
+        chosen = [r for r in catalog.rules.values()
+                  if set(r.packs) & set(DEFAULT_PACKS) or r.id in catalog.user_rules]
+    unique = {r.id: r for r in chosen if r.id not in selection.skip}
+    active = {rule_id: rule for rule_id, rule in unique.items() if in_version_range(rule, params)}
+    overridden = {target for rule in active.values() for target in rule.overrides}
+    return [active[r] for r in sorted(active) if r not in overridden]
+
+
+def in_version_range(rule: Rule, params: Params) -> bool:
+    if rule.versions is None:
+        return True
+    version = params.get(rule.versions["param"])
+    since, until = rule.versions.get("since"), rule.versions.get("until")
+    if since is not None and version < parse_version(since):
+        return False
+    return not (until is not None and version >= parse_version(until))
+
+
+def compile_rules(rules: list[Rule], params: Params) -> list[CompiledRule]:
+    compiled = []
+    for rule in rules:
+        env = CompileEnv(rule.scope, params, resolve_data(rule, params))
+        when = compile_condition(rule.when_spec, ("when",), env) if rule.when_spec is not None else None
+        compiled.append(CompiledRule(rule, when, compile_condition(rule.assert_spec, ("assert",), env)))
+    return compiled

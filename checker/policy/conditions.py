@@ -1,0 +1,415 @@
+"""Compile rule conditions (all/any/not over operators on paths, facts and parameters) into closures.
+
+A compiled condition returns (holds, witnesses): the matches that explain the verdict, which become
+the locations and messages of findings. Parameter-only conditions fold to constants at compile time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jsonpath_ng import Child, Fields, Index, Wildcard
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as parse_jsonpath
+
+from ..facts import FACTS
+from ..resources import Path
+from ..scope import Match, Scope
+from .params import ParamError, Params, parse_version
+
+Result = tuple[bool, list[Match]]
+Condition = Callable[[Scope], Result]
+
+SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param")
+COMBINATORS = ("all", "any", "not")
+OPERATORS = ("exists", "equals", "in", "contains", "matches", "starts_with",
+             "gt", "gte", "lt", "lte", "version_gte", "version_lt")
+LEAF_OPTIONS = ("match", "ignore_case")
+SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
+
+
+class ConditionError(ValueError):
+    """A mistake in a condition; ``where`` is the path of the offending node in the rule file."""
+
+    def __init__(self, where: Path, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+
+@dataclass
+class CompileEnv:
+    """What compilation needs: the rule's scope, the run's parameters and the rule's data lists."""
+
+    scope: str
+    params: Params
+    data: dict[str, Any]
+
+
+def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
+    if not isinstance(spec, dict) or not spec:
+        raise ConditionError(where, "a condition must be a non-empty mapping")
+    combinator_keys = [k for k in spec if k in COMBINATORS]
+    if combinator_keys:
+        if len(spec) != 1:
+            raise ConditionError(where, f"'{combinator_keys[0]}' must be the only key of its condition")
+        key = combinator_keys[0]
+        inner = spec[key]
+        if key == "not":
+            return _not(compile_condition(inner, (*where, "not"), env))
+        if not isinstance(inner, list) or not inner:
+            raise ConditionError((*where, key), f"'{key}' takes a non-empty list of conditions")
+        parts = [compile_condition(c, (*where, key, i), env) for i, c in enumerate(inner)]
+        return _all(parts) if key == "all" else _any(parts)
+    return _compile_leaf(spec, where, env)
+
+
+# --- combinators -------------------------------------------------------------------------------------
+
+def _constant(value: bool) -> Condition:
+    result: Result = (value, [])
+
+    def constant(scope: Scope) -> Result:
+        return result
+
+    constant.constant = value  # type: ignore[attr-defined]
+    return constant
+
+
+def _const_value(condition: Condition) -> bool | None:
+    return getattr(condition, "constant", None)
+
+
+def _not(inner: Condition) -> Condition:
+    folded = _const_value(inner)
+    if folded is not None:
+        return _constant(not folded)
+
+    def negate(scope: Scope) -> Result:
+        holds, witnesses = inner(scope)
+        return not holds, witnesses
+
+    return negate
+
+
+def _all(parts: list[Condition]) -> Condition:
+    if any(_const_value(p) is False for p in parts):
+        return _constant(False)
+    parts = [p for p in parts if _const_value(p) is None]
+    if not parts:
+        return _constant(True)
+    if len(parts) == 1:
+        return parts[0]
+
+    def every(scope: Scope) -> Result:
+        witnesses: list[Match] = []
+        for part in parts:
+            holds, found = part(scope)
+            if not holds:
+                return False, found
+            witnesses.extend(found)
+        return True, witnesses
+
+    return every
+
+
+def _any(parts: list[Condition]) -> Condition:
+    if any(_const_value(p) is True for p in parts):
+        return _constant(True)
+    parts = [p for p in parts if _const_value(p) is None]
+    if not parts:
+        return _constant(False)
+    if len(parts) == 1:
+        return parts[0]
+
+    def some(scope: Scope) -> Result:
+        witnesses: list[Match] = []
+        for part in parts:
+            holds, found = part(scope)
+            if holds:
+                return True, found
+            witnesses.extend(found)
+        return False, witnesses
+
+    return some
+
+
+# --- leaves ------------------------------------------------------------------------------------------
+
+def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Condition:
+    subjects = [k for k in spec if k in SUBJECT_KEYS]
+    operators = [k for k in spec if k in OPERATORS]
+    unknown = [k for k in spec if k not in SUBJECT_KEYS and k not in OPERATORS and k not in LEAF_OPTIONS]
+    if unknown:
+        allowed = ", ".join((*COMBINATORS, *SUBJECT_KEYS, *OPERATORS, *LEAF_OPTIONS))
+        raise ConditionError((*where, unknown[0]), f"unknown condition key '{unknown[0]}' (allowed: {allowed})")
+    if len(subjects) != 1:
+        raise ConditionError(where, "a condition names exactly one of: " + ", ".join(SUBJECT_KEYS))
+    if len(operators) > 1:
+        raise ConditionError((*where, operators[1]), "a condition takes one operator; combine with all/any")
+    subject_key = subjects[0]
+    operator = operators[0] if operators else "exists"
+    raw_argument = spec.get(operator, True)
+    argument = _resolve_argument(raw_argument, (*where, operator), env)
+    quantifier = spec.get("match", "any")
+    if quantifier not in ("any", "all"):
+        raise ConditionError((*where, "match"), "match must be 'any' or 'all'")
+    ignore_case = spec.get("ignore_case", False)
+    if not isinstance(ignore_case, bool):
+        raise ConditionError((*where, "ignore_case"), "ignore_case must be true or false")
+    test = _make_test(operator, argument, ignore_case, (*where, operator))
+    resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
+
+    if subject_key == "param":  # known at compile time: fold to a constant
+        value = env.params.get(spec["param"])
+        if operator == "exists":
+            return _constant((value is not None) == bool(argument))
+        return _constant(test(value))
+
+    if operator == "exists":
+        want = bool(argument)
+
+        def exists(scope: Scope) -> Result:
+            matches = resolve(scope)
+            if matches:
+                return want, matches
+            return not want, [missing(scope)]
+
+        return exists
+
+    def leaf(scope: Scope) -> Result:
+        matches = resolve(scope)
+        if quantifier == "any":
+            satisfied = [m for m in matches if test(m.value)]
+            if satisfied:
+                return True, satisfied
+            return False, matches or [missing(scope)]
+        failed = [m for m in matches if not test(m.value)]
+        if failed:
+            return False, failed
+        return True, matches or [missing(scope)]
+
+    return leaf
+
+
+def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
+    """Operator arguments may be literals, ``{param: NAME}`` or ``{data: NAME}`` (a rule data list)."""
+    if isinstance(raw, dict) and len(raw) == 1:
+        (key, name), = raw.items()
+        if key == "param":
+            if name not in env.params:
+                raise ConditionError((*where, "param"), f"unknown parameter '{name}'")
+            return env.params.get(name)
+        if key == "data":
+            if name not in env.data:
+                raise ConditionError((*where, "data"), f"unknown data list '{name}' (declare it under data:)")
+            return env.data[name]
+    return raw
+
+
+def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> Callable[[Any], bool]:
+    def fold(value: Any) -> Any:
+        return value.casefold() if ignore_case and isinstance(value, str) else value
+
+    if operator == "exists":
+        if not isinstance(argument, bool):
+            raise ConditionError(where, "exists takes true or false")
+        return lambda value: True
+    if operator == "equals":
+        wanted = fold(argument)
+
+        def equals(value: Any) -> bool:
+            if isinstance(value, bool) or isinstance(wanted, bool):
+                return value is wanted
+            return fold(value) == wanted
+
+        return equals
+    if operator == "in":
+        if not isinstance(argument, list | tuple | set | frozenset | dict):
+            raise ConditionError(where, "in takes a list")
+        members = [fold(v) for v in argument]
+        hashable = _all_hashable(members)
+        member_set = frozenset(members) if hashable else None
+
+        def is_member(value: Any) -> bool:
+            value = fold(value)
+            if isinstance(value, bool):
+                return any(m is value for m in members)
+            if member_set is not None:
+                try:
+                    return value in member_set
+                except TypeError:
+                    return False
+            return value in members
+
+        return is_member
+    if operator == "contains":
+        wanted = fold(argument)
+
+        def contains(value: Any) -> bool:
+            if isinstance(value, list | tuple | set | frozenset):
+                return any(fold(v) == wanted for v in value)
+            if isinstance(value, dict):
+                return wanted in value
+            if isinstance(value, str) and isinstance(wanted, str):
+                return wanted in fold(value)
+            return fold(value) == wanted
+
+        return contains
+    if operator == "matches":
+        try:
+            pattern = re.compile(str(argument), re.IGNORECASE if ignore_case else 0)
+        except re.error as exc:
+            raise ConditionError(where, f"invalid regular expression: {exc}") from None
+        return lambda value: isinstance(value, str | int | float) and not isinstance(value, bool) and \
+            pattern.search(str(value)) is not None
+    if operator == "starts_with":
+        prefix = fold(str(argument))
+        return lambda value: isinstance(value, str) and fold(value).startswith(prefix)
+    if operator in ("gt", "gte", "lt", "lte"):
+        if isinstance(argument, bool) or not isinstance(argument, int | float):
+            raise ConditionError(where, f"{operator} takes a number")
+        compare = {"gt": lambda a: a > argument, "gte": lambda a: a >= argument,
+                   "lt": lambda a: a < argument, "lte": lambda a: a <= argument}[operator]
+        return lambda value: isinstance(value, int | float) and not isinstance(value, bool) and compare(value)
+    if operator in ("version_gte", "version_lt"):
+        try:
+            bound = argument if isinstance(argument, tuple) else parse_version(str(argument))
+        except ParamError as exc:
+            raise ConditionError(where, str(exc)) from None
+
+        def compare_version(value: Any) -> bool:
+            try:
+                version = value if isinstance(value, tuple) else parse_version(str(value))
+            except ParamError:
+                return False
+            return version >= bound if operator == "version_gte" else version < bound
+
+        return compare_version
+    raise ConditionError(where, f"unknown operator '{operator}'")
+
+
+def _all_hashable(values: list[Any]) -> bool:
+    try:
+        frozenset(values)
+    except TypeError:
+        return False
+    return True
+
+
+# --- subjects ----------------------------------------------------------------------------------------
+
+Resolver = Callable[[Scope], list[Match]]
+Missing = Callable[[Scope], Match]
+
+
+def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing]:
+    if key == "param":
+        if raw not in env.params:
+            raise ConditionError(where, f"unknown parameter '{raw}'")
+        return (lambda scope: []), (lambda scope: Match(None, None))
+    if key == "fact":
+        fact = FACTS.get(raw) if isinstance(raw, str) else None
+        if fact is None:
+            raise ConditionError(where, f"unknown fact '{raw}' (known: {', '.join(sorted(FACTS))})")
+        if SCOPE_ORDER[fact.scope] > SCOPE_ORDER[env.scope]:
+            raise ConditionError(where, f"fact '{raw}' needs {fact.scope} scope; this rule has {env.scope} scope")
+
+        def resolve_fact(scope: Scope) -> list[Match]:
+            cached = scope.facts.get(raw)
+            if cached is None:
+                cached = scope.facts[raw] = fact.compute(scope)
+            return cached
+
+        return resolve_fact, lambda scope: Match(None, scope.home)
+    if key == "pod" and env.scope == "resource":
+        raise ConditionError(where, "'pod' paths need pod or container scope")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConditionError(where, f"'{key}' takes a path such as securityContext.runAsNonRoot")
+    path = CompiledPath(raw, where)
+    if key == "path":
+        def resolve_target(scope: Scope) -> list[Match]:
+            return [Match(v, scope.target_path(p)) for v, p in path.find(scope.target)]
+
+        return resolve_target, lambda scope: Match(None, scope.target_path(path.intended))
+    if key == "pod":
+        def resolve_pod(scope: Scope) -> list[Match]:
+            workload = scope.workload
+            return [Match(v, workload.real_path(p)) for v, p in path.find(workload.pod)]  # type: ignore[union-attr]
+
+        return resolve_pod, lambda scope: Match(None, scope.pod_path(path.intended))
+
+    def resolve_resource(scope: Scope) -> list[Match]:
+        return [Match(v, p) for v, p in path.find(scope.resource.obj)]
+
+    return resolve_resource, lambda scope: Match(None, path.intended)
+
+
+class CompiledPath:
+    """A jsonpath-ng expression, evaluated by a fast walker when it uses only fields, indices and ``*``."""
+
+    def __init__(self, text: str, where: Path) -> None:
+        try:
+            self.expression = parse_jsonpath(text)
+        except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+            raise ConditionError(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
+        self.steps = _steps_of(self.expression)
+        self.intended: Path = tuple(s for s in (self.steps or []) if s != "*")
+
+    def find(self, value: Any) -> list[tuple[Any, Path]]:
+        if self.steps is None:
+            return [(m.value, _path_of(m.full_path)) for m in self.expression.find(value) if m.value is not None]
+        results: list[tuple[Any, Path]] = []
+        _walk(value, self.steps, 0, (), results)
+        return results
+
+
+def _steps_of(expression: Any) -> list[Any] | None:
+    if isinstance(expression, Child):
+        left, right = _steps_of(expression.left), _steps_of(expression.right)
+        return None if left is None or right is None else left + right
+    if isinstance(expression, Fields) and len(expression.fields) == 1:
+        return ["*" if expression.fields[0] == "*" else expression.fields[0]]
+    if isinstance(expression, Index) and len(expression.indices) == 1:
+        return [expression.indices[0]]
+    if isinstance(expression, Wildcard):
+        return ["*"]
+    return None
+
+
+def _walk(value: Any, steps: list[Any], at: int, path: Path, out: list[tuple[Any, Path]]) -> None:
+    while at < len(steps):
+        step = steps[at]
+        if step == "*":
+            if isinstance(value, list):
+                for index, item in enumerate(value):
+                    _walk(item, steps, at + 1, (*path, index), out)
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    _walk(item, steps, at + 1, (*path, key), out)
+            return
+        if isinstance(step, int):
+            if not isinstance(value, list) or not -len(value) <= step < len(value):
+                return
+            index = step if step >= 0 else len(value) + step
+            value, path = value[index], (*path, index)
+        else:
+            if not isinstance(value, dict) or step not in value:
+                return
+            value, path = value[step], (*path, step)
+        at += 1
+    if value is not None:
+        out.append((value, path))
+
+
+def _path_of(full_path: Any) -> Path:
+    if isinstance(full_path, Child):
+        return _path_of(full_path.left) + _path_of(full_path.right)
+    if isinstance(full_path, Fields):
+        return tuple(full_path.fields)
+    if isinstance(full_path, Index):
+        return tuple(full_path.indices)
+    return ()

@@ -1,0 +1,311 @@
+"""Read policy directories (rule files and params.yaml) and validate them, reporting each mistake with
+the file and line it is on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from ..findings import Severity
+from ..positions import locate_in_node
+from ..resources import Path
+from .conditions import CompileEnv, ConditionError, compile_condition
+from .model import PLACEHOLDER, REPORT_MODES, SCOPES, TEMPLATE_NAMES, PolicyError, Rule
+from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, resolve_params
+
+RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "remediation")
+OPTIONAL = ("when", "description", "references", "report", "versions", "overrides", "data", "check_id", "examples")
+PARAMS_FILE = "params.yaml"
+
+
+class RuleInvalid(Exception):
+    def __init__(self, where: Path, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+
+@dataclass
+class Catalog:
+    """Every rule and parameter declaration from the policy directories of a run."""
+
+    rules: dict[str, Rule] = field(default_factory=dict)
+    params: dict[str, ParamSpec] = field(default_factory=dict)
+    errors: list[PolicyError] = field(default_factory=list)
+    user_rules: set[str] = field(default_factory=set)
+
+
+def builtin_policy_dir() -> FsPath:
+    package = FsPath(__file__).resolve().parent.parent
+    installed = package / "_policies"
+    return installed if installed.is_dir() else package.parent / "policies"
+
+
+def load_catalog(extra_dirs: list[str] | None = None) -> Catalog:
+    catalog = Catalog()
+    directories = [(builtin_policy_dir(), False)] + [(FsPath(d), True) for d in extra_dirs or []]
+    for directory, _ in directories:
+        if not directory.is_dir():
+            catalog.errors.append(PolicyError(str(directory), None, "policy directory does not exist"))
+            continue
+        params_file = directory / PARAMS_FILE
+        if params_file.is_file():
+            _load_params(params_file, catalog)
+    for directory, is_user in directories:
+        if not directory.is_dir():
+            continue
+        for file in sorted(directory.rglob("*.yaml")):
+            if file.name == PARAMS_FILE and file.parent == directory:
+                continue
+            rule = _load_rule(file, directory, catalog)
+            if rule is None:
+                continue
+            if rule.id in catalog.rules:
+                catalog.errors.append(PolicyError(str(file), 1, f"rule id '{rule.id}' is already defined in "
+                                                  f"{catalog.rules[rule.id].file}"))
+                continue
+            catalog.rules[rule.id] = rule
+            if is_user:
+                catalog.user_rules.add(rule.id)
+    return catalog
+
+
+def _read_yaml(file: FsPath) -> tuple[yaml.Node | None, Any]:
+    text = file.read_text(encoding="utf-8-sig")
+    loader = yaml.CSafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    if node is not None:
+        _reject_duplicate_keys(node)
+    return node, data
+
+
+def _reject_duplicate_keys(node: yaml.Node) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise yaml.MarkedYAMLError(problem=f"duplicate key '{key.value}'", problem_mark=key.start_mark)
+                seen.add(key.value)
+            _reject_duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _reject_duplicate_keys(item)
+
+
+def _line_of(node: yaml.Node | None, where: Path) -> int | None:
+    found, _ = locate_in_node(node, where)
+    return found.start_mark.line + 1 if found is not None else None
+
+
+def _load_params(file: FsPath, catalog: Catalog) -> None:
+    try:
+        node, data = _read_yaml(file)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None, f"invalid YAML: {exc.problem}"))
+        return
+    if not isinstance(data, dict):
+        catalog.errors.append(PolicyError(str(file), 1, "params.yaml must map parameter names to declarations"))
+        return
+    for name, spec in data.items():
+        where = (name,)
+        try:
+            if not isinstance(spec, dict):
+                raise RuleInvalid(where, "a parameter declaration is a mapping with type, default, description")
+            param_type = spec.get("type", "string")
+            if param_type not in PARAM_TYPES:
+                raise RuleInvalid((*where, "type"), f"type must be one of {', '.join(PARAM_TYPES)}")
+            declared = ParamSpec(
+                name=str(name), type=param_type, default=spec.get("default"),
+                description=str(spec.get("description", "")),
+                values=tuple(str(v) for v in spec.get("values", ())), latest=spec.get("latest"),
+            )
+            declared.parse(declared.default)
+        except RuleInvalid as exc:
+            catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where), exc.message))
+            continue
+        except ParamError as exc:
+            catalog.errors.append(PolicyError(str(file), _line_of(node, (*where, "default")), str(exc)))
+            continue
+        existing = catalog.params.get(declared.name)
+        if existing is not None and existing != declared:
+            catalog.errors.append(PolicyError(str(file), _line_of(node, where),
+                                              f"parameter '{name}' is declared differently elsewhere"))
+            continue
+        catalog.params[declared.name] = declared
+
+
+def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
+    try:
+        node, data = _read_yaml(file)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None,
+                                          f"invalid YAML: {' '.join(str(exc.problem).split())}"))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        catalog.errors.append(PolicyError(str(file), None, f"cannot read: {exc}"))
+        return None
+    try:
+        rule = _validate(data, file, root)
+        validate_conditions(rule, default_params(catalog))
+    except RuleInvalid as exc:
+        catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
+        return None
+    except ConditionError as exc:
+        catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
+        return None
+    return rule
+
+
+def default_params(catalog: Catalog) -> Params:
+    return resolve_params(catalog.params, [])
+
+
+def validate_conditions(rule: Rule, params: Params) -> None:
+    if rule.versions is not None and rule.versions["param"] not in params:
+        raise RuleInvalid(("versions", "param"), f"unknown parameter '{rule.versions['param']}'")
+    env = CompileEnv(rule.scope, params, resolve_data(rule, params))
+    if rule.when_spec is not None:
+        compile_condition(rule.when_spec, ("when",), env)
+    compile_condition(rule.assert_spec, ("assert",), env)
+    for name in PLACEHOLDER.findall(rule.message):
+        if name not in TEMPLATE_NAMES and not (name.startswith("param.") and name[6:] in params):
+            raise RuleInvalid(("message",), f"unknown placeholder {{{name}}} in message (known: "
+                              f"{', '.join(sorted(TEMPLATE_NAMES))}, param.NAME)")
+
+
+def resolve_data(rule: Rule, params: Params) -> dict[str, Any]:
+    """Rule data lists for this run: plain lists, or lists that grow by version (``by`` + ``since``)."""
+    resolved: dict[str, Any] = {}
+    for name, spec in rule.data.items():
+        if isinstance(spec, list):
+            resolved[name] = spec
+            continue
+        if spec["by"] not in params:
+            raise RuleInvalid(("data", name, "by"), f"unknown parameter '{spec['by']}'")
+        version = params.get(spec["by"])
+        values: list[Any] = []
+        for since, items in sorted(spec["since"].items(), key=lambda kv: parse_version(kv[0])):
+            if parse_version(since) <= version:
+                values.extend(items)
+        resolved[name] = values
+    return resolved
+
+
+def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
+    if not isinstance(data, dict):
+        raise RuleInvalid((), "a rule file holds one mapping (id, title, severity, ...)")
+    for key in data:
+        if key not in REQUIRED and key not in OPTIONAL:
+            raise RuleInvalid((key,), f"unknown field '{key}' (fields: {', '.join(REQUIRED + OPTIONAL)})")
+    for key in REQUIRED:
+        if key not in data:
+            raise RuleInvalid((), f"missing required field '{key}'")
+    rule_id = _string(data, "id")
+    if not RULE_ID.match(rule_id):
+        raise RuleInvalid(("id",), "id must be lower-case letters, digits and dashes")
+    if file.stem != rule_id:
+        raise RuleInvalid(("id",), f"id '{rule_id}' must match the file name '{file.stem}.yaml'")
+    try:
+        severity = Severity.parse(_string(data, "severity"))
+    except ValueError as exc:
+        raise RuleInvalid(("severity",), str(exc)) from None
+    packs = _string_list(data, "packs")
+    if not packs:
+        raise RuleInvalid(("packs",), "packs must name at least one pack")
+    folder = file.parent.relative_to(root).parts
+    if folder and folder[0] not in packs:
+        raise RuleInvalid(("packs",), f"the rule sits in folder '{folder[0]}', so packs must include it")
+    scope = _string(data, "scope")
+    if scope not in SCOPES:
+        raise RuleInvalid(("scope",), f"scope must be one of {', '.join(SCOPES)}")
+    report = data.get("report", "first")
+    if report not in REPORT_MODES:
+        raise RuleInvalid(("report",), f"report must be one of {', '.join(REPORT_MODES)}")
+    versions = data.get("versions")
+    if versions is not None:
+        _check_versions(versions)
+    rule_data = data.get("data", {}) or {}
+    _check_data(rule_data)
+    examples = data.get("examples", {}) or {}
+    if not isinstance(examples, dict) or set(examples) - {"pass", "fail"} or \
+            not all(isinstance(v, list) for v in examples.values()):
+        raise RuleInvalid(("examples",), "examples maps pass and fail to lists of manifests")
+    return Rule(
+        id=rule_id,
+        title=_string(data, "title"),
+        severity=severity,
+        packs=tuple(packs),
+        scope=scope,
+        assert_spec=data["assert"],
+        message=_string(data, "message"),
+        remediation=_string(data, "remediation"),
+        file=str(file),
+        when_spec=data.get("when"),
+        description=str(data.get("description", "") or "").strip(),
+        references=tuple(_string_list(data, "references")) if "references" in data else (),
+        report=report,
+        versions=versions,
+        overrides=tuple(_string_list(data, "overrides")) if "overrides" in data else (),
+        data=rule_data,
+        check_id=str(data["check_id"]) if data.get("check_id") is not None else None,
+        examples=examples,
+    )
+
+
+def _check_versions(versions: Any) -> None:
+    if not isinstance(versions, dict) or "param" not in versions or set(versions) - {"param", "since", "until"}:
+        raise RuleInvalid(("versions",), "versions takes param (a version parameter) and since and/or until")
+    for key in ("since", "until"):
+        if key in versions and not isinstance(versions[key], str):
+            raise RuleInvalid(("versions", key), "write versions as strings like v1.10")
+        if key in versions:
+            try:
+                parse_version(str(versions[key]))
+            except ParamError as exc:
+                raise RuleInvalid(("versions", key), str(exc)) from None
+
+
+def _check_data(rule_data: Any) -> None:
+    if not isinstance(rule_data, dict):
+        raise RuleInvalid(("data",), "data maps names to lists (or to {by: PARAM, since: {VERSION: list}})")
+    for name, spec in rule_data.items():
+        if isinstance(spec, list):
+            continue
+        if not isinstance(spec, dict) or set(spec) != {"by", "since"} or not isinstance(spec["since"], dict):
+            raise RuleInvalid(("data", name), "a versioned list is {by: PARAM, since: {VERSION: [values]}}")
+        for since, items in spec["since"].items():
+            if not isinstance(since, str):
+                raise RuleInvalid(("data", name, "since"), f"write versions as strings like v1.10, not {since!r}")
+            try:
+                parse_version(str(since))
+            except ParamError as exc:
+                raise RuleInvalid(("data", name, "since", since), str(exc)) from None
+            if not isinstance(items, list):
+                raise RuleInvalid(("data", name, "since", since), "each version maps to a list")
+
+
+def _string(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise RuleInvalid((key,), f"'{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _string_list(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleInvalid((key,), f"'{key}' must be a list of strings")
+    return value

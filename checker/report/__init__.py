@@ -1,0 +1,24 @@
+"""Output formats: one module per format, each with ``render(report, options) -> str``.
+
+Adding a format is adding a module and one line in FORMATS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..findings import Report
+from . import json_report, text
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False
+    verbose: bool = False
+
+
+FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
+    "text": text.render,
+    "json": json_report.render,
+}

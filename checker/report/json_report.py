@@ -1,0 +1,23 @@
+"""The JSON report: an object with findings, errors and summary; its keys are a contract.
+
+Keys are written in a fixed order so that the same scan always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from ..findings import Report
+
+if TYPE_CHECKING:
+    from . import RenderOptions
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    document = {
+        "findings": [finding.to_dict() for finding in report.findings],
+        "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+        "summary": report.summary(),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,61 @@
+"""The human report: findings grouped by file as ``file:line:col``, then errors and a summary line.
+
+Colour is used only when asked for (the CLI asks when writing to a terminal).
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from ..findings import Report, Severity
+
+if TYPE_CHECKING:
+    from . import RenderOptions
+
+COLORS = {Severity.CRITICAL: "1;35", Severity.HIGH: "1;31", Severity.MEDIUM: "33", Severity.LOW: "36",
+          Severity.INFO: "2"}
+
+
+def _paint(text: str, code: str, enabled: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if enabled else text
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    lines: list[str] = []
+    for file, group in groupby(report.findings, key=lambda f: f.file):
+        lines.append(_paint(file, "1", options.color))
+        for finding in group:
+            where = f"{finding.file}:{finding.line}:{finding.column}"
+            severity = _paint(f"{finding.severity.label:<8}", COLORS[finding.severity], options.color)
+            resource = finding.resource
+            name = f"{resource['kind']}/{resource['name']}" if resource.get("name") else resource["kind"]
+            lines.append(f"  {where}  {severity} {finding.rule}  {name}: {finding.message}")
+            if options.verbose:
+                lines.append(f"      path: {finding.path}")
+                lines.append(f"      fix:  {finding.remediation}")
+        lines.append("")
+    for error in report.errors:
+        where = f"{error.file}:{error.line}" if error.line else error.file
+        lines.append(f"{where}: {_paint('error', '1;31', options.color)}: {error.message}")
+    if options.verbose:
+        lines.extend(f"note: {note}" for note in report.notes)
+    if report.errors or (options.verbose and report.notes):
+        lines.append("")
+    lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _summary(report: Report) -> str:
+    counts = report.summary()["by_severity"]
+    parts = [f"{n} {label}" for label, n in counts.items() if n]
+    findings = f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"
+    if parts:
+        findings += f" ({', '.join(parts)})"
+    files_with = len({f.file for f in report.findings})
+    text = (f"{findings} in {files_with} of {report.files} file{'s' if report.files != 1 else ''}; "
+            f"{report.resources} object{'s' if report.resources != 1 else ''} checked by {report.rules} "
+            f"rule{'s' if report.rules != 1 else ''}")
+    if report.errors:
+        text += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
+    return text

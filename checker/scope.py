@@ -1,0 +1,70 @@
+"""The evaluation context of one rule on one target (a resource, a pod view or a container).
+
+Holds what conditions and facts read: the target object, the workload and container, parameters, the
+cross-resource index of the scan, and a per-target cache of facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .resources import Path, Resource
+from .workloads import Container, Workload
+
+if TYPE_CHECKING:
+    from .context import ScanContext
+    from .policy.params import Params
+
+
+@dataclass(frozen=True)
+class Match:
+    """A value a subject resolved to, where it sits (a path in ``resource``, or the scope's resource), and
+    a note that explains it. ``line_in_value`` points inside a multi-line string value."""
+
+    value: Any
+    path: Path | None
+    note: str = ""
+    resource: Resource | None = None
+    line_in_value: int | None = None
+
+
+@dataclass
+class Scope:
+    kind: str
+    resource: Resource
+    params: Params
+    context: ScanContext
+    workload: Workload | None = None
+    container: Container | None = None
+    facts: dict[str, list[Match]] = field(default_factory=dict)
+
+    @property
+    def target(self) -> Any:
+        if self.container is not None:
+            return self.container.spec
+        if self.workload is not None:
+            return self.workload.pod
+        return self.resource.obj
+
+    def target_path(self, relative: Path) -> Path:
+        """The real path (inside the resource object) of a path relative to the target."""
+        if self.container is not None:
+            return self.container.workload.real_path(self.container.norm_path + relative)
+        if self.workload is not None:
+            return self.workload.real_path(relative)
+        return relative
+
+    def pod_path(self, relative: Path) -> Path:
+        """The real path of a path relative to the normalized pod view."""
+        assert self.workload is not None
+        return self.workload.real_path(relative)
+
+    @property
+    def home(self) -> Path:
+        """Where the target itself sits: the container, the pod spec, or the object root."""
+        if self.container is not None:
+            return self.target_path(())
+        if self.workload is not None:
+            return self.workload.real_path(("spec",))
+        return ()

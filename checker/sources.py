@@ -1,0 +1,283 @@
+"""Read inputs (files, directories, stdin) and split them into parsed YAML/JSON documents.
+
+Every input that cannot be read or parsed becomes an InputError with file and line; the rest go on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_EXPANDED_NODES = 2_000_000
+STDIN_NAME = "<stdin>"
+
+# A line that starts or ends a YAML document. Quoted scalars may not hold such lines, and block scalars
+# are always indented below a top-level key, so splitting on them is safe for error recovery.
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be read or parsed, or that was refused."""
+
+    file: str
+    line: int | None
+    message: str
+
+
+@dataclass
+class Source:
+    """One input: its display name and its text (kept for on-demand position lookups)."""
+
+    name: str
+    text: str
+    is_json: bool = False
+
+
+@dataclass
+class Document:
+    """One parsed YAML/JSON document of a source."""
+
+    source: Source
+    index: int
+    line: int
+    data: Any
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[InputError]]:
+    """Expand the command-line paths into the list of inputs to read, in a stable order.
+
+    Directories are walked recursively for manifest suffixes; hidden entries below a named directory
+    are skipped, and symlinked directories are followed once (loops are cut). Files named explicitly are
+    read whatever their suffix. "-" stands for stdin.
+    """
+    found: list[str] = []
+    errors: list[InputError] = []
+    seen_files: set[str] = set()
+    for raw in paths:
+        if raw == "-":
+            found.append("-")
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for file in _walk(path):
+                real = os.path.realpath(file)
+                if real not in seen_files:
+                    seen_files.add(real)
+                    found.append(file)
+        elif path.is_file():
+            real = os.path.realpath(path)
+            if real not in seen_files:
+                seen_files.add(real)
+                found.append(str(path))
+        elif path.exists():
+            errors.append(InputError(str(path), None, "not a regular file or directory"))
+        else:
+            errors.append(InputError(str(path), None, "no such file or directory"))
+    return found, errors
+
+
+def _walk(root: Path) -> Iterator[str]:
+    visited_dirs: set[str] = set()
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        real = os.path.realpath(directory)
+        if real in visited_dirs:
+            continue
+        visited_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    subdirs.append(entry.path)
+                elif entry.is_file() and entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                    yield entry.path
+            except OSError:
+                continue
+        stack.extend(reversed(subdirs))
+
+
+def read_source(name: str) -> Source | InputError:
+    """Read one input's bytes and decode them (UTF-8, BOM and CRLF tolerated)."""
+    try:
+        if name == "-":
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+            display = STDIN_NAME
+        else:
+            display = name
+            if os.path.getsize(name) > MAX_FILE_BYTES:
+                return InputError(name, None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
+            with open(name, "rb") as handle:
+                raw = handle.read()
+    except OSError as exc:
+        return InputError(name, None, f"cannot read: {exc.strerror or exc}")
+    if len(raw) > MAX_FILE_BYTES:
+        return InputError(display, None, f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return InputError(display, line, "not valid UTF-8 text")
+    is_json = display.lower().endswith(".json") or (display == STDIN_NAME and text.lstrip()[:1] in ("{", "["))
+    return Source(display, text, is_json)
+
+
+def parse_source(source: Source) -> LoadResult:
+    """Split a source into documents. A broken document is reported and its neighbours still parsed."""
+    if source.is_json:
+        return _parse_json(source)
+    result = LoadResult()
+    try:
+        result.documents = _load_yaml_documents(source, source.text, 0, 0)
+    except _ParseFailure:
+        result = _parse_yaml_piecewise(source)
+    return result
+
+
+class _ParseFailure(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _load_yaml_documents(
+    source: Source, text: str, first_index: int, line_offset: int, char_offset: int = 0
+) -> list[Document]:
+    documents: list[Document] = []
+    loader = yaml.CSafeLoader(text)
+    may_alias = "&" in text and "*" in text
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            line = node.start_mark.line + 1 + line_offset
+            data = loader.construct_document(node)
+            if may_alias and _expanded_size(data) > MAX_EXPANDED_NODES:
+                raise _ParseFailure(line, "aliases expand to more than "
+                                    f"{MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused")
+            documents.append(Document(source, first_index + len(documents), line, data,
+                                      node.start_mark.index + char_offset, node.end_mark.index + char_offset))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + line_offset if mark is not None else None
+        raise _ParseFailure(line, _one_line_yaml_error(exc)) from None
+    except yaml.YAMLError as exc:
+        raise _ParseFailure(None, " ".join(str(exc).split())) from None
+    except RecursionError:
+        raise _ParseFailure(None, "nesting is too deep; refused") from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _parse_yaml_piecewise(source: Source) -> LoadResult:
+    """Parse each `---`-separated chunk on its own so that one broken document does not hide the rest."""
+    result = LoadResult()
+    text = source.text
+    starts = [0] + [m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0]
+    starts.append(len(text))
+    index = 0
+    for begin, end in itertools.pairwise(starts):
+        chunk = text[begin:end]
+        line_offset = text.count("\n", 0, begin)
+        try:
+            docs = _load_yaml_documents(source, chunk, index, line_offset, begin)
+        except _ParseFailure as failure:
+            result.errors.append(InputError(source.name, failure.line, failure.message))
+            index += 1
+            continue
+        result.documents.extend(docs)
+        index += max(len(docs), 1)
+    return result
+
+
+def _one_line_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    text = "; ".join(" ".join(p.split()) for p in parts) or "invalid YAML"
+    mark = exc.problem_mark
+    if mark is not None:
+        text += f" (column {mark.column + 1})"
+    return f"YAML parse error: {text}"
+
+
+def _parse_json(source: Source) -> LoadResult:
+    result = LoadResult()
+    text = source.text
+    if not text.strip():
+        return result
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        result.errors.append(InputError(source.name, exc.lineno, f"JSON parse error: {exc.msg} (column {exc.colno})"))
+        return result
+    except RecursionError:
+        result.errors.append(InputError(source.name, None, "nesting is too deep; refused"))
+        return result
+    line = text.count("\n", 0, len(text) - len(text.lstrip())) + 1
+    result.documents.append(Document(source, 0, line, data, 0, len(text)))
+    return result
+
+
+def _expanded_size(data: Any) -> int:
+    """Count the nodes a document would have with every alias expanded, in time linear in its distinct nodes."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if isinstance(node, dict):
+            key = id(node)
+            if key not in memo:
+                memo[key] = 0
+                memo[key] = 1 + sum(size(v) for v in node.values())
+            return memo[key]
+        if isinstance(node, list):
+            key = id(node)
+            if key not in memo:
+                memo[key] = 0
+                memo[key] = 1 + sum(size(v) for v in node)
+            return memo[key]
+        return 1
+
+    return size(data)
+
+
+def load(paths: Iterable[str]) -> LoadResult:
+    """Discover, read and parse every input, in command-line order."""
+    names, errors = discover(paths)
+    result = LoadResult(errors=list(errors))
+    for name in names:
+        source = read_source(name)
+        if isinstance(source, InputError):
+            result.errors.append(source)
+            continue
+        parsed = parse_source(source)
+        result.documents.extend(parsed.documents)
+        result.errors.extend(parsed.errors)
+    return result

@@ -1,0 +1,250 @@
+"""Find the pod specs inside Kubernetes objects and present each as a normalized Pod view.
+
+The registry below is the one place that knows where each kind keeps its pod template; every view maps
+its normalized paths (``spec.containers[0]...``) back to the real paths inside the object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .resources import Path, Resource
+
+WILDCARD = "*"
+CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
+
+
+@dataclass(frozen=True)
+class TemplateAt:
+    """A PodTemplateSpec (metadata + spec) at a path; ``*`` matches every key of a map."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class PodAt:
+    """A pod whose metadata and spec sit at two paths (the Pod kind itself)."""
+
+    metadata: Path
+    spec: Path
+
+
+@dataclass(frozen=True)
+class SparkRole:
+    """A Spark Operator driver or executor (SparkPodSpec) under an application spec at ``app``."""
+
+    app: Path
+    role: str
+
+
+Location = TemplateAt | PodAt | SparkRole
+
+# (API group or "*" for any group, kind) -> where its pod templates are.
+KIND_REGISTRY: dict[tuple[str, str], tuple[Location, ...]] = {
+    ("", "Pod"): (PodAt(("metadata",), ("spec",)),),
+    ("", "PodTemplate"): (TemplateAt(("template",)),),
+    ("", "ReplicationController"): (TemplateAt(("spec", "template")),),
+    ("*", "Deployment"): (TemplateAt(("spec", "template")),),
+    ("*", "ReplicaSet"): (TemplateAt(("spec", "template")),),
+    ("*", "StatefulSet"): (TemplateAt(("spec", "template")),),
+    ("*", "DaemonSet"): (TemplateAt(("spec", "template")),),
+    ("batch", "Job"): (TemplateAt(("spec", "template")),),
+    ("batch", "CronJob"): (TemplateAt(("spec", "jobTemplate", "spec", "template")),),
+    ("sparkoperator.k8s.io", "SparkApplication"): (
+        SparkRole(("spec",), "driver"),
+        SparkRole(("spec",), "executor"),
+    ),
+    ("sparkoperator.k8s.io", "ScheduledSparkApplication"): (
+        SparkRole(("spec", "template"), "driver"),
+        SparkRole(("spec", "template"), "executor"),
+    ),
+    ("argoproj.io", "Rollout"): (TemplateAt(("spec", "template")),),
+    ("apps.openshift.io", "DeploymentConfig"): (TemplateAt(("spec", "template")),),
+    ("", "DeploymentConfig"): (TemplateAt(("spec", "template")),),
+    ("keda.sh", "ScaledJob"): (TemplateAt(("spec", "jobTargetRef", "template")),),
+    ("kubeflow.org", "PyTorchJob"): (TemplateAt(("spec", "pytorchReplicaSpecs", WILDCARD, "template")),),
+    ("kubeflow.org", "TFJob"): (TemplateAt(("spec", "tfReplicaSpecs", WILDCARD, "template")),),
+    ("kubeflow.org", "MPIJob"): (TemplateAt(("spec", "mpiReplicaSpecs", WILDCARD, "template")),),
+    ("kubeflow.org", "XGBoostJob"): (TemplateAt(("spec", "xgbReplicaSpecs", WILDCARD, "template")),),
+    ("kubeflow.org", "PaddleJob"): (TemplateAt(("spec", "paddleReplicaSpecs", WILDCARD, "template")),),
+    ("kubeflow.org", "MXJob"): (TemplateAt(("spec", "mxReplicaSpecs", WILDCARD, "template")),),
+    ("kubeflow.org", "JAXJob"): (TemplateAt(("spec", "jaxReplicaSpecs", WILDCARD, "template")),),
+    ("serving.knative.dev", "Service"): (TemplateAt(("spec", "template")),),
+    ("serving.knative.dev", "Configuration"): (TemplateAt(("spec", "template")),),
+}
+
+# Kinds that are known to hold no pod spec, so the generic fallback never guesses for them.
+GENERIC_FALLBACK = TemplateAt(("spec", "template"))
+SPARK_MAIN_CONTAINER = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
+# SparkPodSpec fields that belong to the main container, and those that belong to the pod.
+SPARK_CONTAINER_FIELDS = ("image", "securityContext", "env", "envFrom", "ports", "volumeMounts", "lifecycle",
+                          "resources", "command", "args")
+SPARK_POD_FIELDS = {"podSecurityContext": "securityContext", "hostNetwork": "hostNetwork",
+                    "initContainers": "initContainers", "nodeSelector": "nodeSelector",
+                    "tolerations": "tolerations", "affinity": "affinity", "dnsConfig": "dnsConfig",
+                    "schedulerName": "schedulerName", "hostAliases": "hostAliases",
+                    "shareProcessNamespace": "shareProcessNamespace"}
+
+
+@dataclass
+class Container:
+    """One container of a workload, with its group (containers, initContainers, ...) and index."""
+
+    workload: Workload
+    group: str
+    index: int
+    spec: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        name = self.spec.get("name")
+        return str(name) if name else f"{self.group}[{self.index}]"
+
+    @property
+    def norm_path(self) -> Path:
+        return ("spec", self.group, self.index)
+
+
+@dataclass
+class Workload:
+    """A normalized Pod view (``{"metadata": ..., "spec": ...}``) of one pod template in a resource."""
+
+    resource: Resource
+    role: str | None
+    pod: dict[str, Any]
+    mapping: list[tuple[Path, Path]]
+    generic: bool = False
+    extras: dict[str, Path] = field(default_factory=dict)
+    containers: list[Container] = field(default_factory=list)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.pod["spec"]
+
+    @property
+    def label(self) -> str:
+        return f"{self.resource.kind}/{self.resource.name}" + (f" ({self.role})" if self.role else "")
+
+    def real_path(self, norm: Path) -> Path:
+        """Translate a path of the normalized view into the path inside the resource object."""
+        for prefix, real in self.mapping:
+            if norm[: len(prefix)] == prefix:
+                return real + norm[len(prefix):]
+        return norm
+
+
+def workloads_of(resource: Resource) -> list[Workload]:
+    locations = _locations_for(resource)
+    generic = locations is None
+    if generic:
+        locations = (GENERIC_FALLBACK,)
+    workloads: list[Workload] = []
+    for location in locations:
+        if isinstance(location, SparkRole):
+            workload = _spark_view(resource, location)
+            if workload is not None:
+                workloads.append(workload)
+            continue
+        for meta_path, spec_path, role in _pod_paths(resource.obj, location):
+            spec = _get(resource.obj, spec_path)
+            if not isinstance(spec, dict):
+                continue
+            if generic and not isinstance(spec.get("containers"), list):
+                continue
+            metadata = _get(resource.obj, meta_path)
+            pod = {"metadata": metadata if isinstance(metadata, dict) else {}, "spec": spec}
+            mapping = [(("metadata",), meta_path), (("spec",), spec_path)]
+            workloads.append(Workload(resource, role, pod, mapping, generic=generic))
+    for workload in workloads:
+        workload.containers = _containers_of(workload)
+    return workloads
+
+
+def _locations_for(resource: Resource) -> tuple[Location, ...] | None:
+    group = resource.api_version.rpartition("/")[0]
+    return KIND_REGISTRY.get((group, resource.kind)) or KIND_REGISTRY.get(("*", resource.kind))
+
+
+def _pod_paths(obj: dict[str, Any], location: Location):
+    if isinstance(location, PodAt):
+        yield location.metadata, location.spec, None
+        return
+    for path, role in _expand(obj, location.path, (), None):
+        yield (*path, "metadata"), (*path, "spec"), role
+
+
+def _expand(value: Any, pattern: Path, done: Path, role: str | None):
+    if not pattern:
+        yield done, role
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == WILDCARD:
+        if isinstance(value, dict):
+            for key in value:
+                yield from _expand(value[key], rest, (*done, key), str(key))
+        return
+    if isinstance(value, dict) and head in value:
+        yield from _expand(value[head], rest, (*done, head), role)
+
+
+def _spark_view(resource: Resource, location: SparkRole) -> Workload | None:
+    app = _get(resource.obj, location.app)
+    if not isinstance(app, dict):
+        return None
+    role_path = (*location.app, location.role)
+    role_spec = app.get(location.role)
+    if not isinstance(role_spec, dict):
+        return None
+    main: dict[str, Any] = {"name": SPARK_MAIN_CONTAINER[location.role]}
+    if "image" in app:
+        main["image"] = app["image"]
+    mapping: list[tuple[Path, Path]] = []
+    for key in SPARK_CONTAINER_FIELDS:
+        if key in role_spec:
+            main[key] = role_spec[key]
+        mapping.append((("spec", "containers", 0, key), (*role_path, key)))
+    mapping.append((("spec", "containers", 0), role_path))
+    containers = [main]
+    for index, sidecar in enumerate(role_spec.get("sidecars") or []):
+        containers.append(sidecar)
+        mapping.append((("spec", "containers", index + 1), (*role_path, "sidecars", index)))
+    spec: dict[str, Any] = {"containers": containers}
+    for source_key, pod_key in SPARK_POD_FIELDS.items():
+        if source_key in role_spec:
+            spec[pod_key] = role_spec[source_key]
+        mapping.append((("spec", pod_key), (*role_path, source_key)))
+    if "volumes" in app:
+        spec["volumes"] = app["volumes"]
+    mapping.append((("spec", "volumes"), (*location.app, "volumes")))
+    metadata = {key: role_spec[key] for key in ("labels", "annotations") if key in role_spec}
+    for key in ("labels", "annotations"):
+        mapping.append((("metadata", key), (*role_path, key)))
+    mapping.append((("metadata",), role_path))
+    mapping.append((("spec",), role_path))
+    mapping.sort(key=lambda pair: len(pair[0]), reverse=True)
+    extras = {"sparkConf": (*location.app, "sparkConf")}
+    return Workload(resource, location.role, {"metadata": metadata, "spec": spec}, mapping, extras=extras)
+
+
+def _containers_of(workload: Workload) -> list[Container]:
+    containers: list[Container] = []
+    for group in CONTAINER_GROUPS:
+        entries = workload.spec.get(group)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if isinstance(entry, dict):
+                containers.append(Container(workload, group, index, entry))
+    return containers
+
+
+def _get(value: Any, path: Path) -> Any:
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
