@@ -15,7 +15,7 @@ from .policy.catalog import Selection, SelectionError, compile_rules, select_rul
 from .policy.loader import Catalog, load_catalog
 from .policy.model import render
 from .policy.params import ParamError, Params, format_version, resolve_params
-from .positions import PositionIndex
+from .positions import Position, PositionIndex, Request
 from .resources import resources_of
 from .sources import load
 
@@ -58,8 +58,10 @@ def run_plan(chosen: Plan, paths: list[str]) -> Report:
     report = Report(errors=loaded.errors, resources=len(found.items), skipped_documents=found.skipped,
                     rules=len(chosen.rules))
     report.files = len({d.source.name for d in loaded.documents} | {e.file for e in loaded.errors})
-    positions = PositionIndex()
-    report.findings = sorted((_finding(raw, chosen.params, positions) for raw in evaluation.findings),
+    requests = [_request(raw) for raw in evaluation.findings]
+    positions = PositionIndex().locate_all(requests)
+    report.findings = sorted((_finding(raw, request, position, chosen.params)
+                              for raw, request, position in zip(evaluation.findings, requests, positions, strict=True)),
                              key=Finding.sort_key)
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
     for workload in evaluation.generic_workloads:
@@ -69,11 +71,16 @@ def run_plan(chosen: Plan, paths: list[str]) -> Report:
     return report
 
 
-def _finding(raw: RawFinding, params: Params, positions: PositionIndex) -> Finding:
+def _request(raw: RawFinding) -> Request:
+    located_in = raw.witness.resource or raw.scope.resource
+    path = raw.witness.path if raw.witness.path is not None else raw.scope.home
+    return Request(located_in.document, (*located_in.base, *path), raw.witness.line_in_value)
+
+
+def _finding(raw: RawFinding, request: Request, position: Position, params: Params) -> Finding:
     scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
     located_in = witness.resource or scope.resource
     path = witness.path if witness.path is not None else scope.home
-    position = positions.locate(located_in.document, (*located_in.base, *path), witness.line_in_value)
     container = scope.container
     values = {
         "value": _show(witness.value),

@@ -1,11 +1,12 @@
-"""Find the line and column of a path inside a document, on demand.
+"""Find the line and column of paths inside documents, on demand and in one pass per document.
 
-Only documents that produced findings are composed (one document's span of text, not the whole file), and
-each composed document is cached for the other findings in it.
+Only documents with findings are read again: libyaml's event stream over the document's span of text,
+following just the paths asked for. Paths through aliases or merge keys fall back to a composed tree.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from .resources import Path
 from .sources import Document
 
 MERGE_KEY = "<<"
+_COLLECTION_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
 
 
 @dataclass(frozen=True)
@@ -24,29 +28,177 @@ class Position:
     exact: bool
 
 
-def compose_span(text: str, start: int, end: int) -> tuple[yaml.Node | None, int]:
-    """Compose the YAML node tree of text[start:end], widened to whole lines; return it with its line offset."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_offset = text.count("\n", 0, line_start)
+@dataclass(frozen=True)
+class Request:
+    document: Document
+    path: Path
+    line_in_value: int | None = None
+
+
+@dataclass(frozen=True)
+class _Spot:
+    """Where a node was seen: the mark to report (a mapping value's key), and the node's own start."""
+
+    mark: Any
+    node_mark: Any
+    style: str | None
+
+
+class _Frame:
+    __slots__ = ("expect_key", "index", "is_map", "key", "key_mark", "path", "skip")
+
+    def __init__(self, path: Path | None, is_map: bool, skip: bool) -> None:
+        self.path = path
+        self.is_map = is_map
+        self.skip = skip
+        self.expect_key = True
+        self.key: Any = None
+        self.key_mark: Any = None
+        self.index = 0
+
+
+def _span(document: Document) -> tuple[str, int]:
+    text = document.source.text
+    line_start = text.rfind("\n", 0, document.start) + 1
+    return text[line_start:document.end], text.count("\n", 0, line_start)
+
+
+def walk_events(text: str, wanted: set[Path]) -> dict[Path, _Spot]:
+    """Record where each path that is a prefix of a wanted path sits, in one pass over the events."""
+    prefixes = {path[:i] for path in wanted for i in range(len(path) + 1)}
+    found: dict[Path, _Spot] = {}
+    stack: list[_Frame] = []
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if not isinstance(event, _NODE_EVENTS):
+            if isinstance(event, _COLLECTION_END) and stack:
+                stack.pop()
+            continue
+        frame = stack[-1] if stack else None
+        if frame is not None and frame.skip:
+            if isinstance(event, _COLLECTION_START):
+                stack.append(_Frame(None, False, True))
+            continue
+        if frame is None:
+            path: Path | None = ()
+            mark = event.start_mark
+        elif frame.is_map and frame.expect_key:
+            frame.expect_key = False
+            frame.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+            frame.key_mark = event.start_mark
+            if isinstance(event, _COLLECTION_START):
+                stack.append(_Frame(None, False, True))
+            continue
+        elif frame.is_map:
+            frame.expect_key = True
+            path = None if frame.key is None else (*frame.path, frame.key)  # type: ignore[misc]
+            mark = frame.key_mark
+        else:
+            path = (*frame.path, frame.index)  # type: ignore[misc]
+            frame.index += 1
+            mark = event.start_mark
+        on_path = path is not None and path in prefixes
+        if on_path:
+            found[path] = _Spot(mark, event.start_mark, getattr(event, "style", None))  # type: ignore[index]
+        if isinstance(event, _COLLECTION_START):
+            stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), not on_path))
+    return found
+
+
+class PositionIndex:
+    """Resolves positions for many (document, path) requests, reading each document once."""
+
+    def locate_all(self, requests: list[Request]) -> list[Position]:
+        by_document: dict[int, list[int]] = defaultdict(list)
+        for number, request in enumerate(requests):
+            by_document[id(request.document)].append(number)
+        positions: list[Position | None] = [None] * len(requests)
+        for numbers in by_document.values():
+            document = requests[numbers[0]].document
+            text, line_offset = _span(document)
+            wanted = {_as_keys(requests[n].path) for n in numbers}
+            try:
+                spots = walk_events(text, wanted)
+            except yaml.YAMLError:
+                spots = {}
+            composed: yaml.Node | bool | None = False
+            for number in numbers:
+                request = requests[number]
+                path = _as_keys(request.path)
+                spot = spots.get(path)
+                if spot is None and (MERGE_KEY in text or ("&" in text and "*" in text)):
+                    if composed is False:
+                        composed = _compose(text)
+                    position = _from_tree(composed, path, request.line_in_value, text, line_offset)  # type: ignore[arg-type]
+                    if position is not None:
+                        positions[number] = position
+                        continue
+                positions[number] = _from_spots(spots, path, request.line_in_value, text, line_offset, document)
+        return positions  # type: ignore[return-value]
+
+
+def _as_keys(path: Path) -> Path:
+    return tuple(step if isinstance(step, int) else str(step) for step in path)
+
+
+def _from_spots(spots: dict[Path, _Spot], path: Path, line_in_value: int | None, text: str, line_offset: int,
+                document: Document) -> Position:
+    for depth in range(len(path), -1, -1):
+        spot = spots.get(path[:depth])
+        if spot is None:
+            continue
+        exact = depth == len(path)
+        if exact and line_in_value is not None:
+            line = _content_line(spot.node_mark.line, spot.style, line_in_value)
+            return Position(line + line_offset + 1, _indent_of(text, line) + 1, True)
+        return Position(spot.mark.line + line_offset + 1, spot.mark.column + 1, exact)
+    return Position(document.line, 1, False)
+
+
+def _content_line(node_line: int, style: str | None, line_in_value: int) -> int:
+    """Block scalars (| and >) start their content on the line after the indicator."""
+    return node_line + (1 if style in ("|", ">") else 0) + line_in_value
+
+
+def _indent_of(text: str, line: int) -> int:
+    lines = text.split("\n", line + 1)
+    content = lines[line] if line < len(lines) else ""
+    return len(content) - len(content.lstrip(" "))
+
+
+# --- fallback over a composed tree (aliases and merge keys) -------------------------------------------
+
+def _compose(text: str) -> yaml.Node | None:
     try:
-        node = yaml.compose(text[line_start:end], Loader=yaml.CSafeLoader)
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
-        return None, line_offset
-    return node, line_offset
+        return None
 
 
-def locate_in_node(root: yaml.Node | None, path: Path) -> tuple[yaml.Node | None, bool]:
-    """Walk a composed node tree along a path. Returns the deepest node reached (for the last mapping step
-    the key node, so the location is the line of ``key:``) and whether the whole path was found."""
+def _from_tree(root: yaml.Node | None, path: Path, line_in_value: int | None, text: str,
+               line_offset: int) -> Position | None:
+    if root is None:
+        return None
+    node, exact, value_node = locate_in_node(root, path)
+    if node is None:
+        return None
+    if exact and line_in_value is not None and isinstance(value_node, yaml.ScalarNode):
+        line = _content_line(value_node.start_mark.line, value_node.style, line_in_value)
+        return Position(line + line_offset + 1, _indent_of(text, line) + 1, True)
+    return Position(node.start_mark.line + line_offset + 1, node.start_mark.column + 1, exact)
+
+
+def locate_in_node(root: yaml.Node | None, path: Path) -> tuple[yaml.Node | None, bool, yaml.Node | None]:
+    """Walk a composed tree along a path (following merge keys). Returns the deepest node reached (for a
+    mapping step, its key node), whether the whole path was found, and the value node at the end."""
     node = root
     reached: yaml.Node | None = root
     for step in path:
         found = _child(node, step)
         if found is None:
-            return reached, False
+            return reached, False, None
         key_node, node = found
         reached = key_node if key_node is not None else node
-    return reached, True
+    return reached, True, node
 
 
 def _child(node: yaml.Node | None, step: Any) -> tuple[yaml.Node | None, yaml.Node] | None:
@@ -72,54 +224,3 @@ def _child(node: yaml.Node | None, step: Any) -> tuple[yaml.Node | None, yaml.No
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
         return None, node.value[step]
     return None
-
-
-class PositionIndex:
-    """Caches the composed tree of each document that needs positions."""
-
-    def __init__(self) -> None:
-        self._trees: dict[int, tuple[yaml.Node | None, int]] = {}
-
-    def locate(self, document: Document, path: Path, line_in_value: int | None = None) -> Position:
-        key = id(document)
-        if key not in self._trees:
-            self._trees[key] = compose_span(document.source.text, document.start, document.end)
-        root, line_offset = self._trees[key]
-        if root is None:
-            return Position(document.line, 1, False)
-        node, exact = locate_in_node(root, path)
-        if node is None:
-            return Position(document.line, 1, False)
-        line, column = node.start_mark.line, node.start_mark.column
-        if exact and line_in_value is not None:
-            inside = _line_inside_scalar(root, path, line_in_value)
-            if inside is not None:
-                line = inside
-                text_line = _nth_line(document.source.text, line + line_offset)
-                column = len(text_line) - len(text_line.lstrip(" "))
-        return Position(line + line_offset + 1, column + 1, exact)
-
-
-def _line_inside_scalar(root: yaml.Node, path: Path, line_in_value: int) -> int | None:
-    """The 0-based line (within the composed span) of the n-th line of a scalar's content."""
-    node = root
-    for step in path:
-        found = _child(node, step)
-        if found is None:
-            return None
-        node = found[1]
-    if not isinstance(node, yaml.ScalarNode):
-        return None
-    if node.style in ("|", ">"):
-        return node.start_mark.line + 1 + line_in_value  # content starts after the indicator line
-    return node.start_mark.line + line_in_value
-
-
-def _nth_line(text: str, index: int) -> str:
-    position = 0
-    for _ in range(index):
-        position = text.find("\n", position) + 1
-        if position == 0:
-            return ""
-    end = text.find("\n", position)
-    return text[position:] if end < 0 else text[position:end]

@@ -104,7 +104,7 @@ def _reject_duplicate_keys(node: yaml.Node) -> None:
 
 
 def _line_of(node: yaml.Node | None, where: Path) -> int | None:
-    found, _ = locate_in_node(node, where)
+    found, _, _ = locate_in_node(node, where)
     return found.start_mark.line + 1 if found is not None else None
 
 
