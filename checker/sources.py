@@ -79,7 +79,7 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[InputError]]:
             continue
         path = Path(raw)
         if path.is_dir():
-            for file in _walk(path):
+            for file in sorted(_walk(path), key=lambda f: Path(f).parts):
                 real = os.path.realpath(file)
                 if real not in seen_files:
                     seen_files.add(real)

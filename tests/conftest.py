@@ -1,0 +1,28 @@
+"""Shared test helpers: paths to the repository's fixtures and to ../shared data, and a scan shortcut."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from checker import plan, run_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHARED = Path(os.environ.get("KUBECHECK_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus" / "real"
+PSS_CONFORMANCE = SHARED / "conformance" / "pod-security"
+
+
+def need_shared(path: Path) -> None:
+    """Skip (with the reason) when ../shared data is absent, as in a user's clone; CI has it."""
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing in CI; the shared data must sit beside the clone")
+        pytest.skip(f"{path} is absent (it exists only beside the team's clone and in CI)")
+
+
+def scan(paths, **options):
+    return run_plan(plan(**options), [str(p) for p in paths])

@@ -1,0 +1,83 @@
+"""The condition language: operators, quantifiers, combinators, witnesses and constant folding."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.context import ScanContext
+from checker.policy.conditions import CompileEnv, ConditionError, compile_condition
+from checker.policy.loader import load_catalog
+from checker.policy.params import resolve_params
+from checker.resources import Resource
+from checker.scope import Scope
+from checker.sources import Document, Source
+
+PARAMS = resolve_params(load_catalog().params, ["ipv6=disabled", "pss.version=v1.30"])
+OBJECT = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "labels": {"a": "1"}},
+          "data": {"n": 5, "flag": True, "list": ["x", "y"], "items": [{"k": 1}, {"k": 7}]}}
+
+
+def _run(spec, params=PARAMS, data=None):
+    condition = compile_condition(spec, (), CompileEnv("resource", params, data or {}))
+    resource = Resource(Document(Source("f", ""), 0, 1, OBJECT), (), OBJECT, "v1", "ConfigMap", "m", None)
+    return condition(Scope("resource", resource, params, ScanContext()))
+
+
+@pytest.mark.parametrize(("spec", "holds"), [
+    ({"path": "data.n"}, True),
+    ({"path": "data.missing"}, False),
+    ({"path": "data.missing", "exists": False}, True),
+    ({"path": "data.n", "equals": 5}, True),
+    ({"path": "data.flag", "equals": 1}, False),  # true is not 1
+    ({"path": "data.n", "in": [1, 5]}, True),
+    ({"path": "data.list", "contains": "y"}, True),
+    ({"path": "metadata.name", "matches": "^m$"}, True),
+    ({"path": "metadata.name", "starts_with": "M", "ignore_case": True}, True),
+    ({"path": "data.n", "gt": 4}, True),
+    ({"path": "data.n", "lte": 4}, False),
+    ({"path": "data.items[*].k", "gt": 5}, True),
+    ({"path": "data.items[*].k", "gt": 5, "match": "all"}, False),
+    ({"path": "data.nothing[*]", "gt": 5, "match": "all"}, True),
+    ({"path": "data.items[?k > 5].k", "equals": 7}, True),  # a filter: evaluated by jsonpath-ng
+    ({"resource": "metadata.labels.a", "equals": "1"}, True),
+    ({"not": {"path": "data.n"}}, False),
+    ({"all": [{"path": "data.n"}, {"path": "data.flag", "equals": True}]}, True),
+    ({"any": [{"path": "data.missing"}, {"path": "data.n", "equals": 5}]}, True),
+    ({"param": "ipv6", "equals": "disabled"}, True),
+    ({"param": "pss.version", "version_gte": "v1.30"}, True),
+    ({"param": "pss.version", "version_lt": "v1.30"}, False),
+    ({"path": "data.n", "in": {"data": "allowed"}}, True),
+])
+def test_operators(spec, holds) -> None:
+    assert _run(spec, data={"allowed": [5]})[0] is holds
+
+
+def test_witnesses_are_the_offending_values() -> None:
+    holds, witnesses = _run({"not": {"path": "data.items[*].k", "gt": 5}})
+    assert holds is False
+    assert [(w.value, w.path) for w in witnesses] == [(7, ("data", "items", 1, "k"))]
+
+
+def test_missing_values_witness_the_intended_path() -> None:
+    _, witnesses = _run({"path": "data.absent.deeper"})
+    assert witnesses[0].path == ("data", "absent", "deeper")
+
+
+def test_parameter_conditions_fold_to_constants() -> None:
+    condition = compile_condition({"all": [{"param": "ipv6", "equals": "enabled"}, {"path": "x"}]}, (),
+                                  CompileEnv("resource", PARAMS, {}))
+    assert getattr(condition, "constant", None) is False
+
+
+@pytest.mark.parametrize(("spec", "where"), [
+    ({"path": "a", "equals": 1, "in": [1]}, ("in",)),
+    ({"path": "a", "fact": "pod.ipv6_disabled"}, ()),
+    ({"path": "a", "gt": "x"}, ("gt",)),
+    ({"path": "a[", "equals": 1}, ("path",)),
+    ({"fact": "container.effective_capabilities", "equals": "X"}, ("fact",)),  # needs container scope
+    ({"any": []}, ("any",)),
+])
+def test_mistakes_name_their_place(spec, where) -> None:
+    with pytest.raises(ConditionError) as caught:
+        compile_condition(spec, (), CompileEnv("resource", PARAMS, {}))
+    assert caught.value.where == where

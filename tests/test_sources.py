@@ -1,0 +1,110 @@
+"""Reading inputs: directories, stdin, encodings, broken documents, hostile inputs; every problem is an
+error with file and line, and the other inputs are still read."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+
+import pytest
+
+from checker.sources import MAX_EXPANDED_NODES, discover, load, parse_source, read_source
+from checker.sources import Source
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: x\n"
+
+
+def test_directory_walk_is_recursive_sorted_and_skips_hidden(tmp_path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "b" / "z.yml").write_text(POD.format(name="z"))
+    (tmp_path / "a.yaml").write_text(POD.format(name="a"))
+    (tmp_path / "c.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    (tmp_path / ".hidden" / "h.yaml").write_text(POD.format(name="h"))
+    names, errors = discover([str(tmp_path)])
+    assert errors == []
+    assert [os.path.relpath(n, tmp_path) for n in names] == ["a.yaml", os.path.join("b", "z.yml"), "c.json"]
+
+
+def test_symlink_loop_is_cut(tmp_path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "p.yaml").write_text(POD.format(name="p"))
+    os.symlink(tmp_path, tmp_path / "d" / "loop")
+    names, errors = discover([str(tmp_path)])
+    assert errors == [] and len(names) == 1
+
+
+def test_missing_path_is_an_error_and_others_still_load(tmp_path) -> None:
+    (tmp_path / "ok.yaml").write_text(POD.format(name="ok"))
+    result = load([str(tmp_path / "nope.yaml"), str(tmp_path / "ok.yaml")])
+    assert [e.message for e in result.errors] == ["no such file or directory"]
+    assert len(result.documents) == 1
+
+
+def test_broken_document_does_not_hide_its_neighbours(tmp_path) -> None:
+    file = tmp_path / "mixed.yaml"
+    file.write_text(POD.format(name="one") + "---\nkind: [unclosed\n---\n" + POD.format(name="three"))
+    result = load([str(file)])
+    assert [d.data["metadata"]["name"] for d in result.documents] == ["one", "three"]
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert error.file == str(file) and error.line == 11 and "YAML parse error" in error.message
+
+
+def test_bom_crlf_and_document_end_markers() -> None:
+    source = Source("x.yaml", "\ufeff" + POD.format(name="a").replace("\n", "\r\n") + "...\r\n")
+    result = parse_source(source)
+    assert result.errors == [] and result.documents[0].data["metadata"]["name"] == "a"
+
+
+def test_json_errors_have_a_line(tmp_path) -> None:
+    file = tmp_path / "bad.json"
+    file.write_text('{\n  "apiVersion": "v1",\n  "kind": "Pod"\n  "x": 1\n}\n')
+    result = load([str(file)])
+    assert result.errors[0].line == 4 and result.errors[0].message.startswith("JSON parse error")
+
+
+def test_invalid_utf8_is_reported(tmp_path) -> None:
+    file = tmp_path / "latin1.yaml"
+    file.write_bytes(b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: caf\xe9\n")
+    source = read_source(str(file))
+    assert not isinstance(source, Source) and source.line == 4
+
+
+def test_stdin_is_read_and_detects_json(monkeypatch) -> None:
+    data = b'{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "s"}}'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    source = read_source("-")
+    assert isinstance(source, Source) and source.name == "<stdin>" and source.is_json
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 12):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    file = tmp_path / "bomb.yaml"
+    file.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    result = load([str(file)])
+    assert time.monotonic() - started < 5
+    assert result.documents == []
+    assert f"{MAX_EXPANDED_NODES:,}" in result.errors[0].message
+
+
+@pytest.mark.parametrize("text", ["[" * 20000 + "]" * 20000, "".join(" " * i + "a:\n" for i in range(3000))])
+def test_deep_nesting_is_refused(tmp_path, text: str) -> None:
+    file = tmp_path / "deep.yaml"
+    file.write_text(text)
+    result = load([str(file)])
+    assert result.documents == [] and result.errors
+
+
+def test_deep_json_is_refused(tmp_path) -> None:
+    file = tmp_path / "deep.json"
+    file.write_text("[" * 100000 + "]" * 100000)
+    result = load([str(file)])
+    assert result.errors and result.errors[0].message == "nesting is too deep; refused"
