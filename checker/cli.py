@@ -87,7 +87,7 @@ def scan(
             typer.echo(f"{where}: error: {error.message}", err=True)
     if report.errors:
         raise typer.Exit(EXIT_USAGE)
-    failing = threshold > Severity.INFO and report.count_at_or_above(threshold) > 0
+    failing = report.count_at_or_above(max(threshold, Severity.LOW)) > 0  # info findings never fail
     raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 

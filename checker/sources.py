@@ -187,8 +187,10 @@ def _load_yaml_documents(
                                       node.start_mark.index + char_offset, node.end_mark.index + char_offset))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if mark is not None and exc.context_mark is not None and mark.line >= text.count("\n"):
+            mark = exc.context_mark  # libyaml noticed at the end of the input: the construct that is open
         line = mark.line + 1 + line_offset if mark is not None else None
-        raise _ParseFailure(line, _one_line_yaml_error(exc)) from None
+        raise _ParseFailure(line, _one_line_yaml_error(exc, mark)) from None
     except yaml.YAMLError as exc:
         raise _ParseFailure(None, " ".join(str(exc).split())) from None
     except RecursionError:
@@ -219,10 +221,9 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
     return result
 
 
-def _one_line_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+def _one_line_yaml_error(exc: yaml.MarkedYAMLError, mark: yaml.Mark | None) -> str:
     parts = [p for p in (exc.context, exc.problem) if p]
     text = "; ".join(" ".join(p.split()) for p in parts) or "invalid YAML"
-    mark = exc.problem_mark
     if mark is not None:
         text += f" (column {mark.column + 1})"
     return f"YAML parse error: {text}"

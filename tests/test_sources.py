@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from checker.sources import MAX_EXPANDED_NODES, discover, load, parse_source, read_source
-from checker.sources import Source
+from checker.sources import MAX_EXPANDED_NODES, Source, discover, load, parse_source, read_source
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: x\n"
 
@@ -51,7 +50,7 @@ def test_broken_document_does_not_hide_its_neighbours(tmp_path) -> None:
     assert [d.data["metadata"]["name"] for d in result.documents] == ["one", "three"]
     assert len(result.errors) == 1
     error = result.errors[0]
-    assert error.file == str(file) and error.line == 11 and "YAML parse error" in error.message
+    assert error.file == str(file) and error.line == 10 and "YAML parse error" in error.message
 
 
 def test_bom_crlf_and_document_end_markers() -> None:
