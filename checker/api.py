@@ -45,25 +45,26 @@ def plan(packs: Iterable[str] = (), rules: Iterable[str] = (), skip_rules: Itera
     return Plan(catalog, params, compile_rules(selected, params))
 
 
-def scan(paths: Iterable[str], **options: Iterable[str]) -> Report:
+def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable[str]) -> Report:
     """Scan files, directories or "-" (stdin) with the selected rules; see plan() for the options."""
-    return run_plan(plan(**options), list(paths))
+    return run_plan(plan(**options), list(paths), include_hidden)
 
 
-def run_plan(chosen: Plan, paths: list[str]) -> Report:
-    loaded = load(paths)
+def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Report:
+    loaded = load(paths, include_hidden)
     found = resources_of(loaded.documents)
     context = ScanContext.of(found.items)
     evaluation = evaluate(found.items, chosen.rules, chosen.params, context)
     report = Report(errors=loaded.errors, resources=len(found.items), skipped_documents=found.skipped,
                     rules=len(chosen.rules))
-    report.files = len({d.source.name for d in loaded.documents} | {e.file for e in loaded.errors})
+    report.files = loaded.inputs
     requests = [_request(raw) for raw in evaluation.findings]
     positions = PositionIndex().locate_all(requests)
     report.findings = sorted((_finding(raw, request, position, chosen.params)
                               for raw, request, position in zip(evaluation.findings, requests, positions, strict=True)),
                              key=Finding.sort_key)
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
+    report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
     for workload in evaluation.generic_workloads:
         resource = workload.resource
         report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "

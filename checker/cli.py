@@ -66,6 +66,8 @@ def scan(
                                          "(critical, high, medium, low; info never fails).")] = "low",
     color: Annotated[Color, typer.Option("--color", help="Colour in text output.")] = Color.auto,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show paths, fixes and notes.")] = False,
+    include_hidden: Annotated[bool, typer.Option("--include-hidden", help="Also walk hidden files and folders "
+                                                 "(.github, ...) below named directories.")] = False,
 ) -> None:
     """Check manifests against the selected rules."""
     try:
@@ -77,7 +79,7 @@ def scan(
                       policy_dirs=policy_dir or (), settings=set_ or ())
     except UsageError as exc:
         _fail(str(exc))
-    report = run_plan(chosen, paths)
+    report = run_plan(chosen, paths, include_hidden)
     use_color = color == Color.always or (
         color == Color.auto and sys.stdout.isatty() and "NO_COLOR" not in os.environ and output == Output.text)
     sys.stdout.write(FORMATS[output.value](report, RenderOptions(color=use_color, verbose=verbose)))

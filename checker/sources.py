@@ -61,17 +61,26 @@ class Document:
 class LoadResult:
     documents: list[Document] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    inputs: int = 0
+    hidden: list[str] = field(default_factory=list)
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[InputError]]:
+@dataclass
+class Discovery:
+    inputs: list[str] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+
+
+def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
     """Expand the command-line paths into the list of inputs to read, in a stable order.
 
     Directories are walked recursively for manifest suffixes; hidden entries below a named directory
-    are skipped, and symlinked directories are followed once (loops are cut). Files named explicitly are
-    read whatever their suffix. "-" stands for stdin.
+    are skipped (and listed) unless include_hidden, and symlinked directories are followed once (loops
+    are cut). Files named explicitly are read whatever their suffix. "-" stands for stdin.
     """
-    found: list[str] = []
-    errors: list[InputError] = []
+    discovery = Discovery()
+    found, errors = discovery.inputs, discovery.errors
     seen_files: set[str] = set()
     for raw in paths:
         if raw == "-":
@@ -79,7 +88,7 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[InputError]]:
             continue
         path = Path(raw)
         if path.is_dir():
-            for file in sorted(_walk(path), key=lambda f: Path(f).parts):
+            for file in sorted(_walk(path, include_hidden, discovery.hidden), key=lambda f: Path(f).parts):
                 real = os.path.realpath(file)
                 if real not in seen_files:
                     seen_files.add(real)
@@ -93,10 +102,11 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[InputError]]:
             errors.append(InputError(str(path), None, "not a regular file or directory"))
         else:
             errors.append(InputError(str(path), None, "no such file or directory"))
-    return found, errors
+    discovery.hidden.sort()
+    return discovery
 
 
-def _walk(root: Path) -> Iterator[str]:
+def _walk(root: Path, include_hidden: bool, hidden: list[str]) -> Iterator[str]:
     visited_dirs: set[str] = set()
     stack = [str(root)]
     while stack:
@@ -111,7 +121,8 @@ def _walk(root: Path) -> Iterator[str]:
             continue
         subdirs = []
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") and not include_hidden:
+                hidden.append(entry.path)
                 continue
             try:
                 if entry.is_dir():
@@ -269,11 +280,11 @@ def _expanded_size(data: Any) -> int:
     return size(data)
 
 
-def load(paths: Iterable[str]) -> LoadResult:
+def load(paths: Iterable[str], include_hidden: bool = False) -> LoadResult:
     """Discover, read and parse every input, in command-line order."""
-    names, errors = discover(paths)
-    result = LoadResult(errors=list(errors))
-    for name in names:
+    discovery = discover(paths, include_hidden)
+    result = LoadResult(errors=list(discovery.errors), inputs=len(discovery.inputs), hidden=discovery.hidden)
+    for name in discovery.inputs:
         source = read_source(name)
         if isinstance(source, InputError):
             result.errors.append(source)

@@ -24,5 +24,5 @@ def need_shared(path: Path) -> None:
         pytest.skip(f"{path} is absent (it exists only beside the team's clone and in CI)")
 
 
-def scan(paths, **options):
-    return run_plan(plan(**options), [str(p) for p in paths])
+def scan(paths, include_hidden=False, **options):
+    return run_plan(plan(**options), [str(p) for p in paths], include_hidden)

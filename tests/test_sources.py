@@ -23,17 +23,20 @@ def test_directory_walk_is_recursive_sorted_and_skips_hidden(tmp_path) -> None:
     (tmp_path / "c.json").write_text("{}")
     (tmp_path / "notes.txt").write_text("not a manifest")
     (tmp_path / ".hidden" / "h.yaml").write_text(POD.format(name="h"))
-    names, errors = discover([str(tmp_path)])
-    assert errors == []
-    assert [os.path.relpath(n, tmp_path) for n in names] == ["a.yaml", os.path.join("b", "z.yml"), "c.json"]
+    found = discover([str(tmp_path)])
+    assert found.errors == []
+    assert [os.path.relpath(n, tmp_path) for n in found.inputs] == ["a.yaml", os.path.join("b", "z.yml"), "c.json"]
+    assert found.hidden == [str(tmp_path / ".hidden")]
+    with_hidden = discover([str(tmp_path)], include_hidden=True)
+    assert os.path.join(".hidden", "h.yaml") in [os.path.relpath(n, tmp_path) for n in with_hidden.inputs]
 
 
 def test_symlink_loop_is_cut(tmp_path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "p.yaml").write_text(POD.format(name="p"))
     os.symlink(tmp_path, tmp_path / "d" / "loop")
-    names, errors = discover([str(tmp_path)])
-    assert errors == [] and len(names) == 1
+    found = discover([str(tmp_path)])
+    assert found.errors == [] and len(found.inputs) == 1
 
 
 def test_missing_path_is_an_error_and_others_still_load(tmp_path) -> None:

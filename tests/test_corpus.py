@@ -1,0 +1,54 @@
+"""Robustness on ~2,900 real manifest files from 19 projects (../shared/corpus/real): no crash, every
+unparseable file reported with a line, and nothing reported that PyYAML itself can parse."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import CORPUS, scan
+
+
+@pytest.fixture(scope="module")
+def corpus_report():
+    need_corpus()
+    return scan([CORPUS], packs=["network-hardening"], include_hidden=True)
+
+
+def need_corpus() -> None:
+    from .conftest import need_shared
+
+    need_shared(CORPUS)
+
+
+def _unparseable(file: str) -> bool:
+    text = Path(file).read_text(encoding="utf-8-sig")
+    try:
+        if file.endswith(".json"):
+            json.loads(text)
+        else:
+            list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+    except (ValueError, yaml.YAMLError):
+        return True
+    return False
+
+
+def test_exactly_the_broken_files_are_errors_with_a_line(corpus_report) -> None:
+    rows = list(csv.DictReader((CORPUS / "FILES.tsv").open(encoding="utf-8"), delimiter="\t"))
+    assert len(rows) == corpus_report.files
+    broken = {str(CORPUS / row["path"]) for row in rows if _unparseable(str(CORPUS / row["path"]))}
+    assert len(broken) >= 10
+    assert {e.file for e in corpus_report.errors} == broken
+    assert all(e.line for e in corpus_report.errors), [e for e in corpus_report.errors if not e.line]
+
+
+def test_objects_and_findings_are_plausible(corpus_report) -> None:
+    assert corpus_report.resources > 4500
+    assert corpus_report.findings
+    for finding in corpus_report.findings:
+        assert finding.line >= 1 and finding.column >= 1
+        assert finding.file.startswith(str(CORPUS))
