@@ -12,7 +12,7 @@ from .context import ScanContext
 from .engine import RawFinding, evaluate
 from .findings import Finding, Report, format_path
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
-from .policy.loader import Catalog, load_catalog
+from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import render
 from .policy.params import ParamError, Params, format_version, resolve_params
 from .positions import Position, PositionIndex, Request
@@ -39,6 +39,7 @@ def plan(packs: Iterable[str] = (), rules: Iterable[str] = (), skip_rules: Itera
         raise UsageError("\n".join(f"error: {e}" for e in catalog.errors))
     try:
         params = resolve_params(catalog.params, list(settings))
+        params.data = resolve_data(catalog.data, params)
         selected = select_rules(catalog, Selection(tuple(packs), tuple(rules), tuple(skip_rules)), params)
     except (ParamError, SelectionError) as exc:
         raise UsageError(f"error: {exc}") from None
@@ -87,6 +88,7 @@ def _finding(raw: RawFinding, request: Request, position: Position, params: Para
         "value": _show(witness.value),
         "note": witness.note,
         "path": format_path(path),
+        "key": str(path[-1]) if path else "",
         "when.note": raw.when_note,
         "container.name": container.name if container else None,
         "container.group": container.group if container else None,

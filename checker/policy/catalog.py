@@ -67,7 +67,7 @@ def in_version_range(rule: Rule, params: Params) -> bool:
 def compile_rules(rules: list[Rule], params: Params) -> list[CompiledRule]:
     compiled = []
     for rule in rules:
-        env = CompileEnv(rule.scope, params, resolve_data(rule, params))
+        env = CompileEnv(rule.scope, params, {**params.data, **resolve_data(rule.data, params)})
         when = compile_condition(rule.when_spec, ("when",), env) if rule.when_spec is not None else None
         compiled.append(CompiledRule(rule, when, compile_condition(rule.assert_spec, ("assert",), env)))
     return compiled

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jsonpath_ng import Child, Fields, Index, Wildcard
@@ -22,12 +22,14 @@ from .params import ParamError, Params, parse_version
 
 Result = tuple[bool, list[Match]]
 Condition = Callable[[Scope], Result]
+Resolver = Callable[[Scope], list[Match]]
+Missing = Callable[[Scope], Match]
 
 SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param")
 COMBINATORS = ("all", "any", "not")
-OPERATORS = ("exists", "equals", "in", "contains", "matches", "starts_with",
+OPERATORS = ("exists", "equals", "in", "key_in", "contains", "matches", "starts_with",
              "gt", "gte", "lt", "lte", "version_gte", "version_lt")
-LEAF_OPTIONS = ("match", "ignore_case")
+LEAF_OPTIONS = ("match", "ignore_case", "note")
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
 
 
@@ -105,13 +107,18 @@ def _all(parts: list[Condition]) -> Condition:
         return parts[0]
 
     def every(scope: Scope) -> Result:
-        witnesses: list[Match] = []
+        # Every part is evaluated so that a failure carries all its witnesses (report: each shows them all).
+        passed: list[Match] = []
+        failed: list[Match] = []
+        holds = True
         for part in parts:
-            holds, found = part(scope)
-            if not holds:
-                return False, found
-            witnesses.extend(found)
-        return True, witnesses
+            part_holds, found = part(scope)
+            if part_holds:
+                passed.extend(found)
+            else:
+                holds = False
+                failed.extend(found)
+        return (True, passed) if holds else (False, failed)
 
     return every
 
@@ -126,13 +133,14 @@ def _any(parts: list[Condition]) -> Condition:
         return parts[0]
 
     def some(scope: Scope) -> Result:
-        witnesses: list[Match] = []
+        passed: list[Match] = []
+        failed: list[Match] = []
+        holds = False
         for part in parts:
-            holds, found = part(scope)
-            if holds:
-                return True, found
-            witnesses.extend(found)
-        return False, witnesses
+            part_holds, found = part(scope)
+            holds = holds or part_holds
+            (passed if part_holds else failed).extend(found)
+        return (True, passed) if holds else (False, failed)
 
     return some
 
@@ -160,14 +168,38 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     ignore_case = spec.get("ignore_case", False)
     if not isinstance(ignore_case, bool):
         raise ConditionError((*where, "ignore_case"), "ignore_case must be true or false")
-    test = _make_test(operator, argument, ignore_case, (*where, operator))
+    note = spec.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ConditionError((*where, "note"), "note must be a string")
+    value_test = _make_test("in" if operator == "key_in" else operator, argument, ignore_case, (*where, operator))
+    if operator == "key_in":
+        def test(match: Match) -> bool:
+            return bool(match.path) and value_test(match.path[-1])  # type: ignore[index]
+    else:
+        def test(match: Match) -> bool:
+            return value_test(match.value)
     resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
+    condition = _compile_leaf_test(subject_key, spec, operator, argument, quantifier, test, value_test,
+                                   resolve, missing, env)
+    if note is None:
+        return condition
+
+    def noted(scope: Scope) -> Result:
+        holds, witnesses = condition(scope)
+        return holds, [replace(w, note=note) for w in witnesses]
+
+    return noted
+
+
+def _compile_leaf_test(subject_key: str, spec: dict[str, Any], operator: str, argument: Any, quantifier: str,
+                       test: Callable[[Match], bool], value_test: Callable[[Any], bool], resolve: Resolver,
+                       missing: Missing, env: CompileEnv) -> Condition:
 
     if subject_key == "param":  # known at compile time: fold to a constant
         value = env.params.get(spec["param"])
         if operator == "exists":
             return _constant((value is not None) == bool(argument))
-        return _constant(test(value))
+        return _constant(value_test(value))
 
     if operator == "exists":
         want = bool(argument)
@@ -183,11 +215,11 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     def leaf(scope: Scope) -> Result:
         matches = resolve(scope)
         if quantifier == "any":
-            satisfied = [m for m in matches if test(m.value)]
+            satisfied = [m for m in matches if test(m)]
             if satisfied:
                 return True, satisfied
             return False, matches or [missing(scope)]
-        failed = [m for m in matches if not test(m.value)]
+        failed = [m for m in matches if not test(m)]
         if failed:
             return False, failed
         return True, matches or [missing(scope)]
@@ -301,10 +333,6 @@ def _all_hashable(values: list[Any]) -> bool:
 
 
 # --- subjects ----------------------------------------------------------------------------------------
-
-Resolver = Callable[[Scope], list[Match]]
-Missing = Callable[[Scope], Match]
-
 
 def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing]:
     if key == "param":

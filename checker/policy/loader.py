@@ -22,6 +22,8 @@ RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "remediation")
 OPTIONAL = ("when", "description", "references", "report", "versions", "overrides", "data", "check_id", "examples")
 PARAMS_FILE = "params.yaml"
+DATA_FILE = "data.yaml"
+TOP_LEVEL_FILES = (PARAMS_FILE, DATA_FILE)
 
 
 class RuleInvalid(Exception):
@@ -37,6 +39,7 @@ class Catalog:
 
     rules: dict[str, Rule] = field(default_factory=dict)
     params: dict[str, ParamSpec] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     errors: list[PolicyError] = field(default_factory=list)
     user_rules: set[str] = field(default_factory=set)
 
@@ -57,11 +60,14 @@ def load_catalog(extra_dirs: list[str] | None = None) -> Catalog:
         params_file = directory / PARAMS_FILE
         if params_file.is_file():
             _load_params(params_file, catalog)
+        data_file = directory / DATA_FILE
+        if data_file.is_file():
+            _load_shared_data(data_file, catalog)
     for directory, is_user in directories:
         if not directory.is_dir():
             continue
         for file in sorted(directory.rglob("*.yaml")):
-            if file.name == PARAMS_FILE and file.parent == directory:
+            if file.name in TOP_LEVEL_FILES and file.parent == directory:
                 continue
             rule = _load_rule(file, directory, catalog)
             if rule is None:
@@ -146,6 +152,28 @@ def _load_params(file: FsPath, catalog: Catalog) -> None:
         catalog.params[declared.name] = declared
 
 
+def _load_shared_data(file: FsPath, catalog: Catalog) -> None:
+    """data.yaml: named lists (or versioned lists, or single values) that every rule and fact may use."""
+    try:
+        node, data = _read_yaml(file)
+        if not isinstance(data, dict):
+            raise RuleInvalid((), "data.yaml maps names to lists, versioned lists or values")
+        _check_data(data, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None, f"invalid YAML: {exc.problem}"))
+        return
+    except RuleInvalid as exc:
+        catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
+        return
+    for name, spec in data.items():
+        if name in catalog.data and catalog.data[name] != spec:
+            catalog.errors.append(PolicyError(str(file), _line_of(node, (name,)),
+                                              f"data '{name}' is declared differently elsewhere"))
+            continue
+        catalog.data[name] = spec
+
+
 def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
     try:
         node, data = _read_yaml(file)
@@ -159,7 +187,7 @@ def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
         return None
     try:
         rule = _validate(data, file, root)
-        validate_conditions(rule, default_params(catalog))
+        validate_conditions(rule, default_params(catalog), catalog.data)
     except RuleInvalid as exc:
         catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
         return None
@@ -170,13 +198,15 @@ def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
 
 
 def default_params(catalog: Catalog) -> Params:
-    return resolve_params(catalog.params, [])
+    params = resolve_params(catalog.params, [])
+    params.data = resolve_data(catalog.data, params)
+    return params
 
 
-def validate_conditions(rule: Rule, params: Params) -> None:
+def validate_conditions(rule: Rule, params: Params, shared: dict[str, Any]) -> None:
     if rule.versions is not None and rule.versions["param"] not in params:
         raise RuleInvalid(("versions", "param"), f"unknown parameter '{rule.versions['param']}'")
-    env = CompileEnv(rule.scope, params, resolve_data(rule, params))
+    env = CompileEnv(rule.scope, params, {**params.data, **resolve_data(rule.data, params)})
     if rule.when_spec is not None:
         compile_condition(rule.when_spec, ("when",), env)
     compile_condition(rule.assert_spec, ("assert",), env)
@@ -186,11 +216,12 @@ def validate_conditions(rule: Rule, params: Params) -> None:
                               f"{', '.join(sorted(TEMPLATE_NAMES))}, param.NAME)")
 
 
-def resolve_data(rule: Rule, params: Params) -> dict[str, Any]:
-    """Rule data lists for this run: plain lists, or lists that grow by version (``by`` + ``since``)."""
+def resolve_data(declared: dict[str, Any], params: Params) -> dict[str, Any]:
+    """Data for this run: values and plain lists as written, versioned lists (``by`` + ``since``) as the
+    union of the lists of every version up to the one the ``by`` parameter selects."""
     resolved: dict[str, Any] = {}
-    for name, spec in rule.data.items():
-        if isinstance(spec, list):
+    for name, spec in declared.items():
+        if not isinstance(spec, dict):
             resolved[name] = spec
             continue
         if spec["by"] not in params:
@@ -238,7 +269,9 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
     if versions is not None:
         _check_versions(versions)
     rule_data = data.get("data", {}) or {}
-    _check_data(rule_data)
+    if not isinstance(rule_data, dict):
+        raise RuleInvalid(("data",), "data maps names to lists (or to {by: PARAM, since: {VERSION: list}})")
+    _check_data(rule_data, ("data",))
     examples = data.get("examples", {}) or {}
     if not isinstance(examples, dict) or set(examples) - {"pass", "fail"} or \
             not all(isinstance(v, list) for v in examples.values()):
@@ -278,23 +311,21 @@ def _check_versions(versions: Any) -> None:
                 raise RuleInvalid(("versions", key), str(exc)) from None
 
 
-def _check_data(rule_data: Any) -> None:
-    if not isinstance(rule_data, dict):
-        raise RuleInvalid(("data",), "data maps names to lists (or to {by: PARAM, since: {VERSION: list}})")
-    for name, spec in rule_data.items():
-        if isinstance(spec, list):
+def _check_data(declared: dict[str, Any], where: Path) -> None:
+    for name, spec in declared.items():
+        if isinstance(spec, list | str | int | float | bool):
             continue
         if not isinstance(spec, dict) or set(spec) != {"by", "since"} or not isinstance(spec["since"], dict):
-            raise RuleInvalid(("data", name), "a versioned list is {by: PARAM, since: {VERSION: [values]}}")
+            raise RuleInvalid((*where, name), "a versioned list is {by: PARAM, since: {VERSION: [values]}}")
         for since, items in spec["since"].items():
             if not isinstance(since, str):
-                raise RuleInvalid(("data", name, "since"), f"write versions as strings like v1.10, not {since!r}")
+                raise RuleInvalid((*where, name, "since"), f"write versions as strings like v1.10, not {since!r}")
             try:
                 parse_version(str(since))
             except ParamError as exc:
-                raise RuleInvalid(("data", name, "since", since), str(exc)) from None
+                raise RuleInvalid((*where, name, "since", since), str(exc)) from None
             if not isinstance(items, list):
-                raise RuleInvalid(("data", name, "since", since), "each version maps to a list")
+                raise RuleInvalid((*where, name, "since", since), "each version maps to a list")
 
 
 def _string(data: dict[str, Any], key: str) -> str:

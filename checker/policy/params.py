@@ -94,6 +94,7 @@ class Params:
     specs: dict[str, ParamSpec] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     explicit: set[str] = field(default_factory=set)
+    data: dict[str, Any] = field(default_factory=dict)  # shared data (policy data.yaml) resolved for this run
 
     def get(self, name: str) -> Any:
         return self.values[name]
