@@ -8,11 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .capabilities import effective_capabilities
+from .identity import NON_ROOT, ROOT, resolve_user
 from .listen import ADDRESS_NAME, listen_addresses
+from .ports import listen_ports
 from .scope import Match, Scope
 from .sysctls import container_sysctls, pod_sysctls
 
 IPV6_DISABLE_SYSCTLS = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
+UNPRIVILEGED_PORT_START = "net.ipv4.ip_unprivileged_port_start"
+DEFAULT_UNPRIVILEGED_PORT_START = 1024
+SAFE_PORT_SYSCTL_SINCE = (1, 22)  # the kubelet treats ip_unprivileged_port_start as safe from v1.22
 
 
 @dataclass(frozen=True)
@@ -101,3 +106,79 @@ def _missing_required_sysctls(scope: Scope) -> list[Match]:
             missing.append(Match(name, scope.pod_path(("spec", "securityContext", "sysctls")),
                                  f"spec.securityContext.sysctls does not set {name}={wanted!r}"))
     return missing
+
+
+@fact("pod.sysctls", "pod")
+def _pod_sysctls(scope: Scope) -> list[Match]:
+    """One match per sysctl in the pod's spec.securityContext.sysctls (name normalized; note: its value)."""
+    assert scope.workload is not None
+    return [Match(entry.name, scope.pod_path(entry.path), f"{entry.name}={entry.value}")
+            for entry in pod_sysctls(scope.workload.pod)]
+
+
+@fact("pod.unprivileged_port_start", "pod")
+def _unprivileged_port_start(scope: Scope) -> list[Match]:
+    """The lowest port a process may bind without NET_BIND_SERVICE: the pod's sysctl, else 1024."""
+    assert scope.workload is not None
+    for entry in pod_sysctls(scope.workload.pod):
+        if entry.name == UNPRIVILEGED_PORT_START and entry.value.strip().isdigit():
+            return [Match(int(entry.value), scope.pod_path(entry.path),
+                          f"the pod sets {UNPRIVILEGED_PORT_START}={entry.value}")]
+    return [Match(DEFAULT_UNPRIVILEGED_PORT_START, None, "the kernel default")]
+
+
+@fact("container.user", "container")
+def _user(scope: Scope) -> list[Match]:
+    """root, non-root or unknown: runAsUser, then runAsNonRoot, container first, then pod."""
+    assert scope.workload is not None and scope.container is not None
+    user = resolve_user(scope.workload.spec, scope.container.spec, scope.container.norm_path)
+    return [Match(user.kind, scope.pod_path(user.path) if user.path else scope.home, user.note)]
+
+
+@fact("container.listen_ports", "container")
+def _listen_ports(scope: Scope) -> list[Match]:
+    """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
+    return [Match(port.number, scope.target_path(port.path), port.origin) for port in listen_ports(scope.target)]
+
+
+@fact("container.unbindable_ports", "container")
+def _unbindable_ports(scope: Scope) -> list[Match]:
+    """Ports below the pod's unprivileged-port start that the process cannot bind, with the cheapest fix.
+
+    Binding such a port needs NET_BIND_SERVICE effective in the process. It is not when the container's
+    capability set lacks it (for root too). A non-root process gets it only through file capabilities,
+    which allowPrivilegeEscalation: false disables; otherwise it depends on the image, and no finding
+    is raised."""
+    workload, container = scope.workload, scope.container
+    assert workload is not None and container is not None
+    start_match = _unprivileged_port_start(scope)[0]
+    start = start_match.value
+    low = [m for m in _listen_ports(scope) if m.value < start]
+    if not low:
+        return []
+    capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
+    user = resolve_user(workload.spec, container.spec, container.norm_path)
+    context = container.spec.get("securityContext")
+    no_new_privs = isinstance(context, dict) and context.get("allowPrivilegeEscalation") is False
+    if "NET_BIND_SERVICE" not in capabilities:
+        why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
+    elif user.kind == NON_ROOT and no_new_privs:
+        why = (f"it runs as non-root ({user.note}) and allowPrivilegeEscalation: false disables the file "
+               "capabilities that would give it NET_BIND_SERVICE")
+    else:
+        return []  # root keeps the capability; non-root may hold it through the binary's file capabilities
+    host_network = workload.spec.get("hostNetwork") is True
+    version_ok = scope.params.get("k8s.version") >= SAFE_PORT_SYSCTL_SINCE
+    found = []
+    for match in low:
+        port = match.value
+        fixes = [f"listen on port {start} or above",
+                 "keep NET_BIND_SERVICE and run as root" if user.kind != ROOT else "keep NET_BIND_SERVICE"]
+        if host_network:
+            fixes[0] += f" (hostNetwork: true rules out the {UNPRIVILEGED_PORT_START} sysctl)"
+        elif version_ok:
+            fixes.insert(0, f"set the safe sysctl {UNPRIVILEGED_PORT_START}={port} in spec.securityContext.sysctls")
+        note = (f"listens on port {port} ({match.note}), below {start} ({start_match.note}), but {why}. "
+                f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:]))
+        found.append(Match(port, match.path, note))
+    return found
