@@ -59,11 +59,7 @@ def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Re
     report = Report(errors=loaded.errors, resources=len(found.items), skipped_documents=found.skipped,
                     rules=len(chosen.rules))
     report.files = loaded.inputs
-    requests = [_request(raw) for raw in evaluation.findings]
-    positions = PositionIndex().locate_all(requests)
-    report.findings = sorted((_finding(raw, request, position, chosen.params)
-                              for raw, request, position in zip(evaluation.findings, requests, positions, strict=True)),
-                             key=Finding.sort_key)
+    report.findings = findings_of(evaluation.findings, chosen.params)
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
     report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
     for workload in evaluation.generic_workloads:
@@ -71,6 +67,15 @@ def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Re
         report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "
                             f"{resource.name}: pod template found by the generic spec.template fallback")
     return report
+
+
+def findings_of(raw_findings: list[RawFinding], params: Params) -> list[Finding]:
+    """Locate (one pass per document) and render raw findings, in the stable report order."""
+    requests = [_request(raw) for raw in raw_findings]
+    positions = PositionIndex().locate_all(requests)
+    findings = (_finding(raw, request, position, params)
+                for raw, request, position in zip(raw_findings, requests, positions, strict=True))
+    return sorted(findings, key=Finding.sort_key)
 
 
 def _request(raw: RawFinding) -> Request:

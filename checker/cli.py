@@ -93,6 +93,28 @@ def scan(
     raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
+@app.command("explain")
+def explain_command(
+    paths: Annotated[list[str], typer.Argument(help="A file, a directory or - for stdin.")],
+    rule: Annotated[str, typer.Option("--rule", help="The rule to explain.")],
+    container: Annotated[str | None, typer.Option("--container", help="Only this container.")] = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Show, per target, the facts a rule saw and the clause that passed or failed."""
+    from .explain import explain
+
+    try:
+        chosen = plan(rules=[rule], policy_dirs=policy_dir or (), settings=set_ or ())
+    except UsageError as exc:
+        _fail(str(exc))
+    if not chosen.rules:
+        _fail(f"error: rule '{rule}' is outside its version range for these parameters")
+    text, errors = explain(chosen, paths, container)
+    sys.stdout.write(text)
+    raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
+
+
 @rules_app.callback(invoke_without_command=True)
 def rules_list(
     ctx: typer.Context,

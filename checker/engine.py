@@ -4,6 +4,7 @@ the scope it failed on, and the witness (value, place, note) that explains the f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .context import ScanContext
@@ -28,36 +29,45 @@ class Evaluation:
     generic_workloads: list[Workload]
 
 
+def scopes_of(resource: Resource, kinds: set[str], params: Params, context: ScanContext,
+              generic: list[Workload] | None = None) -> Iterator[Scope]:
+    """The evaluation targets of one resource, for the scope kinds asked for: the resource, each pod view,
+    each container (containers of one pod share the pod's facts)."""
+    if "resource" in kinds:
+        yield Scope("resource", resource, params, context)
+    if not kinds & {"pod", "container"}:
+        return
+    for workload in workloads_of(resource):
+        if workload.generic and generic is not None:
+            generic.append(workload)
+        pod_facts: dict[str, list[Match]] = {}
+        if "pod" in kinds:
+            pod_scope = Scope("pod", resource, params, context, workload, facts=pod_facts)
+            yield pod_scope
+        if "container" in kinds:
+            for container in workload.containers:
+                scope = Scope("container", resource, params, context, workload, container, facts=dict(pod_facts))
+                yield scope
+                pod_facts.update({k: v for k, v in scope.facts.items() if k.startswith("pod.")})
+
+
 def evaluate(resources: list[Resource], rules: list[CompiledRule], params: Params,
              context: ScanContext | None = None) -> Evaluation:
     context = context or ScanContext.of(resources)
     by_scope: dict[str, list[CompiledRule]] = {"resource": [], "pod": [], "container": []}
     for compiled in rules:
         by_scope[compiled.rule.scope].append(compiled)
+    kinds = {kind for kind, chosen in by_scope.items() if chosen}
     findings: list[RawFinding] = []
     generic: list[Workload] = []
-    needs_workloads = bool(by_scope["pod"] or by_scope["container"])
     for resource in resources:
-        if by_scope["resource"]:
-            _run(by_scope["resource"], Scope("resource", resource, params, context), findings)
-        if not needs_workloads:
-            continue
-        for workload in workloads_of(resource):
-            if workload.generic:
-                generic.append(workload)
-            if by_scope["pod"]:
-                _run(by_scope["pod"], Scope("pod", resource, params, context, workload), findings)
-            if by_scope["container"]:
-                pod_facts: dict[str, list[Match]] = {}
-                for container in workload.containers:
-                    scope = Scope("container", resource, params, context, workload, container)
-                    scope.facts = {**pod_facts}
-                    _run(by_scope["container"], scope, findings)
-                    pod_facts.update({k: v for k, v in scope.facts.items() if k.startswith("pod.")})
+        for scope in scopes_of(resource, kinds, params, context, generic):
+            findings.extend(run_rules(by_scope[scope.kind], scope))
     return Evaluation(findings, generic)
 
 
-def _run(rules: list[CompiledRule], scope: Scope, findings: list[RawFinding]) -> None:
+def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
+    findings: list[RawFinding] = []
     for compiled in rules:
         when_note = ""
         if compiled.when is not None:
@@ -79,3 +89,4 @@ def _run(rules: list[CompiledRule], scope: Scope, findings: list[RawFinding]) ->
                 continue
             seen.add(key)
             findings.append(RawFinding(compiled, scope, witness, when_note))
+    return findings

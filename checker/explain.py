@@ -1,0 +1,155 @@
+"""`kubecheck explain`: for one rule and one input, show per target the facts the rule saw (with the steps
+and places that produced them), every clause of when and assert with its verdict, and the finding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from .api import Plan, findings_of
+from .capabilities import effective_capabilities
+from .context import ScanContext
+from .engine import run_rules, scopes_of
+from .findings import format_path
+from .policy.conditions import COMBINATORS, CompileEnv, compile_condition
+from .policy.loader import resolve_data
+from .policy.model import CompiledRule
+from .positions import PositionIndex, Request
+from .resources import resources_of
+from .scope import Match, Scope
+from .sources import load
+
+CONTAINER_FACTS = ("container.effective_capabilities", "container.listen_addresses", "container.listen_ports",
+                   "container.user")
+POD_FACTS = ("pod.sysctls", "pod.ipv6_disabled", "pod.unprivileged_port_start")
+
+
+def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -> tuple[str, int]:
+    """The explanation text, and how many inputs could not be read or parsed."""
+    compiled = chosen.rules[0]
+    loaded = load(paths)
+    found = resources_of(loaded.documents)
+    context = ScanContext.of(found.items)
+    lines: list[str] = [f"rule {compiled.rule.id} ({compiled.rule.scope} scope): {compiled.rule.title}"]
+    targets = 0
+    for resource in found.items:
+        for scope in scopes_of(resource, {compiled.rule.scope}, chosen.params, context):
+            if container_name and (scope.container is None or scope.container.name != container_name):
+                continue
+            targets += 1
+            lines += ["", *_explain_scope(compiled, scope, chosen)]
+    if targets == 0:
+        lines += ["", "no target in the input: no object of a kind the rule applies to"
+                  + (f", or no container named {container_name!r}" if container_name else "")]
+    lines += [f"{e.file}:{e.line or '?'}: error: {e.message}" for e in loaded.errors]
+    return "\n".join(lines) + "\n", len(loaded.errors)
+
+
+def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan) -> Iterator[str]:
+    resource = scope.resource
+    where = f"{resource.document.source.name}:{resource.document.line}"
+    target = f"{resource.kind}/{resource.name}"
+    if scope.workload is not None and scope.workload.role:
+        target += f" ({scope.workload.role})"
+    if scope.container is not None:
+        target += f" container {scope.container.name} at {format_path(scope.home)}"
+    yield f"{where}  {target}"
+    yield "  facts:"
+    yield from (f"    {line}" for line in _facts(compiled, scope))
+    env = CompileEnv(compiled.rule.scope, chosen.params, {**chosen.params.data,
+                                                          **resolve_data(compiled.rule.data, chosen.params)})
+    applies = True
+    if compiled.rule.when_spec is not None:
+        yield "  when:"
+        applies = yield from _clause(compiled.rule.when_spec, ("when",), env, scope, 2)
+    if not applies:
+        yield "  verdict: the rule does not apply here (when does not hold): no finding"
+        return
+    yield "  assert:"
+    yield from _clause(compiled.rule.assert_spec, ("assert",), env, scope, 2)
+    findings = findings_of(run_rules([compiled], scope), chosen.params)
+    if not findings:
+        yield "  verdict: passes: no finding"
+    for finding in findings:
+        yield f"  verdict: FINDING at {finding.file}:{finding.line}:{finding.column} ({finding.path})"
+        yield f"    {finding.message}"
+
+
+def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
+    from .facts import FACTS
+
+    names = list(POD_FACTS)
+    if scope.container is not None:
+        names = [*CONTAINER_FACTS, *names]
+    names += [n for n in _facts_used(compiled.rule.when_spec) + _facts_used(compiled.rule.assert_spec)
+              if n not in names]
+    for name in names:
+        if scope.workload is None and not name.startswith("resource."):
+            continue
+        if name == "container.effective_capabilities":
+            runtime = scope.params.get("container-runtime")
+            computed = effective_capabilities(scope.target, runtime)
+            yield f"{name} ({runtime}):"
+            yield from (f"  {step}" for step in computed.steps)
+            yield "  = " + (", ".join(sorted(computed.capabilities)) or "(none)")
+            continue
+        matches = FACTS[name].compute(scope)
+        scope.facts.setdefault(name, matches)
+        if not matches:
+            yield f"{name}: (none)"
+            continue
+        yield f"{name}:"
+        for match in matches:
+            yield f"  {_show(match.value)}{_located(scope, match)}" + (f"  {match.note}" if match.note else "")
+
+
+def _facts_used(spec: Any) -> list[str]:
+    if isinstance(spec, dict):
+        found = [spec["fact"]] if isinstance(spec.get("fact"), str) else []
+        for value in spec.values():
+            found += _facts_used(value)
+        return found
+    if isinstance(spec, list):
+        return [name for item in spec for name in _facts_used(item)]
+    return []
+
+
+def _clause(spec: Any, where: tuple, env: CompileEnv, scope: Scope, depth: int):
+    holds, witnesses = compile_condition(spec, where, env)(scope)
+    pad = "  " * depth
+    key = next((k for k in spec if k in COMBINATORS), None) if isinstance(spec, dict) else None
+    verdict = "holds" if holds else "FAILS"
+    if key is None:
+        yield f"{pad}{verdict:<6} {json.dumps(spec, separators=(', ', ': '), default=str)}"
+        for witness in witnesses[:8]:
+            if witness.value is None and witness.path is None:
+                continue
+            value = "(absent)" if witness.value is None else _show(witness.value)
+            note = f"  {witness.note}" if witness.note else ""
+            yield f"{pad}         {value}{_located(scope, witness)}{note}"
+        if len(witnesses) > 8:
+            yield f"{pad}         ... and {len(witnesses) - 8} more"
+        return holds
+    yield f"{pad}{verdict:<6} {key}:"
+    inner = spec[key]
+    parts = [inner] if key == "not" else inner
+    for index, part in enumerate(parts):
+        yield from _clause(part, (*where, key) if key == "not" else (*where, key, index), env, scope, depth + 1)
+    return holds
+
+
+def _located(scope: Scope, match: Match) -> str:
+    if match.path is None:
+        return ""
+    resource = match.resource or scope.resource
+    position = PositionIndex().locate_all([Request(resource.document, (*resource.base, *match.path),
+                                                   match.line_in_value)])[0]
+    return f"  at {format_path(match.path)} (line {position.line})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
