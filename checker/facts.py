@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .capabilities import effective_capabilities
 from .identity import NON_ROOT, ROOT, resolve_user
 from .listen import ADDRESS_NAME, listen_addresses
+from .mounted_config import mounted_addresses
 from .ports import listen_ports
 from .scope import Match, Scope
 from .sysctls import container_sysctls, pod_sysctls
@@ -50,7 +51,8 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
 
 @fact("container.listen_addresses", "container")
 def _listen_addresses(scope: Scope) -> list[Match]:
-    """Listen/bind addresses from args, command and env (and sparkConf for a Spark driver or executor)."""
+    """Listen/bind addresses from args, command and env, sparkConf for a Spark driver or executor, and
+    ConfigMaps of the scan the container mounts or takes variables from (located inside the ConfigMap)."""
     matches = [Match(s.value, scope.target_path(s.path), s.origin) for s in listen_addresses(scope.target)]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
@@ -63,6 +65,10 @@ def _listen_addresses(scope: Scope) -> list[Match]:
                 role = "executor" if ".executor." in str(key) else "driver"
                 if role == workload.role and ADDRESS_NAME.search(str(key)) and isinstance(value, str):
                     matches.append(Match(value, (*spark_conf_path, key), f"sparkConf {key}"))
+    if workload is not None and container is not None:
+        for found in mounted_addresses(workload, container, scope.context):
+            matches.append(Match(found.value, ("data", found.key), found.origin, found.config_map,
+                                 found.line_in_value))
     return matches
 
 
