@@ -81,7 +81,7 @@ def _ipv6_disabled(scope: Scope) -> list[Match]:
     for entry in pod_sysctls(scope.workload.pod):
         if entry.name in IPV6_DISABLE_SYSCTLS and entry.value == "1":
             return [Match(True, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1")]
-    return [Match(False, None, "IPv6 is not known to be disabled")]
+    return [Match(False, None, "")]
 
 
 @fact("pod.missing_required_sysctls", "pod")
@@ -188,3 +188,31 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
                 f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:]))
         found.append(Match(port, match.path, note))
     return found
+
+
+@fact("pod.selecting_services", "pod")
+def _selecting_services(scope: Scope) -> list[Match]:
+    """One match per Service of the scan that selects the pod (same namespace, selector within the pod's
+    labels). Value: "IPv4-SingleStack" when it sets ipFamilyPolicy SingleStack and ipFamilies [IPv4], else
+    "other"; the note names the Service and its families."""
+    workload = scope.workload
+    assert workload is not None
+    labels = workload.pod.get("metadata", {}).get("labels")
+    labels = labels if isinstance(labels, dict) else {}
+    namespace = scope.resource.namespace
+    matches = []
+    for service in scope.context.of_kind("Service"):
+        spec = service.obj.get("spec")
+        selector = spec.get("selector") if isinstance(spec, dict) else None
+        if not isinstance(selector, dict) or not selector or service.api_version != "v1":
+            continue
+        if service.namespace and namespace and service.namespace != namespace:
+            continue
+        if any(labels.get(k) != v for k, v in selector.items()):
+            continue
+        policy, families = spec.get("ipFamilyPolicy"), spec.get("ipFamilies")
+        value = "IPv4-SingleStack" if policy == "SingleStack" and families == ["IPv4"] else "other"
+        shown = "[" + ", ".join(map(str, families)) + "]" if isinstance(families, list) else "unset"
+        note = f"Service {service.name}: ipFamilyPolicy {policy or 'unset'}, ipFamilies {shown}"
+        matches.append(Match(value, ("spec",), note, service))
+    return matches
