@@ -107,6 +107,7 @@ def _finding(raw: RawFinding, request: Request, position: Position, params: Para
     }
     for name, value in params.values.items():
         values[f"param.{name}"] = format_version(value) if params.specs[name].type == "version" else value
+    values["note"] = render(witness.note, values)  # notes written in rules may use placeholders too
     return Finding(
         rule=rule.id,
         severity=rule.severity,

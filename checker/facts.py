@@ -95,31 +95,41 @@ def _missing_required_sysctls(scope: Scope) -> list[Match]:
         for entry in container_sysctls(container.spec, container.norm_path):
             misplaced.setdefault(entry.name, (container, entry))
     missing: list[Match] = []
+    safe = set(scope.params.data.get("safe_sysctls", ()))
     for name, wanted in sorted(scope.params.get("required-sysctls").items()):
         entry = declared.get(name)
         if entry is not None and entry.value == wanted:
             continue
+        unsafe = "" if name in safe else (f" It is not a safe sysctl, so the kubelet admits the pod only where it "
+                                          f"runs with --allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
         if entry is not None:
             missing.append(Match(name, scope.pod_path(entry.path),
-                                 f"sysctl {name} is set to {entry.value!r}, not {wanted!r}"))
+                                 f"sysctl {name} is set to {entry.value!r}, not {wanted!r}.{unsafe}"))
         elif name in misplaced:
             container, bad = misplaced[name]
             missing.append(Match(name, scope.pod_path(bad.path),
                                  f"sysctl {name} is misplaced under container {container.name!r} securityContext, "
                                  "where Kubernetes rejects the field; it belongs in the pod's "
-                                 "spec.securityContext.sysctls"))
+                                 f"spec.securityContext.sysctls.{unsafe}"))
         else:
             missing.append(Match(name, scope.pod_path(("spec", "securityContext", "sysctls")),
-                                 f"spec.securityContext.sysctls does not set {name}={wanted!r}"))
+                                 f"spec.securityContext.sysctls does not set {name}={wanted!r}.{unsafe}"))
     return missing
 
 
 @fact("pod.sysctls", "pod")
 def _pod_sysctls(scope: Scope) -> list[Match]:
-    """One match per sysctl in the pod's spec.securityContext.sysctls (name normalized; note: its value)."""
+    """One match per sysctl in the pod's spec.securityContext.sysctls (name normalized); the note says when
+    required-sysctls demands it (IPv6 disabled)."""
     assert scope.workload is not None
-    return [Match(entry.name, scope.pod_path(entry.path), f"{entry.name}={entry.value}")
-            for entry in pod_sysctls(scope.workload.pod)]
+    required = scope.params.get("required-sysctls") if scope.params.get("ipv6") == "disabled" else {}
+    matches = []
+    for entry in pod_sysctls(scope.workload.pod):
+        note = ""
+        if entry.name in required:
+            note = "; required-sysctls demands it because IPv6 is disabled, so the nodes must allow it"
+        matches.append(Match(entry.name, scope.pod_path(entry.path), note))
+    return matches
 
 
 @fact("pod.unprivileged_port_start", "pod")

@@ -29,7 +29,7 @@ SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param")
 COMBINATORS = ("all", "any", "not")
 OPERATORS = ("exists", "equals", "in", "key_in", "contains", "matches", "starts_with",
              "gt", "gte", "lt", "lte", "version_gte", "version_lt")
-LEAF_OPTIONS = ("match", "ignore_case", "note")
+LEAF_OPTIONS = ("match", "ignore_case", "note", "locate")
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
 
 
@@ -171,6 +171,9 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     note = spec.get("note")
     if note is not None and not isinstance(note, str):
         raise ConditionError((*where, "note"), "note must be a string")
+    locate = spec.get("locate", True)
+    if not isinstance(locate, bool):
+        raise ConditionError((*where, "locate"), "locate must be true or false")
     value_test = _make_test("in" if operator == "key_in" else operator, argument, ignore_case, (*where, operator))
     if operator == "key_in":
         def test(match: Match) -> bool:
@@ -181,12 +184,18 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
     condition = _compile_leaf_test(subject_key, spec, operator, argument, quantifier, test, value_test,
                                    resolve, missing, env)
+    if not locate:  # the clause decides, but its values are not where a finding points
+        def unlocated(scope: Scope) -> Result:
+            return condition(scope)[0], []
+
+        return unlocated
     if note is None:
         return condition
 
     def noted(scope: Scope) -> Result:
+        # The leaf's note replaces the value's own; "{note}" in it keeps the value's own note.
         holds, witnesses = condition(scope)
-        return holds, [replace(w, note=note) for w in witnesses]
+        return holds, [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
 
     return noted
 
