@@ -4,6 +4,7 @@ that produced each one. Kubernetes and runtime semantics live here and in the mo
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -95,13 +96,15 @@ def _missing_required_sysctls(scope: Scope) -> list[Match]:
         for entry in container_sysctls(container.spec, container.norm_path):
             misplaced.setdefault(entry.name, (container, entry))
     missing: list[Match] = []
-    safe = set(scope.params.data.get("safe_sysctls", ()))
+    allowed = [*scope.params.data.get("safe_sysctls", ()), *scope.params.get("allowed-unsafe-sysctls")]
     for name, wanted in sorted(scope.params.get("required-sysctls").items()):
         entry = declared.get(name)
         if entry is not None and entry.value == wanted:
             continue
-        unsafe = "" if name in safe else (f" It is not a safe sysctl, so the kubelet admits the pod only where it "
-                                          f"runs with --allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
+        unsafe = ""
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed):
+            unsafe = (f" It is not a safe sysctl, so the kubelet admits the pod only where it runs with "
+                      f"--allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
         if entry is not None:
             missing.append(Match(name, scope.pod_path(entry.path),
                                  f"sysctl {name} is set to {entry.value!r}, not {wanted!r}.{unsafe}"))

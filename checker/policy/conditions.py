@@ -6,6 +6,7 @@ the locations and messages of findings. Parameter-only conditions fold to consta
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ Missing = Callable[[Scope], Match]
 
 SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param")
 COMBINATORS = ("all", "any", "not")
-OPERATORS = ("exists", "equals", "in", "key_in", "contains", "matches", "starts_with",
+OPERATORS = ("exists", "equals", "in", "key_in", "glob_in", "contains", "matches", "starts_with",
              "gt", "gte", "lt", "lte", "version_gte", "version_lt")
 LEAF_OPTIONS = ("match", "ignore_case", "note", "locate")
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
@@ -237,7 +238,17 @@ def _compile_leaf_test(subject_key: str, spec: dict[str, Any], operator: str, ar
 
 
 def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
-    """Operator arguments may be literals, ``{param: NAME}`` or ``{data: NAME}`` (a rule data list)."""
+    """Operator arguments may be literals, ``{param: NAME}`` or ``{data: NAME}`` (a rule data list); in a
+    list argument, such references are replaced by (and flattened into) the lists they name."""
+    if isinstance(raw, list) and any(_is_reference(item) for item in raw):
+        flat: list[Any] = []
+        for index, item in enumerate(raw):
+            value = _resolve_argument(item, (*where, index), env)
+            if _is_reference(item) and isinstance(value, list | tuple | dict):
+                flat.extend(value)
+            else:
+                flat.append(value)
+        return flat
     if isinstance(raw, dict) and len(raw) == 1:
         (key, name), = raw.items()
         if key == "param":
@@ -249,6 +260,10 @@ def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
                 raise ConditionError((*where, "data"), f"unknown data list '{name}' (declare it under data:)")
             return env.data[name]
     return raw
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("param", "data")
 
 
 def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> Callable[[Any], bool]:
@@ -287,6 +302,11 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
             return value in members
 
         return is_member
+    if operator == "glob_in":
+        if not isinstance(argument, list | tuple):
+            raise ConditionError(where, "glob_in takes a list of names or patterns (* and ?)")
+        patterns = [re.compile(fnmatch.translate(str(p)), re.IGNORECASE if ignore_case else 0) for p in argument]
+        return lambda value: isinstance(value, str) and any(p.match(value) for p in patterns)
     if operator == "contains":
         wanted = fold(argument)
 
