@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .capabilities import effective_capabilities
+from .findings import format_path
 from .identity import NON_ROOT, ROOT, resolve_user
 from .listen import ADDRESS_NAME, listen_addresses
 from .mounted_config import mounted_addresses
@@ -97,6 +98,8 @@ def _missing_required_sysctls(scope: Scope) -> list[Match]:
             misplaced.setdefault(entry.name, (container, entry))
     missing: list[Match] = []
     allowed = [*scope.params.data.get("safe_sysctls", ()), *scope.params.get("allowed-unsafe-sysctls")]
+    sysctls_path = scope.pod_path(("spec", "securityContext", "sysctls"))
+    where = format_path(sysctls_path)
     for name, wanted in sorted(scope.params.get("required-sysctls").items()):
         entry = declared.get(name)
         if entry is not None and entry.value == wanted:
@@ -107,16 +110,14 @@ def _missing_required_sysctls(scope: Scope) -> list[Match]:
                       f"--allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
         if entry is not None:
             missing.append(Match(name, scope.pod_path(entry.path),
-                                 f"sysctl {name} is set to {entry.value!r}, not {wanted!r}.{unsafe}"))
+                                 f'sysctl {name} is set to "{entry.value}", not "{wanted}".{unsafe}'))
         elif name in misplaced:
             container, bad = misplaced[name]
             missing.append(Match(name, scope.pod_path(bad.path),
                                  f"sysctl {name} is misplaced under container {container.name!r} securityContext, "
-                                 "where Kubernetes rejects the field; it belongs in the pod's "
-                                 f"spec.securityContext.sysctls.{unsafe}"))
+                                 f"where Kubernetes rejects the field; it belongs in {where}.{unsafe}"))
         else:
-            missing.append(Match(name, scope.pod_path(("spec", "securityContext", "sysctls")),
-                                 f"spec.securityContext.sysctls does not set {name}={wanted!r}.{unsafe}"))
+            missing.append(Match(name, sysctls_path, f'{where} does not set {name}="{wanted}".{unsafe}'))
     return missing
 
 
