@@ -70,7 +70,13 @@ def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Re
 
 
 def findings_of(raw_findings: list[RawFinding], params: Params) -> list[Finding]:
-    """Locate (one pass per document) and render raw findings, in the stable report order."""
+    """Locate (one pass per document) and render raw findings, in the stable report order. A rule that
+    reports the same place twice (a pod-level field seen from each of its containers) reports it once."""
+    unique: dict[tuple, RawFinding] = {}
+    for raw in raw_findings:
+        request = _request(raw)
+        unique.setdefault((raw.compiled.rule.id, id(request.document), request.path, request.line_in_value), raw)
+    raw_findings = list(unique.values())
     requests = [_request(raw) for raw in raw_findings]
     positions = PositionIndex().locate_all(requests)
     findings = (_finding(raw, request, position, params)

@@ -46,8 +46,8 @@ def fact(name: str, scope: str) -> Callable[[Callable[[Scope], list[Match]]], Ca
 def _effective_capabilities(scope: Scope) -> list[Match]:
     """One match per capability the runtime grants the container; the note says why it is there."""
     runtime = scope.params.get("container-runtime")
-    computed = effective_capabilities(scope.target, runtime)
-    return [Match(name, scope.target_path(origin.path), origin.reason)
+    computed = effective_capabilities(scope.container.spec, runtime)
+    return [Match(name, scope.container_path(origin.path), origin.reason)
             for name, origin in sorted(computed.capabilities.items())]
 
 
@@ -55,7 +55,7 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
 def _listen_addresses(scope: Scope) -> list[Match]:
     """Listen/bind addresses from args, command and env, sparkConf for a Spark driver or executor, and
     ConfigMaps of the scan the container mounts or takes variables from (located inside the ConfigMap)."""
-    matches = [Match(s.value, scope.target_path(s.path), s.origin) for s in listen_addresses(scope.target)]
+    matches = [Match(s.value, scope.container_path(s.path), s.origin) for s in listen_addresses(scope.container.spec)]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
     if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
@@ -158,7 +158,8 @@ def _user(scope: Scope) -> list[Match]:
 @fact("container.listen_ports", "container")
 def _listen_ports(scope: Scope) -> list[Match]:
     """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
-    return [Match(port.number, scope.target_path(port.path), port.origin) for port in listen_ports(scope.target)]
+    return [Match(port.number, scope.container_path(port.path), port.origin)
+            for port in listen_ports(scope.container.spec)]
 
 
 @fact("container.unbindable_ports", "container")

@@ -38,9 +38,12 @@ class Scope:
     workload: Workload | None = None
     container: Container | None = None
     facts: dict[str, list[Match]] = field(default_factory=dict)
+    element: Match | None = None  # inside an `each` condition: the element being checked
 
     @property
     def target(self) -> Any:
+        if self.element is not None:
+            return self.element.value
         if self.container is not None:
             return self.container.spec
         if self.workload is not None:
@@ -49,11 +52,18 @@ class Scope:
 
     def target_path(self, relative: Path) -> Path:
         """The real path (inside the resource object) of a path relative to the target."""
+        if self.element is not None and self.element.path is not None:
+            return self.element.path + relative
         if self.container is not None:
             return self.container.workload.real_path(self.container.norm_path + relative)
         if self.workload is not None:
             return self.workload.real_path(relative)
         return relative
+
+    def container_path(self, relative: Path) -> Path:
+        """The real path of a path relative to the scope's container (not to an `each` element)."""
+        assert self.container is not None
+        return self.container.workload.real_path(self.container.norm_path + relative)
 
     def pod_path(self, relative: Path) -> Path:
         """The real path of a path relative to the normalized pod view."""

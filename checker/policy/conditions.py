@@ -26,8 +26,9 @@ Condition = Callable[[Scope], Result]
 Resolver = Callable[[Scope], list[Match]]
 Missing = Callable[[Scope], Match]
 
-SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param")
-COMBINATORS = ("all", "any", "not")
+SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param", "self")
+COMBINATORS = ("all", "any", "not", "each")
+EACH_KEYS = ("each", "where", "holds")
 OPERATORS = ("exists", "equals", "in", "key_in", "glob_in", "contains", "matches", "starts_with",
              "gt", "gte", "lt", "lte", "version_gte", "version_lt")
 LEAF_OPTIONS = ("match", "ignore_case", "note", "locate")
@@ -55,6 +56,8 @@ class CompileEnv:
 def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
     if not isinstance(spec, dict) or not spec:
         raise ConditionError(where, "a condition must be a non-empty mapping")
+    if "each" in spec:
+        return _compile_each(spec, where, env)
     combinator_keys = [k for k in spec if k in COMBINATORS]
     if combinator_keys:
         if len(spec) != 1:
@@ -144,6 +147,37 @@ def _any(parts: list[Condition]) -> Condition:
         return (True, passed) if holds else (False, failed)
 
     return some
+
+
+def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Condition:
+    """``{each: SUBJECT, where: COND, holds: COND}``: COND must hold for every element the subject yields
+    (and that passes ``where``); inside, ``path:`` is relative to the element and ``self: value|key``
+    reads the element itself or the key it sits at."""
+    unknown = [k for k in spec if k not in EACH_KEYS]
+    if unknown:
+        raise ConditionError((*where, unknown[0]), f"'each' takes each, where and holds, not '{unknown[0]}'")
+    if "holds" not in spec:
+        raise ConditionError(where, "'each' needs holds: a condition every element must meet")
+    subject = spec["each"]
+    keys = [k for k in subject if k in SUBJECT_KEYS] if isinstance(subject, dict) else []
+    if len(keys) != 1 or len(subject) != 1 or keys[0] in ("param", "self"):
+        raise ConditionError((*where, "each"), "each names one subject: path, pod, resource or fact")
+    resolve, _ = _make_subject(keys[0], subject[keys[0]], (*where, "each", keys[0]), env)
+    selector = compile_condition(spec["where"], (*where, "where"), env) if "where" in spec else None
+    holds = compile_condition(spec["holds"], (*where, "holds"), env)
+
+    def every_element(scope: Scope) -> Result:
+        passed: list[Match] = []
+        failed: list[Match] = []
+        for element in resolve(scope):
+            inner = replace(scope, element=element)
+            if selector is not None and not selector(inner)[0]:
+                continue
+            element_holds, found = holds(inner)
+            (passed if element_holds else failed).extend(found)
+        return (False, failed) if failed else (True, passed)
+
+    return every_element
 
 
 # --- leaves ------------------------------------------------------------------------------------------
@@ -368,6 +402,20 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
         if raw not in env.params:
             raise ConditionError(where, f"unknown parameter '{raw}'")
         return (lambda scope: []), (lambda scope: Match(None, None))
+    if key == "self":
+        if raw not in ("value", "key"):
+            raise ConditionError(where, "self is value (the element) or key (where it sits), inside each")
+
+        def resolve_self(scope: Scope) -> list[Match]:
+            element = scope.element
+            if element is None:
+                return []
+            if raw == "value":
+                return [element]
+            step = element.path[-1] if element.path else None
+            return [replace(element, value=step)] if step is not None else []
+
+        return resolve_self, lambda scope: Match(None, scope.element.path if scope.element else scope.home)
     if key == "fact":
         fact = FACTS.get(raw) if isinstance(raw, str) else None
         if fact is None:
