@@ -102,6 +102,7 @@ def _finding(raw: RawFinding, request: Request, position: Position, params: Para
         "key": str(path[-1]) if path else "",
         "when.note": raw.when_note,
         "container.name": container.name if container else None,
+        "element.name": witness.element_name,
         "container.group": container.group if container else None,
         "workload.role": scope.workload.role if scope.workload else None,
         "resource.kind": scope.resource.kind,

@@ -231,3 +231,23 @@ def _selecting_services(scope: Scope) -> list[Match]:
         note = f"Service {service.name}: ipFamilyPolicy {policy or 'unset'}, ipFamilies {shown}"
         matches.append(Match(value, ("spec",), note, service))
     return matches
+
+
+SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
+
+
+@fact("pod.container_seccomp_annotations", "pod")
+def _container_seccomp_annotations(scope: Scope) -> list[Match]:
+    """The deprecated per-container seccomp annotations (container.seccomp.security.alpha.kubernetes.io/NAME)
+    of the pod's containers, init and ephemeral containers that have one; located at the annotation."""
+    workload = scope.workload
+    assert workload is not None
+    annotations = workload.pod.get("metadata", {}).get("annotations")
+    if not isinstance(annotations, dict):
+        return []
+    matches = []
+    for container in workload.containers:
+        key = SECCOMP_CONTAINER_ANNOTATION + container.name
+        if isinstance(annotations.get(key), str):
+            matches.append(Match(annotations[key], scope.pod_path(("metadata", "annotations", key))))
+    return matches

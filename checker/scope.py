@@ -27,6 +27,7 @@ class Match:
     note: str = ""
     resource: Resource | None = None
     line_in_value: int | None = None
+    element_name: str | None = None  # the name of the `each` element this value was found in
 
 
 @dataclass

@@ -31,7 +31,8 @@ COMBINATORS = ("all", "any", "not", "each")
 EACH_KEYS = ("each", "where", "holds")
 OPERATORS = ("exists", "equals", "in", "key_in", "glob_in", "contains", "matches", "starts_with",
              "gt", "gte", "lt", "lte", "version_gte", "version_lt")
-LEAF_OPTIONS = ("match", "ignore_case", "note", "locate")
+ANNOTATIONS = ("note", "locate")
+LEAF_OPTIONS = ("match", "ignore_case", *ANNOTATIONS)
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
 
 
@@ -56,6 +57,10 @@ class CompileEnv:
 def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
     if not isinstance(spec, dict) or not spec:
         raise ConditionError(where, "a condition must be a non-empty mapping")
+    options = {k: spec[k] for k in ANNOTATIONS if k in spec}
+    if options and any(k in spec for k in COMBINATORS):
+        body = {k: v for k, v in spec.items() if k not in ANNOTATIONS}
+        return _annotate(compile_condition(body, where, env), options, where)
     if "each" in spec:
         return _compile_each(spec, where, env)
     combinator_keys = [k for k in spec if k in COMBINATORS]
@@ -174,6 +179,11 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
             if selector is not None and not selector(inner)[0]:
                 continue
             element_holds, found = holds(inner)
+            if not element_holds and not found:
+                found = [element]  # nothing inside located the failure: point at the element
+            name = element.value.get("name") if isinstance(element.value, dict) else None
+            if isinstance(name, str):
+                found = [replace(w, element_name=name) for w in found]
             (passed if element_holds else failed).extend(found)
         return (False, failed) if failed else (True, passed)
 
@@ -203,12 +213,6 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     ignore_case = spec.get("ignore_case", False)
     if not isinstance(ignore_case, bool):
         raise ConditionError((*where, "ignore_case"), "ignore_case must be true or false")
-    note = spec.get("note")
-    if note is not None and not isinstance(note, str):
-        raise ConditionError((*where, "note"), "note must be a string")
-    locate = spec.get("locate", True)
-    if not isinstance(locate, bool):
-        raise ConditionError((*where, "locate"), "locate must be true or false")
     value_test = _make_test("in" if operator == "key_in" else operator, argument, ignore_case, (*where, operator))
     if operator == "key_in":
         def test(match: Match) -> bool:
@@ -219,7 +223,18 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
     condition = _compile_leaf_test(subject_key, spec, operator, argument, quantifier, test, value_test,
                                    resolve, missing, env)
-    if not locate:  # the clause decides, but its values are not where a finding points
+    return _annotate(condition, {k: spec[k] for k in ANNOTATIONS if k in spec}, where)
+
+
+def _annotate(condition: Condition, options: dict[str, Any], where: Path) -> Condition:
+    """Apply ``locate: false`` (the clause decides but does not locate findings) and ``note: TEXT`` (replaces
+    the witnesses' notes; ``{note}`` in it keeps theirs) to a compiled condition."""
+    note, locate = options.get("note"), options.get("locate", True)
+    if note is not None and not isinstance(note, str):
+        raise ConditionError((*where, "note"), "note must be a string")
+    if not isinstance(locate, bool):
+        raise ConditionError((*where, "locate"), "locate must be true or false")
+    if not locate:
         def unlocated(scope: Scope) -> Result:
             return condition(scope)[0], []
 
@@ -228,7 +243,6 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         return condition
 
     def noted(scope: Scope) -> Result:
-        # The leaf's note replaces the value's own; "{note}" in it keeps the value's own note.
         holds, witnesses = condition(scope)
         return holds, [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
 
@@ -462,7 +476,7 @@ class CompiledPath:
         except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
             raise ConditionError(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
         self.steps = _steps_of(self.expression)
-        self.intended: Path = tuple(s for s in (self.steps or []) if s != "*")
+        self.intended: Path = tuple(s for s in (self.steps or []) if s != "*" and not isinstance(s, tuple))
 
     def find(self, value: Any) -> list[tuple[Any, Path]]:
         if self.steps is None:
@@ -478,6 +492,8 @@ def _steps_of(expression: Any) -> list[Any] | None:
         return None if left is None or right is None else left + right
     if isinstance(expression, Fields) and len(expression.fields) == 1:
         return ["*" if expression.fields[0] == "*" else expression.fields[0]]
+    if isinstance(expression, Fields) and "*" not in expression.fields:
+        return [tuple(expression.fields)]  # several keys: a['x','y']
     if isinstance(expression, Index) and len(expression.indices) == 1:
         return [expression.indices[0]]
     if isinstance(expression, Wildcard):
@@ -495,6 +511,12 @@ def _walk(value: Any, steps: list[Any], at: int, path: Path, out: list[tuple[Any
             elif isinstance(value, dict):
                 for key, item in value.items():
                     _walk(item, steps, at + 1, (*path, key), out)
+            return
+        if isinstance(step, tuple):
+            if isinstance(value, dict):
+                for key in step:
+                    if key in value:
+                        _walk(value[key], steps, at + 1, (*path, key), out)
             return
         if isinstance(step, int):
             if not isinstance(value, list) or not -len(value) <= step < len(value):

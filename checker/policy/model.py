@@ -16,7 +16,7 @@ SCOPES = ("resource", "pod", "container")
 REPORT_MODES = ("first", "each")
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
 TEMPLATE_NAMES = frozenset({
-    "value", "note", "path", "key", "when.note", "container.name", "container.group", "workload.role",
+    "value", "note", "path", "key", "when.note", "container.name", "container.group", "element.name", "workload.role",
     "resource.kind", "resource.name", "resource.namespace", "resource.apiVersion", "rule.id", "rule.check_id",
 })
 
