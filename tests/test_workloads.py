@@ -1,0 +1,61 @@
+"""The kind registry: every known kind's pod templates and containers, found at their real paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.api import plan, run_plan
+from checker.resources import resources_of
+from checker.sources import load
+from checker.workloads import workloads_of
+
+from .conftest import FIXTURES
+
+WORKLOADS = FIXTURES / "workloads"
+
+
+def _containers(name: str) -> list[tuple[str, str | None, tuple]]:
+    found = []
+    for resource in resources_of(load([str(WORKLOADS / name)]).documents).items:
+        for workload in workloads_of(resource):
+            for container in workload.containers:
+                path = workload.real_path(container.norm_path)
+                found.append((resource.kind, workload.role, path))
+    return found
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("argo-rollout.yaml", [("Rollout", None, ("spec", "template", "spec", "containers", 0))]),
+    ("openshift-deploymentconfig.yaml",
+     [("DeploymentConfig", None, ("spec", "template", "spec", "containers", 0))]),
+    ("keda-scaledjob.yaml", [("ScaledJob", None, ("spec", "jobTargetRef", "template", "spec", "containers", 0))]),
+    ("kubeflow-training.yaml", [
+        ("PyTorchJob", "Master", ("spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers", 0)),
+        ("PyTorchJob", "Worker", ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "containers", 0)),
+        ("TFJob", "PS", ("spec", "tfReplicaSpecs", "PS", "template", "spec", "containers", 0)),
+        ("MPIJob", "Launcher", ("spec", "mpiReplicaSpecs", "Launcher", "template", "spec", "containers", 0)),
+        ("MPIJob", "Worker", ("spec", "mpiReplicaSpecs", "Worker", "template", "spec", "containers", 0)),
+    ]),
+    ("knative-service.yaml", [("Service", None, ("spec", "template", "spec", "containers", 0))]),
+    ("generic-crd.yaml", [("CloneSet", None, ("spec", "template", "spec", "containers", 0))]),
+    ("core-service.yaml", []),
+])
+def test_pod_templates_of_each_kind(name: str, expected: list) -> None:
+    assert _containers(name) == expected
+
+
+def test_spark_application_maps_driver_and_executor_fields() -> None:
+    found = _containers("../rules/drop-net-bind-service/fail/spark-driver-executor.yaml")
+    assert found == [
+        ("SparkApplication", "driver", ("spec", "driver")),
+        ("SparkApplication", "executor", ("spec", "executor")),
+        ("SparkApplication", "executor", ("spec", "executor", "sidecars", 0)),
+    ]
+
+
+def test_generic_fallback_is_reported_in_notes() -> None:
+    report = run_plan(plan(rules=["drop-net-bind-service"]), [str(WORKLOADS)])
+    assert any("CloneSet sample: pod template found by the generic spec.template fallback" in n for n in report.notes)
+    kinds = sorted({f.resource["kind"] for f in report.findings})
+    assert kinds == ["CloneSet", "DeploymentConfig", "MPIJob", "PyTorchJob", "Rollout", "ScaledJob", "Service",
+                     "TFJob"]
