@@ -14,6 +14,8 @@ from .resources import Resource
 class ScanContext:
     by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    by_namespace: dict[tuple[str, str | None], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    services_by_label: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def of(cls, resources: list[Resource]) -> ScanContext:
@@ -22,6 +24,10 @@ class ScanContext:
             context.by_kind[resource.kind].append(resource)
             if resource.name is not None:
                 context.by_name[(resource.kind, resource.name)].append(resource)
+            context.by_namespace[(resource.kind, resource.namespace)].append(resource)
+            selector = _service_selector(resource)
+            if selector:
+                context.services_by_label[min(selector.items())].append(resource)
         return context
 
     def find(self, kind: str, namespace: str | None, name: str) -> Resource | None:
@@ -32,5 +38,39 @@ class ScanContext:
                 return resource
         return None
 
-    def of_kind(self, kind: str) -> list[Resource]:
-        return self.by_kind.get(kind, [])
+    def services_selecting(self, labels: dict[str, str], namespace: str | None) -> list[Resource]:
+        """v1 Services whose selector is non-empty and within the labels (same namespace, or either has
+        none), in scan order."""
+        candidates: dict[int, Resource] = {}
+        for pair in labels.items():
+            if not isinstance(pair[1], str | int | float | bool):
+                continue
+            for service in self.services_by_label.get(pair, ()):
+                candidates[id(service)] = service
+        found = []
+        for service in candidates.values():
+            if namespace and service.namespace and service.namespace != namespace:
+                continue
+            if all(labels.get(k) == v for k, v in _service_selector(service).items()):
+                found.append(service)
+        order = {id(r): i for i, r in enumerate(self.by_kind.get("Service", []))} if len(found) > 1 else {}
+        return sorted(found, key=lambda r: order[id(r)]) if order else found
+
+    def of_kind(self, kind: str, namespace: str | None = None) -> list[Resource]:
+        """Objects of a kind; with a namespace, those in it, then those without one."""
+        if namespace is None:
+            return self.by_kind.get(kind, [])
+        return self.by_namespace.get((kind, namespace), []) + self.by_namespace.get((kind, None), [])
+
+
+def _service_selector(resource: Resource) -> dict[str, str]:
+    if resource.kind != "Service" or resource.api_version != "v1":
+        return {}
+    spec = resource.obj.get("spec")
+    selector = spec.get("selector") if isinstance(spec, dict) else None
+    if not isinstance(selector, dict):
+        return {}
+    try:
+        return {str(k): v for k, v in selector.items() if isinstance(v, str | int | float | bool)}
+    except TypeError:
+        return {}

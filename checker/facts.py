@@ -216,15 +216,8 @@ def _selecting_services(scope: Scope) -> list[Match]:
     labels = labels if isinstance(labels, dict) else {}
     namespace = scope.resource.namespace
     matches = []
-    for service in scope.context.of_kind("Service"):
-        spec = service.obj.get("spec")
-        selector = spec.get("selector") if isinstance(spec, dict) else None
-        if not isinstance(selector, dict) or not selector or service.api_version != "v1":
-            continue
-        if service.namespace and namespace and service.namespace != namespace:
-            continue
-        if any(labels.get(k) != v for k, v in selector.items()):
-            continue
+    for service in scope.context.services_selecting(labels, namespace):
+        spec = service.obj["spec"]
         policy, families = spec.get("ipFamilyPolicy"), spec.get("ipFamilies")
         value = "IPv4-SingleStack" if policy == "SingleStack" and families == ["IPv4"] else "other"
         shown = "[" + ", ".join(map(str, families)) + "]" if isinstance(families, list) else "unset"

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from checker.sources import load
+
 from .conftest import CORPUS, scan
 
 
@@ -52,3 +54,13 @@ def test_objects_and_findings_are_plausible(corpus_report) -> None:
     for finding in corpus_report.findings:
         assert finding.line >= 1 and finding.column >= 1
         assert finding.file.startswith(str(CORPUS))
+
+
+def test_parallel_parsing_gives_the_same_documents_in_the_same_order() -> None:
+    need_corpus()
+    sequential = load([str(CORPUS)], include_hidden=True, workers=1)
+    parallel = load([str(CORPUS)], include_hidden=True, workers=2)
+    assert [(d.source.name, d.index, d.line, d.start, d.end) for d in parallel.documents] == [
+        (d.source.name, d.index, d.line, d.start, d.end) for d in sequential.documents]
+    assert [d.data for d in parallel.documents[:200]] == [d.data for d in sequential.documents[:200]]
+    assert parallel.errors == sequential.errors
