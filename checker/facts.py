@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .capabilities import effective_capabilities
 from .findings import format_path
-from .identity import NON_ROOT, ROOT, resolve_user
+from .identity import ROOT, resolve_user
 from .listen import ADDRESS_NAME, listen_addresses
 from .mounted_config import mounted_addresses
 from .ports import listen_ports
@@ -166,10 +166,9 @@ def _listen_ports(scope: Scope) -> list[Match]:
 def _unbindable_ports(scope: Scope) -> list[Match]:
     """Ports below the pod's unprivileged-port start that the process cannot bind, with the cheapest fix.
 
-    Binding such a port needs NET_BIND_SERVICE effective in the process. It is not when the container's
-    capability set lacks it (for root too). A non-root process gets it only through file capabilities,
-    which allowPrivilegeEscalation: false disables; otherwise it depends on the image, and no finding
-    is raised."""
+    Binding such a port needs NET_BIND_SERVICE effective in the process, which is impossible when the
+    container's capability set lacks it (for root too). With the capability in the set, root binds, and a
+    non-root process depends on its binaries' file capabilities: no finding."""
     workload, container = scope.workload, scope.container
     assert workload is not None and container is not None
     start_match = _unprivileged_port_start(scope)[0]
@@ -179,15 +178,11 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
         return []
     capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
     user = resolve_user(workload.spec, container.spec, container.norm_path)
-    context = container.spec.get("securityContext")
-    no_new_privs = isinstance(context, dict) and context.get("allowPrivilegeEscalation") is False
-    if "NET_BIND_SERVICE" not in capabilities:
-        why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
-    elif user.kind == NON_ROOT and no_new_privs:
-        why = (f"it runs as non-root ({user.note}) and allowPrivilegeEscalation: false disables the file "
-               "capabilities that would give it NET_BIND_SERVICE")
-    else:
-        return []  # root keeps the capability; non-root may hold it through the binary's file capabilities
+    if "NET_BIND_SERVICE" in capabilities:
+        # Root binds with it; a non-root process gets it only if every binary it execs carries the file
+        # capability (ingress-nginx's do), which the manifest cannot show: no finding either way.
+        return []
+    why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
     host_network = workload.spec.get("hostNetwork") is True
     version_ok = scope.params.get("k8s.version") >= SAFE_PORT_SYSCTL_SINCE
     found = []
