@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from .api import Plan, findings_of
-from .capabilities import effective_capabilities
 from .context import ScanContext
 from .engine import run_rules, scopes_of
 from .findings import format_path
@@ -88,19 +87,19 @@ def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
     for name in names:
         if scope.workload is None and not name.startswith("resource."):
             continue
-        if name == "container.effective_capabilities":
-            runtime = scope.params.get("container-runtime")
-            computed = effective_capabilities(scope.target, runtime)
-            yield f"{name} ({runtime}):"
-            yield from (f"  {step}" for step in computed.steps)
-            yield "  = " + (", ".join(sorted(computed.capabilities)) or "(none)")
-            continue
         matches = FACTS[name].compute(scope)
         scope.facts.setdefault(name, matches)
-        if not matches:
+        detail = FACTS[name].detail
+        if detail is not None:
+            yield f"{name}:"
+            yield from (f"  {line}" for line in detail(scope))
+            if name == "container.effective_capabilities":
+                continue  # the steps end with the set itself
+        elif not matches:
             yield f"{name}: (none)"
             continue
-        yield f"{name}:"
+        else:
+            yield f"{name}:"
         for match in matches:
             yield f"  {_show(match.value)}{_located(scope, match)}" + (f"  {match.note}" if match.note else "")
 

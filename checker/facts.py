@@ -29,20 +29,49 @@ class Fact:
     scope: str  # the narrowest scope the fact needs: resource, pod or container
     compute: Callable[[Scope], list[Match]]
     doc: str
+    detail: Callable[[Scope], list[str]] | None = None  # how the value came about, for kubecheck explain
 
 
 FACTS: dict[str, Fact] = {}
+Compute = Callable[[Scope], list[Match]]
 
 
-def fact(name: str, scope: str) -> Callable[[Callable[[Scope], list[Match]]], Callable[[Scope], list[Match]]]:
-    def register(function: Callable[[Scope], list[Match]]) -> Callable[[Scope], list[Match]]:
-        FACTS[name] = Fact(name, scope, function, (function.__doc__ or "").strip())
+def fact(name: str, scope: str, detail: Callable[[Scope], list[str]] | None = None) -> Callable[[Compute], Compute]:
+    def register(function: Compute) -> Compute:
+        FACTS[name] = Fact(name, scope, function, (function.__doc__ or "").strip(), detail)
         return function
 
     return register
 
 
-@fact("container.effective_capabilities", "container")
+def _capability_steps(scope: Scope) -> list[str]:
+    assert scope.container is not None
+    computed = effective_capabilities(scope.container.spec, scope.params.get("container-runtime"))
+    return [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
+
+
+def _port_reasons(scope: Scope) -> list[str]:
+    """Why each port below the unprivileged-port start is, or is not, a finding."""
+    workload, container = scope.workload, scope.container
+    assert workload is not None and container is not None
+    start = _unprivileged_port_start(scope)[0].value
+    low = sorted({m.value for m in _listen_ports(scope) if m.value < start})
+    if not low:
+        return [f"no port below {start}: nothing to check"]
+    capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
+    user = resolve_user(workload.spec, container.spec, container.norm_path)
+    ports = ", ".join(map(str, low))
+    if "NET_BIND_SERVICE" not in capabilities:
+        return [f"ports {ports} < {start} and NET_BIND_SERVICE is not in the capability set: a finding each"]
+    if user.kind == ROOT:
+        return [f"ports {ports} < {start}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it "
+                "binds them: no finding"]
+    return [f"ports {ports} < {start}: NET_BIND_SERVICE is in the capability set and the user is {user.kind} "
+            f"({user.note}); a non-root process holds it only if every binary it execs carries the file "
+            "capability cap_net_bind_service, which the manifest cannot show: no finding"]
+
+
+@fact("container.effective_capabilities", "container", detail=_capability_steps)
 def _effective_capabilities(scope: Scope) -> list[Match]:
     """One match per capability the runtime grants the container; the note says why it is there."""
     runtime = scope.params.get("container-runtime")
@@ -162,7 +191,7 @@ def _listen_ports(scope: Scope) -> list[Match]:
             for port in listen_ports(scope.container.spec)]
 
 
-@fact("container.unbindable_ports", "container")
+@fact("container.unbindable_ports", "container", detail=_port_reasons)
 def _unbindable_ports(scope: Scope) -> list[Match]:
     """Ports below the pod's unprivileged-port start that the process cannot bind, with the cheapest fix.
 

@@ -33,6 +33,7 @@ def test_explain_root_process_keeps_capability_no_finding(tmp_path) -> None:
     text, _ = explain(plan(rules=["privileged-port-without-capability"]), [str(file)], "web")
     assert "runAsUser 0 in the container securityContext" in text
     assert "80  at spec.containers[0].ports[0].containerPort (line 9)" in text
+    assert "the process is root (runAsUser 0 in the container securityContext) and keeps NET_BIND_SERVICE" in text
     assert "verdict: passes: no finding" in text
 
 
