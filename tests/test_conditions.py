@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checker.context import ScanContext
-from checker.policy.conditions import CompileEnv, ConditionError, compile_condition
+from checker.policy.conditions import CompileEnv, RuleMistake, compile_condition
 from checker.policy.loader import load_catalog
 from checker.policy.params import resolve_params
 from checker.resources import Resource
@@ -78,6 +78,6 @@ def test_parameter_conditions_fold_to_constants() -> None:
     ({"any": []}, ("any",)),
 ])
 def test_mistakes_name_their_place(spec, where) -> None:
-    with pytest.raises(ConditionError) as caught:
+    with pytest.raises(RuleMistake) as caught:
         compile_condition(spec, (), CompileEnv("resource", PARAMS, {}))
     assert caught.value.where == where

@@ -36,8 +36,8 @@ LEAF_OPTIONS = ("match", "ignore_case", *ANNOTATIONS)
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
 
 
-class ConditionError(ValueError):
-    """A mistake in a condition; ``where`` is the path of the offending node in the rule file."""
+class RuleMistake(ValueError):
+    """A mistake in a policy file; ``where`` is the path of the offending node, which gives its line."""
 
     def __init__(self, where: Path, message: str) -> None:
         super().__init__(message)
@@ -56,7 +56,7 @@ class CompileEnv:
 
 def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
     if not isinstance(spec, dict) or not spec:
-        raise ConditionError(where, "a condition must be a non-empty mapping")
+        raise RuleMistake(where, "a condition must be a non-empty mapping")
     options = {k: spec[k] for k in ANNOTATIONS if k in spec}
     if options and any(k in spec for k in COMBINATORS):
         body = {k: v for k, v in spec.items() if k not in ANNOTATIONS}
@@ -66,15 +66,15 @@ def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
     combinator_keys = [k for k in spec if k in COMBINATORS]
     if combinator_keys:
         if len(spec) != 1:
-            raise ConditionError(where, f"'{combinator_keys[0]}' must be the only key of its condition")
+            raise RuleMistake(where, f"'{combinator_keys[0]}' must be the only key of its condition")
         key = combinator_keys[0]
         inner = spec[key]
         if key == "not":
             return _not(compile_condition(inner, (*where, "not"), env))
         if not isinstance(inner, list) or not inner:
-            raise ConditionError((*where, key), f"'{key}' takes a non-empty list of conditions")
+            raise RuleMistake((*where, key), f"'{key}' takes a non-empty list of conditions")
         parts = [compile_condition(c, (*where, key, i), env) for i, c in enumerate(inner)]
-        return _all(parts) if key == "all" else _any(parts)
+        return _combine(parts, every=key == "all")
     return _compile_leaf(spec, where, env)
 
 
@@ -106,52 +106,29 @@ def _not(inner: Condition) -> Condition:
     return negate
 
 
-def _all(parts: list[Condition]) -> Condition:
-    if any(_const_value(p) is False for p in parts):
-        return _constant(False)
+def _combine(parts: list[Condition], every: bool) -> Condition:
+    """all (every=True) or any. Every part is evaluated, so that the verdict carries all the witnesses
+    that decided it (report: each shows them all): the passing parts' when it holds, else the failing."""
+    if any(_const_value(p) is (not every) for p in parts):
+        return _constant(not every)  # a constant that decides: false in all, true in any
     parts = [p for p in parts if _const_value(p) is None]
     if not parts:
-        return _constant(True)
+        return _constant(every)
     if len(parts) == 1:
         return parts[0]
 
-    def every(scope: Scope) -> Result:
-        # Every part is evaluated so that a failure carries all its witnesses (report: each shows them all).
+    def combined(scope: Scope) -> Result:
         passed: list[Match] = []
         failed: list[Match] = []
-        holds = True
+        verdicts = []
         for part in parts:
             part_holds, found = part(scope)
-            if part_holds:
-                passed.extend(found)
-            else:
-                holds = False
-                failed.extend(found)
-        return (True, passed) if holds else (False, failed)
-
-    return every
-
-
-def _any(parts: list[Condition]) -> Condition:
-    if any(_const_value(p) is True for p in parts):
-        return _constant(True)
-    parts = [p for p in parts if _const_value(p) is None]
-    if not parts:
-        return _constant(False)
-    if len(parts) == 1:
-        return parts[0]
-
-    def some(scope: Scope) -> Result:
-        passed: list[Match] = []
-        failed: list[Match] = []
-        holds = False
-        for part in parts:
-            part_holds, found = part(scope)
-            holds = holds or part_holds
+            verdicts.append(part_holds)
             (passed if part_holds else failed).extend(found)
+        holds = all(verdicts) if every else any(verdicts)
         return (True, passed) if holds else (False, failed)
 
-    return some
+    return combined
 
 
 def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Condition:
@@ -160,13 +137,13 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     reads the element itself or the key it sits at."""
     unknown = [k for k in spec if k not in EACH_KEYS]
     if unknown:
-        raise ConditionError((*where, unknown[0]), f"'each' takes each, where and holds, not '{unknown[0]}'")
+        raise RuleMistake((*where, unknown[0]), f"'each' takes each, where and holds, not '{unknown[0]}'")
     if "holds" not in spec:
-        raise ConditionError(where, "'each' needs holds: a condition every element must meet")
+        raise RuleMistake(where, "'each' needs holds: a condition every element must meet")
     subject = spec["each"]
     keys = [k for k in subject if k in SUBJECT_KEYS] if isinstance(subject, dict) else []
     if len(keys) != 1 or len(subject) != 1 or keys[0] in ("param", "self"):
-        raise ConditionError((*where, "each"), "each names one subject: path, pod, resource or fact")
+        raise RuleMistake((*where, "each"), "each names one subject: path, pod, resource or fact")
     resolve, _ = _make_subject(keys[0], subject[keys[0]], (*where, "each", keys[0]), env)
     selector = compile_condition(spec["where"], (*where, "where"), env) if "where" in spec else None
     holds = compile_condition(spec["holds"], (*where, "holds"), env)
@@ -198,21 +175,21 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     unknown = [k for k in spec if k not in SUBJECT_KEYS and k not in OPERATORS and k not in LEAF_OPTIONS]
     if unknown:
         allowed = ", ".join((*COMBINATORS, *SUBJECT_KEYS, *OPERATORS, *LEAF_OPTIONS))
-        raise ConditionError((*where, unknown[0]), f"unknown condition key '{unknown[0]}' (allowed: {allowed})")
+        raise RuleMistake((*where, unknown[0]), f"unknown condition key '{unknown[0]}' (allowed: {allowed})")
     if len(subjects) != 1:
-        raise ConditionError(where, "a condition names exactly one of: " + ", ".join(SUBJECT_KEYS))
+        raise RuleMistake(where, "a condition names exactly one of: " + ", ".join(SUBJECT_KEYS))
     if len(operators) > 1:
-        raise ConditionError((*where, operators[1]), "a condition takes one operator; combine with all/any")
+        raise RuleMistake((*where, operators[1]), "a condition takes one operator; combine with all/any")
     subject_key = subjects[0]
     operator = operators[0] if operators else "exists"
     raw_argument = spec.get(operator, True)
     argument = _resolve_argument(raw_argument, (*where, operator), env)
     quantifier = spec.get("match", "any")
     if quantifier not in ("any", "all"):
-        raise ConditionError((*where, "match"), "match must be 'any' or 'all'")
+        raise RuleMistake((*where, "match"), "match must be 'any' or 'all'")
     ignore_case = spec.get("ignore_case", False)
     if not isinstance(ignore_case, bool):
-        raise ConditionError((*where, "ignore_case"), "ignore_case must be true or false")
+        raise RuleMistake((*where, "ignore_case"), "ignore_case must be true or false")
     value_test = _make_test("in" if operator == "key_in" else operator, argument, ignore_case, (*where, operator))
     if operator == "key_in":
         def test(match: Match) -> bool:
@@ -231,9 +208,9 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path) -> Con
     the witnesses' notes; ``{note}`` in it keeps theirs) to a compiled condition."""
     note, locate = options.get("note"), options.get("locate", True)
     if note is not None and not isinstance(note, str):
-        raise ConditionError((*where, "note"), "note must be a string")
+        raise RuleMistake((*where, "note"), "note must be a string")
     if not isinstance(locate, bool):
-        raise ConditionError((*where, "locate"), "locate must be true or false")
+        raise RuleMistake((*where, "locate"), "locate must be true or false")
     if not locate:
         def unlocated(scope: Scope) -> Result:
             return condition(scope)[0], []
@@ -301,11 +278,11 @@ def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
         (key, name), = raw.items()
         if key == "param":
             if name not in env.params:
-                raise ConditionError((*where, "param"), f"unknown parameter '{name}'")
+                raise RuleMistake((*where, "param"), f"unknown parameter '{name}'")
             return env.params.get(name)
         if key == "data":
             if name not in env.data:
-                raise ConditionError((*where, "data"), f"unknown data list '{name}' (declare it under data:)")
+                raise RuleMistake((*where, "data"), f"unknown data list '{name}' (declare it under data:)")
             return env.data[name]
     return raw
 
@@ -320,7 +297,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
 
     if operator == "exists":
         if not isinstance(argument, bool):
-            raise ConditionError(where, "exists takes true or false")
+            raise RuleMistake(where, "exists takes true or false")
         return lambda value: True
     if operator == "equals":
         wanted = fold(argument)
@@ -333,7 +310,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
         return equals
     if operator == "in":
         if not isinstance(argument, list | tuple | set | frozenset | dict):
-            raise ConditionError(where, "in takes a list")
+            raise RuleMistake(where, "in takes a list")
         members = [fold(v) for v in argument]
         hashable = _all_hashable(members)
         member_set = frozenset(members) if hashable else None
@@ -352,7 +329,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
         return is_member
     if operator == "glob_in":
         if not isinstance(argument, list | tuple):
-            raise ConditionError(where, "glob_in takes a list of names or patterns (* and ?)")
+            raise RuleMistake(where, "glob_in takes a list of names or patterns (* and ?)")
         patterns = [re.compile(fnmatch.translate(str(p)), re.IGNORECASE if ignore_case else 0) for p in argument]
         return lambda value: isinstance(value, str) and any(p.match(value) for p in patterns)
     if operator == "contains":
@@ -372,7 +349,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
         try:
             pattern = re.compile(str(argument), re.IGNORECASE if ignore_case else 0)
         except re.error as exc:
-            raise ConditionError(where, f"invalid regular expression: {exc}") from None
+            raise RuleMistake(where, f"invalid regular expression: {exc}") from None
         return lambda value: isinstance(value, str | int | float) and not isinstance(value, bool) and \
             pattern.search(str(value)) is not None
     if operator == "starts_with":
@@ -380,7 +357,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
         return lambda value: isinstance(value, str) and fold(value).startswith(prefix)
     if operator in ("gt", "gte", "lt", "lte"):
         if isinstance(argument, bool) or not isinstance(argument, int | float):
-            raise ConditionError(where, f"{operator} takes a number")
+            raise RuleMistake(where, f"{operator} takes a number")
         compare = {"gt": lambda a: a > argument, "gte": lambda a: a >= argument,
                    "lt": lambda a: a < argument, "lte": lambda a: a <= argument}[operator]
         return lambda value: isinstance(value, int | float) and not isinstance(value, bool) and compare(value)
@@ -388,7 +365,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
         try:
             bound = argument if isinstance(argument, tuple) else parse_version(str(argument))
         except ParamError as exc:
-            raise ConditionError(where, str(exc)) from None
+            raise RuleMistake(where, str(exc)) from None
 
         def compare_version(value: Any) -> bool:
             try:
@@ -398,7 +375,7 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
             return version >= bound if operator == "version_gte" else version < bound
 
         return compare_version
-    raise ConditionError(where, f"unknown operator '{operator}'")
+    raise RuleMistake(where, f"unknown operator '{operator}'")
 
 
 def _all_hashable(values: list[Any]) -> bool:
@@ -414,11 +391,11 @@ def _all_hashable(values: list[Any]) -> bool:
 def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing]:
     if key == "param":
         if raw not in env.params:
-            raise ConditionError(where, f"unknown parameter '{raw}'")
+            raise RuleMistake(where, f"unknown parameter '{raw}'")
         return (lambda scope: []), (lambda scope: Match(None, None))
     if key == "self":
         if raw not in ("value", "key"):
-            raise ConditionError(where, "self is value (the element) or key (where it sits), inside each")
+            raise RuleMistake(where, "self is value (the element) or key (where it sits), inside each")
 
         def resolve_self(scope: Scope) -> list[Match]:
             element = scope.element
@@ -433,9 +410,9 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
     if key == "fact":
         fact = FACTS.get(raw) if isinstance(raw, str) else None
         if fact is None:
-            raise ConditionError(where, f"unknown fact '{raw}' (known: {', '.join(sorted(FACTS))})")
+            raise RuleMistake(where, f"unknown fact '{raw}' (known: {', '.join(sorted(FACTS))})")
         if SCOPE_ORDER[fact.scope] > SCOPE_ORDER[env.scope]:
-            raise ConditionError(where, f"fact '{raw}' needs {fact.scope} scope; this rule has {env.scope} scope")
+            raise RuleMistake(where, f"fact '{raw}' needs {fact.scope} scope; this rule has {env.scope} scope")
 
         def resolve_fact(scope: Scope) -> list[Match]:
             cached = scope.facts.get(raw)
@@ -445,9 +422,9 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
 
         return resolve_fact, lambda scope: Match(None, scope.home)
     if key == "pod" and env.scope == "resource":
-        raise ConditionError(where, "'pod' paths need pod or container scope")
+        raise RuleMistake(where, "'pod' paths need pod or container scope")
     if not isinstance(raw, str) or not raw.strip():
-        raise ConditionError(where, f"'{key}' takes a path such as securityContext.runAsNonRoot")
+        raise RuleMistake(where, f"'{key}' takes a path such as securityContext.runAsNonRoot")
     path = CompiledPath(raw, where)
     if key == "path":
         def resolve_target(scope: Scope) -> list[Match]:
@@ -474,7 +451,7 @@ class CompiledPath:
         try:
             self.expression = parse_jsonpath(text)
         except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
-            raise ConditionError(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
+            raise RuleMistake(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
         self.steps = _steps_of(self.expression)
         self.intended: Path = tuple(s for s in (self.steps or []) if s != "*" and not isinstance(s, tuple))
 

@@ -14,7 +14,7 @@ import yaml
 from ..findings import Severity
 from ..positions import locate_in_node
 from ..resources import Path
-from .conditions import CompileEnv, ConditionError, compile_condition
+from .conditions import CompileEnv, RuleMistake, compile_condition
 from .model import PLACEHOLDER, REPORT_MODES, SCOPES, TEMPLATE_NAMES, PolicyError, Rule
 from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, resolve_params
 
@@ -24,13 +24,6 @@ OPTIONAL = ("when", "description", "references", "report", "versions", "override
 PARAMS_FILE = "params.yaml"
 DATA_FILE = "data.yaml"
 TOP_LEVEL_FILES = (PARAMS_FILE, DATA_FILE)
-
-
-class RuleInvalid(Exception):
-    def __init__(self, where: Path, message: str) -> None:
-        super().__init__(message)
-        self.where = where
-        self.message = message
 
 
 @dataclass
@@ -128,17 +121,17 @@ def _load_params(file: FsPath, catalog: Catalog) -> None:
         where = (name,)
         try:
             if not isinstance(spec, dict):
-                raise RuleInvalid(where, "a parameter declaration is a mapping with type, default, description")
+                raise RuleMistake(where, "a parameter declaration is a mapping with type, default, description")
             param_type = spec.get("type", "string")
             if param_type not in PARAM_TYPES:
-                raise RuleInvalid((*where, "type"), f"type must be one of {', '.join(PARAM_TYPES)}")
+                raise RuleMistake((*where, "type"), f"type must be one of {', '.join(PARAM_TYPES)}")
             declared = ParamSpec(
                 name=str(name), type=param_type, default=spec.get("default"),
                 description=str(spec.get("description", "")),
                 values=tuple(str(v) for v in spec.get("values", ())), latest=spec.get("latest"),
             )
             declared.parse(declared.default)
-        except RuleInvalid as exc:
+        except RuleMistake as exc:
             catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where), exc.message))
             continue
         except ParamError as exc:
@@ -157,13 +150,13 @@ def _load_shared_data(file: FsPath, catalog: Catalog) -> None:
     try:
         node, data = _read_yaml(file)
         if not isinstance(data, dict):
-            raise RuleInvalid((), "data.yaml maps names to lists, versioned lists or values")
+            raise RuleMistake((), "data.yaml maps names to lists, versioned lists or values")
         _check_data(data, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None, f"invalid YAML: {exc.problem}"))
         return
-    except RuleInvalid as exc:
+    except RuleMistake as exc:
         catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
         return
     for name, spec in data.items():
@@ -188,10 +181,7 @@ def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
     try:
         rule = _validate(data, file, root)
         validate_conditions(rule, default_params(catalog), catalog.data)
-    except RuleInvalid as exc:
-        catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
-        return None
-    except ConditionError as exc:
+    except RuleMistake as exc:
         catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
         return None
     return rule
@@ -205,14 +195,14 @@ def default_params(catalog: Catalog) -> Params:
 
 def validate_conditions(rule: Rule, params: Params, shared: dict[str, Any]) -> None:
     if rule.versions is not None and rule.versions["param"] not in params:
-        raise RuleInvalid(("versions", "param"), f"unknown parameter '{rule.versions['param']}'")
+        raise RuleMistake(("versions", "param"), f"unknown parameter '{rule.versions['param']}'")
     env = CompileEnv(rule.scope, params, {**params.data, **resolve_data(rule.data, params)})
     if rule.when_spec is not None:
         compile_condition(rule.when_spec, ("when",), env)
     compile_condition(rule.assert_spec, ("assert",), env)
     for name in PLACEHOLDER.findall(rule.message):
         if name not in TEMPLATE_NAMES and not (name.startswith("param.") and name[6:] in params):
-            raise RuleInvalid(("message",), f"unknown placeholder {{{name}}} in message (known: "
+            raise RuleMistake(("message",), f"unknown placeholder {{{name}}} in message (known: "
                               f"{', '.join(sorted(TEMPLATE_NAMES))}, param.NAME)")
 
 
@@ -225,7 +215,7 @@ def resolve_data(declared: dict[str, Any], params: Params) -> dict[str, Any]:
             resolved[name] = spec
             continue
         if spec["by"] not in params:
-            raise RuleInvalid(("data", name, "by"), f"unknown parameter '{spec['by']}'")
+            raise RuleMistake(("data", name, "by"), f"unknown parameter '{spec['by']}'")
         version = params.get(spec["by"])
         values: list[Any] = []
         for since, items in sorted(spec["since"].items(), key=lambda kv: parse_version(kv[0])):
@@ -237,45 +227,45 @@ def resolve_data(declared: dict[str, Any], params: Params) -> dict[str, Any]:
 
 def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
     if not isinstance(data, dict):
-        raise RuleInvalid((), "a rule file holds one mapping (id, title, severity, ...)")
+        raise RuleMistake((), "a rule file holds one mapping (id, title, severity, ...)")
     for key in data:
         if key not in REQUIRED and key not in OPTIONAL:
-            raise RuleInvalid((key,), f"unknown field '{key}' (fields: {', '.join(REQUIRED + OPTIONAL)})")
+            raise RuleMistake((key,), f"unknown field '{key}' (fields: {', '.join(REQUIRED + OPTIONAL)})")
     for key in REQUIRED:
         if key not in data:
-            raise RuleInvalid((), f"missing required field '{key}'")
+            raise RuleMistake((), f"missing required field '{key}'")
     rule_id = _string(data, "id")
     if not RULE_ID.match(rule_id):
-        raise RuleInvalid(("id",), "id must be lower-case letters, digits and dashes")
+        raise RuleMistake(("id",), "id must be lower-case letters, digits and dashes")
     if file.stem != rule_id:
-        raise RuleInvalid(("id",), f"id '{rule_id}' must match the file name '{file.stem}.yaml'")
+        raise RuleMistake(("id",), f"id '{rule_id}' must match the file name '{file.stem}.yaml'")
     try:
         severity = Severity.parse(_string(data, "severity"))
     except ValueError as exc:
-        raise RuleInvalid(("severity",), str(exc)) from None
+        raise RuleMistake(("severity",), str(exc)) from None
     packs = _string_list(data, "packs")
     if not packs:
-        raise RuleInvalid(("packs",), "packs must name at least one pack")
+        raise RuleMistake(("packs",), "packs must name at least one pack")
     folder = file.parent.relative_to(root).parts
     if folder and folder[0] not in packs:
-        raise RuleInvalid(("packs",), f"the rule sits in folder '{folder[0]}', so packs must include it")
+        raise RuleMistake(("packs",), f"the rule sits in folder '{folder[0]}', so packs must include it")
     scope = _string(data, "scope")
     if scope not in SCOPES:
-        raise RuleInvalid(("scope",), f"scope must be one of {', '.join(SCOPES)}")
+        raise RuleMistake(("scope",), f"scope must be one of {', '.join(SCOPES)}")
     report = data.get("report", "first")
     if report not in REPORT_MODES:
-        raise RuleInvalid(("report",), f"report must be one of {', '.join(REPORT_MODES)}")
+        raise RuleMistake(("report",), f"report must be one of {', '.join(REPORT_MODES)}")
     versions = data.get("versions")
     if versions is not None:
         _check_versions(versions)
     rule_data = data.get("data", {}) or {}
     if not isinstance(rule_data, dict):
-        raise RuleInvalid(("data",), "data maps names to lists (or to {by: PARAM, since: {VERSION: list}})")
+        raise RuleMistake(("data",), "data maps names to lists (or to {by: PARAM, since: {VERSION: list}})")
     _check_data(rule_data, ("data",))
     examples = data.get("examples", {}) or {}
     if not isinstance(examples, dict) or set(examples) - {"pass", "fail"} or \
             not all(isinstance(v, list) for v in examples.values()):
-        raise RuleInvalid(("examples",), "examples maps pass and fail to lists of manifests")
+        raise RuleMistake(("examples",), "examples maps pass and fail to lists of manifests")
     return Rule(
         id=rule_id,
         title=_string(data, "title"),
@@ -300,15 +290,15 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
 
 def _check_versions(versions: Any) -> None:
     if not isinstance(versions, dict) or "param" not in versions or set(versions) - {"param", "since", "until"}:
-        raise RuleInvalid(("versions",), "versions takes param (a version parameter) and since and/or until")
+        raise RuleMistake(("versions",), "versions takes param (a version parameter) and since and/or until")
     for key in ("since", "until"):
         if key in versions and not isinstance(versions[key], str):
-            raise RuleInvalid(("versions", key), "write versions as strings like v1.10")
+            raise RuleMistake(("versions", key), "write versions as strings like v1.10")
         if key in versions:
             try:
                 parse_version(str(versions[key]))
             except ParamError as exc:
-                raise RuleInvalid(("versions", key), str(exc)) from None
+                raise RuleMistake(("versions", key), str(exc)) from None
 
 
 def _check_data(declared: dict[str, Any], where: Path) -> None:
@@ -316,27 +306,27 @@ def _check_data(declared: dict[str, Any], where: Path) -> None:
         if isinstance(spec, list | str | int | float | bool):
             continue
         if not isinstance(spec, dict) or set(spec) != {"by", "since"} or not isinstance(spec["since"], dict):
-            raise RuleInvalid((*where, name), "a versioned list is {by: PARAM, since: {VERSION: [values]}}")
+            raise RuleMistake((*where, name), "a versioned list is {by: PARAM, since: {VERSION: [values]}}")
         for since, items in spec["since"].items():
             if not isinstance(since, str):
-                raise RuleInvalid((*where, name, "since"), f"write versions as strings like v1.10, not {since!r}")
+                raise RuleMistake((*where, name, "since"), f"write versions as strings like v1.10, not {since!r}")
             try:
                 parse_version(str(since))
             except ParamError as exc:
-                raise RuleInvalid((*where, name, "since", since), str(exc)) from None
+                raise RuleMistake((*where, name, "since", since), str(exc)) from None
             if not isinstance(items, list):
-                raise RuleInvalid((*where, name, "since", since), "each version maps to a list")
+                raise RuleMistake((*where, name, "since", since), "each version maps to a list")
 
 
 def _string(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise RuleInvalid((key,), f"'{key}' must be a non-empty string")
+        raise RuleMistake((key,), f"'{key}' must be a non-empty string")
     return value.strip()
 
 
 def _string_list(data: dict[str, Any], key: str) -> list[str]:
     value = data.get(key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RuleInvalid((key,), f"'{key}' must be a list of strings")
+        raise RuleMistake((key,), f"'{key}' must be a list of strings")
     return value
