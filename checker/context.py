@@ -14,7 +14,6 @@ from .resources import Resource
 class ScanContext:
     by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    by_namespace: dict[tuple[str, str | None], list[Resource]] = field(default_factory=lambda: defaultdict(list))
     services_by_label: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
@@ -24,7 +23,6 @@ class ScanContext:
             context.by_kind[resource.kind].append(resource)
             if resource.name is not None:
                 context.by_name[(resource.kind, resource.name)].append(resource)
-            context.by_namespace[(resource.kind, resource.namespace)].append(resource)
             selector = _service_selector(resource)
             if selector:
                 context.services_by_label[min(selector.items())].append(resource)
@@ -55,12 +53,6 @@ class ScanContext:
                 found.append(service)
         order = {id(r): i for i, r in enumerate(self.by_kind.get("Service", []))} if len(found) > 1 else {}
         return sorted(found, key=lambda r: order[id(r)]) if order else found
-
-    def of_kind(self, kind: str, namespace: str | None = None) -> list[Resource]:
-        """Objects of a kind; with a namespace, those in it, then those without one."""
-        if namespace is None:
-            return self.by_kind.get(kind, [])
-        return self.by_namespace.get((kind, namespace), []) + self.by_namespace.get((kind, None), [])
 
 
 def _service_selector(resource: Resource) -> dict[str, str]:

@@ -28,7 +28,6 @@ class Fact:
     name: str
     scope: str  # the narrowest scope the fact needs: resource, pod or container
     compute: Callable[[Scope], list[Match]]
-    doc: str
     detail: Callable[[Scope], list[str]] | None = None  # how the value came about, for kubecheck explain
 
 
@@ -38,7 +37,7 @@ Compute = Callable[[Scope], list[Match]]
 
 def fact(name: str, scope: str, detail: Callable[[Scope], list[str]] | None = None) -> Callable[[Compute], Compute]:
     def register(function: Compute) -> Compute:
-        FACTS[name] = Fact(name, scope, function, (function.__doc__ or "").strip(), detail)
+        FACTS[name] = Fact(name, scope, function, detail)
         return function
 
     return register

@@ -101,5 +101,6 @@ class Report:
             "rules": self.rules,
             "findings": len(self.findings),
             "errors": len(self.errors),
+            "skipped_documents": self.skipped_documents,
             "by_severity": by_severity,
         }

@@ -180,7 +180,7 @@ def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
         return None
     try:
         rule = _validate(data, file, root)
-        validate_conditions(rule, default_params(catalog), catalog.data)
+        validate_conditions(rule, default_params(catalog))
     except RuleMistake as exc:
         catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
         return None
@@ -193,7 +193,7 @@ def default_params(catalog: Catalog) -> Params:
     return params
 
 
-def validate_conditions(rule: Rule, params: Params, shared: dict[str, Any]) -> None:
+def validate_conditions(rule: Rule, params: Params) -> None:
     if rule.versions is not None and rule.versions["param"] not in params:
         raise RuleMistake(("versions", "param"), f"unknown parameter '{rule.versions['param']}'")
     env = CompileEnv(rule.scope, params, {**params.data, **resolve_data(rule.data, params)})

@@ -56,6 +56,9 @@ def _summary(report: Report) -> str:
     text = (f"{findings} in {files_with} of {report.files} file{'s' if report.files != 1 else ''}; "
             f"{report.resources} object{'s' if report.resources != 1 else ''} checked by {report.rules} "
             f"rule{'s' if report.rules != 1 else ''}")
+    if report.skipped_documents:
+        text += (f"; {report.skipped_documents} document{'s' if report.skipped_documents != 1 else ''} "
+                 "not Kubernetes objects, skipped")
     if report.errors:
         text += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
     return text
