@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+import yaml
 
 from .api import UsageError, plan, run_plan
 from .findings import Severity
@@ -164,6 +165,10 @@ def rules_show(
                                                  initial_indent="  ", subsequent_indent="  ")]
     if rule.references:
         lines += ["", "References:", *(f"  {ref}" for ref in rule.references)]
+    for verdict in ("pass", "fail"):
+        for example in rule.examples.get(verdict, []):
+            text = yaml.safe_dump(example, sort_keys=False, default_flow_style=None).rstrip()
+            lines += ["", f"Example that should {verdict}:", *(f"  {line}" for line in text.splitlines())]
     lines += ["", f"defined in {rule.file}"]
     typer.echo("\n".join(lines))
 
