@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .context import ScanContext
 from .engine import RawFinding, evaluate
-from .findings import Finding, Report, format_path
+from .findings import Finding, Report, RuleInfo, format_path
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import render
@@ -58,6 +58,8 @@ def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Re
     evaluation = evaluate(found.items, chosen.rules, chosen.params, context)
     report = Report(errors=loaded.errors, resources=len(found.items), skipped_documents=found.skipped,
                     rules=len(chosen.rules))
+    report.rule_info = [RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
+                        for r in (compiled.rule for compiled in chosen.rules)]
     report.files = loaded.inputs
     report.findings = findings_of(evaluation.findings, chosen.params)
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))

@@ -31,6 +31,9 @@ app.add_typer(rules_app, name="rules")
 class Output(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
 
 
 class Color(StrEnum):

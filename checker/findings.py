@@ -78,6 +78,19 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """What reporters say about a rule that ran (SARIF rule metadata, JUnit suites)."""
+
+    id: str
+    title: str
+    severity: Severity
+    packs: tuple[str, ...]
+    description: str
+    remediation: str
+    references: tuple[str, ...]
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -87,6 +100,7 @@ class Report:
     skipped_documents: int = 0
     rules: int = 0
     notes: list[str] = field(default_factory=list)
+    rule_info: list[RuleInfo] = field(default_factory=list)
 
     def count_at_or_above(self, threshold: Severity) -> int:
         return sum(1 for f in self.findings if f.severity >= threshold)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..findings import Report
-from . import json_report, text
+from . import github, json_report, junit, sarif, text
 
 
 @dataclass(frozen=True)
@@ -21,4 +21,7 @@ class RenderOptions:
 FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
     "text": text.render,
     "json": json_report.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "github": github.render,
 }

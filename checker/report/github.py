@@ -1,0 +1,38 @@
+"""GitHub Actions workflow commands: one ::error/::warning/::notice line per finding and input error,
+which GitHub shows as annotations on the pull request's changed lines.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..findings import Report, Severity
+
+if TYPE_CHECKING:
+    from . import RenderOptions
+
+COMMANDS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice",
+            Severity.INFO: "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    lines = []
+    for finding in report.findings:
+        title = _property(f"{finding.rule} ({finding.severity.label})")
+        lines.append(f"::{COMMANDS[finding.severity]} file={_property(finding.file)},line={finding.line},"
+                     f"col={finding.column},title={title}::{_data(finding.message)}")
+    for error in report.errors:
+        line = f",line={error.line}" if error.line else ""
+        lines.append(f"::error file={_property(error.file)}{line},title=kubecheck input error::{_data(error.message)}")
+    summary = report.summary()
+    lines.append(f"kubecheck: {summary['findings']} findings, {summary['errors']} input errors, "
+                 f"{summary['resources']} objects, {summary['rules']} rules")
+    return "\n".join(lines) + "\n"

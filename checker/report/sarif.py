@@ -1,0 +1,86 @@
+"""SARIF 2.1.0, as GitHub code scanning and other SARIF viewers read it: one run, the rules that ran
+with their help, one result per finding at its file, line and column, input errors as notifications.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..findings import Report, Severity
+from .locations import artifact_uri
+
+if TYPE_CHECKING:
+    from . import RenderOptions
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
+          Severity.INFO: "note"}
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
+                     Severity.INFO: "1.0"}
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    rule_index = {rule.id: index for index, rule in enumerate(report.rule_info)}
+    rules = [{
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": " ".join(rule.description.split()) or rule.title},
+        "help": {"text": " ".join(rule.remediation.split())},
+        **({"helpUri": rule.references[0]} if rule.references else {}),
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"tags": ["security", "kubernetes", *rule.packs],
+                       "security-severity": SECURITY_SEVERITY[rule.severity], "severity": rule.severity.label},
+    } for rule in report.rule_info]
+    results = []
+    for finding in report.findings:
+        resource = finding.resource
+        logical = "/".join(str(part) for part in (resource["kind"], resource["namespace"], resource["name"]) if part)
+        result: dict[str, Any] = {
+            "ruleId": finding.rule,
+            "level": LEVELS[finding.severity],
+            "message": {"text": finding.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(finding.file)},
+                    "region": {"startLine": finding.line, "startColumn": finding.column},
+                },
+                "logicalLocations": [{"fullyQualifiedName": f"{logical}:{finding.path}", "kind": "object"}],
+            }],
+            "partialFingerprints": {"kubecheck/v1": _fingerprint(finding.rule, resource, finding.path)},
+            "properties": {"severity": finding.severity.label, "container": finding.container,
+                           "path": finding.path, "remediation": finding.remediation},
+        }
+        if finding.rule in rule_index:
+            result["ruleIndex"] = rule_index[finding.rule]
+        results.append(result)
+    notifications = [{
+        "level": "error",
+        "message": {"text": error.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(error.file)},
+            **({"region": {"startLine": error.line}} if error.line else {}),
+        }}],
+    } for error in report.errors]
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "kubecheck", "version": __version__, "semanticVersion": __version__,
+                                "rules": rules}},
+            "invocations": [{"executionSuccessful": not report.errors,
+                             "toolExecutionNotifications": notifications}],
+            "results": results,
+        }],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _fingerprint(rule: str, resource: dict[str, Any], path: str) -> str:
+    """Stable across line moves: the rule, the object's identity and the path of the field."""
+    key = "|".join(str(part) for part in (rule, resource["apiVersion"], resource["kind"], resource["namespace"],
+                                          resource["name"], path))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
