@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .context import ScanContext
 from .engine import RawFinding, evaluate
 from .findings import Finding, Report, RuleInfo, format_path
+from .kustomize import split_patches
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import render
@@ -54,16 +55,19 @@ def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable
 def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Report:
     loaded = load(paths, include_hidden)
     found = resources_of(loaded.documents)
-    context = ScanContext.of(found.items)
-    evaluation = evaluate(found.items, chosen.rules, chosen.params, context)
-    report = Report(errors=loaded.errors, resources=len(found.items), skipped_documents=found.skipped,
-                    rules=len(chosen.rules))
+    checked, patches = split_patches(found.items)
+    context = ScanContext.of(checked)
+    evaluation = evaluate(checked, chosen.rules, chosen.params, context)
+    report = Report(errors=loaded.errors, resources=len(checked), skipped_documents=found.skipped,
+                    rules=len(chosen.rules), kustomize_patches=len(patches))
     report.rule_info = [RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
                         for r in (compiled.rule for compiled in chosen.rules)]
     report.files = loaded.inputs
     report.findings = findings_of(evaluation.findings, chosen.params)
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
     report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
+    report.notes.extend(f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
+                        "Kustomization of this scan), not checked as a whole object" for r in patches)
     for workload in evaluation.generic_workloads:
         resource = workload.resource
         report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "

@@ -98,6 +98,7 @@ class Report:
     files: int = 0
     resources: int = 0
     skipped_documents: int = 0
+    kustomize_patches: int = 0
     rules: int = 0
     notes: list[str] = field(default_factory=list)
     rule_info: list[RuleInfo] = field(default_factory=list)
@@ -116,5 +117,6 @@ class Report:
             "findings": len(self.findings),
             "errors": len(self.errors),
             "skipped_documents": self.skipped_documents,
+            "kustomize_patches": self.kustomize_patches,
             "by_severity": by_severity,
         }

@@ -59,6 +59,8 @@ def _summary(report: Report) -> str:
     if report.skipped_documents:
         text += (f"; {report.skipped_documents} document{'s' if report.skipped_documents != 1 else ''} "
                  "not Kubernetes objects, skipped")
+    if report.kustomize_patches:
+        text += f"; {report.kustomize_patches} kustomize patch{'es' if report.kustomize_patches != 1 else ''} left out"
     if report.errors:
         text += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
     return text
