@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import suppress
 from .context import ScanContext
 from .engine import RawFinding, evaluate
 from .findings import Finding, Report, RuleInfo, format_path
@@ -63,11 +64,13 @@ def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Re
     report.rule_info = [RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
                         for r in (compiled.rule for compiled in chosen.rules)]
     report.files = loaded.inputs
-    report.findings = findings_of(evaluation.findings, chosen.params)
+    outcome = suppress.apply(_located(evaluation.findings, chosen.params), loaded.documents)
+    report.findings, report.suppressed = outcome.kept, outcome.suppressed
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
     report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
     report.notes.extend(f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
                         "Kustomization of this scan), not checked as a whole object" for r in patches)
+    report.notes.extend(outcome.notes)
     for workload in evaluation.generic_workloads:
         resource = workload.resource
         report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "
@@ -76,8 +79,13 @@ def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Re
 
 
 def findings_of(raw_findings: list[RawFinding], params: Params) -> list[Finding]:
-    """Locate (one pass per document) and render raw findings, in the stable report order. A rule that
-    reports the same place twice (a pod-level field seen from each of its containers) reports it once."""
+    """Locate (one pass per document) and render raw findings, in the stable report order."""
+    return [finding for finding, _ in _located(raw_findings, params)]
+
+
+def _located(raw_findings: list[RawFinding], params: Params) -> list[tuple[Finding, RawFinding]]:
+    """Each finding with the raw finding it came from, sorted. A rule that reports the same place twice
+    (a pod-level field seen from each of its containers) reports it once."""
     unique: dict[tuple, RawFinding] = {}
     for raw in raw_findings:
         request = _request(raw)
@@ -85,9 +93,9 @@ def findings_of(raw_findings: list[RawFinding], params: Params) -> list[Finding]
     raw_findings = list(unique.values())
     requests = [_request(raw) for raw in raw_findings]
     positions = PositionIndex().locate_all(requests)
-    findings = (_finding(raw, request, position, params)
-                for raw, request, position in zip(raw_findings, requests, positions, strict=True))
-    return sorted(findings, key=Finding.sort_key)
+    pairs = [(_finding(raw, request, position, params), raw)
+             for raw, request, position in zip(raw_findings, requests, positions, strict=True)]
+    return sorted(pairs, key=lambda pair: pair[0].sort_key())
 
 
 def _request(raw: RawFinding) -> Request:

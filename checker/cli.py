@@ -70,6 +70,8 @@ def scan(
                                          "(critical, high, medium, low; info never fails).")] = "low",
     color: Annotated[Color, typer.Option("--color", help="Colour in text output.")] = Color.auto,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show paths, fixes and notes.")] = False,
+    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings with "
+                                                  "their reasons (text and json).")] = False,
     include_hidden: Annotated[bool, typer.Option("--include-hidden", help="Also walk hidden files and folders "
                                                  "(.github, ...) below named directories.")] = False,
 ) -> None:
@@ -86,7 +88,8 @@ def scan(
     report = run_plan(chosen, paths, include_hidden)
     use_color = color == Color.always or (
         color == Color.auto and sys.stdout.isatty() and "NO_COLOR" not in os.environ and output == Output.text)
-    sys.stdout.write(FORMATS[output.value](report, RenderOptions(color=use_color, verbose=verbose)))
+    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
+    sys.stdout.write(FORMATS[output.value](report, options))
     if output != Output.text:
         for error in report.errors:
             where = f"{error.file}:{error.line}" if error.line else error.file

@@ -102,6 +102,7 @@ class Report:
     rules: int = 0
     notes: list[str] = field(default_factory=list)
     rule_info: list[RuleInfo] = field(default_factory=list)
+    suppressed: list[Any] = field(default_factory=list)  # suppress.Suppressed: findings excused, with why
 
     def count_at_or_above(self, threshold: Severity) -> int:
         return sum(1 for f in self.findings if f.severity >= threshold)
@@ -118,5 +119,6 @@ class Report:
             "errors": len(self.errors),
             "skipped_documents": self.skipped_documents,
             "kustomize_patches": self.kustomize_patches,
+            "suppressed": len(self.suppressed),
             "by_severity": by_severity,
         }

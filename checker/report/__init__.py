@@ -16,6 +16,7 @@ from . import github, json_report, junit, sarif, text
 class RenderOptions:
     color: bool = False
     verbose: bool = False
+    show_suppressed: bool = False
 
 
 FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {

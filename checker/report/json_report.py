@@ -20,4 +20,6 @@ def render(report: Report, options: RenderOptions) -> str:
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "summary": report.summary(),
     }
+    if options.show_suppressed:
+        document["suppressed"] = [item.to_dict() for item in report.suppressed]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -35,6 +35,13 @@ def render(report: Report, options: RenderOptions) -> str:
                 lines.append(f"      path: {finding.path}")
                 lines.append(f"      fix:  {finding.remediation}")
         lines.append("")
+    if options.show_suppressed and report.suppressed:
+        lines.append("Suppressed:")
+        for item in report.suppressed:
+            finding, by = item.finding, item.by
+            lines.append(f"  {finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}")
+            lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}")
+        lines.append("")
     for error in report.errors:
         where = f"{error.file}:{error.line}" if error.line else error.file
         lines.append(f"{where}: {_paint('error', '1;31', options.color)}: {error.message}")
@@ -59,6 +66,8 @@ def _summary(report: Report) -> str:
     if report.skipped_documents:
         text += (f"; {report.skipped_documents} document{'s' if report.skipped_documents != 1 else ''} "
                  "not Kubernetes objects, skipped")
+    if report.suppressed:
+        text += f"; {len(report.suppressed)} suppressed"
     if report.kustomize_patches:
         text += f"; {report.kustomize_patches} kustomize patch{'es' if report.kustomize_patches != 1 else ''} left out"
     if report.errors:
