@@ -19,7 +19,7 @@ from .policy.model import render
 from .policy.params import ParamError, Params, format_version, resolve_params
 from .positions import Position, PositionIndex, Request
 from .resources import resources_of
-from .sources import load
+from .sources import LoadResult, Source, load, parse_source
 
 
 class UsageError(Exception):
@@ -54,7 +54,19 @@ def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable
 
 
 def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Report:
-    loaded = load(paths, include_hidden)
+    """Scan files, directories or "-" with a plan."""
+    return check_loaded(chosen, load(paths, include_hidden))
+
+
+def scan_text(chosen: Plan, name: str, text: str) -> Report:
+    """Scan one in-memory input (an admission request body, say), as if it were a file called name."""
+    source = Source(name, text, is_json=text.lstrip()[:1] in ("{", "["))
+    parsed = parse_source(source)
+    return check_loaded(chosen, LoadResult(parsed.documents, parsed.errors, inputs=1))
+
+
+def check_loaded(chosen: Plan, loaded: LoadResult) -> Report:
+    """Everything after reading: resources, evaluation, positions, suppressions, the sorted report."""
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
     context = ScanContext.of(checked)

@@ -122,6 +122,44 @@ def explain_command(
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
+@app.command("webhook")
+def webhook_command(
+    tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="PEM certificate (with its chain).")] = None,
+    tls_key: Annotated[str | None, typer.Option("--tls-key", help="PEM private key.")] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")]
+    = False,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8443,
+    pack: PackOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Lowest severity that denies a request.")] = "high",
+    warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")]
+    = False,
+) -> None:
+    """Serve a validating admission webhook that checks each request's object with the selected rules."""
+    from .webhook import WebhookConfig, make_server
+
+    if not insecure and not (tls_cert and tls_key):
+        _fail("error: the API server calls webhooks over HTTPS: give --tls-cert and --tls-key (or --insecure)")
+    try:
+        threshold = Severity.parse(fail_on)
+        chosen = plan(packs=pack or (), rules=rule or (), skip_rules=skip_rule or (),
+                      policy_dirs=policy_dir or (), settings=set_ or ())
+        server = make_server(WebhookConfig(chosen, threshold, warn_only), host, port,
+                             None if insecure else tls_cert, None if insecure else tls_key)
+    except (ValueError, UsageError, OSError) as exc:
+        _fail(f"error: {exc}")
+    typer.echo(f"kubecheck webhook: {len(chosen.rules)} rules, listening on {host}:{server.server_address[1]}"
+               f" ({'http' if insecure else 'https'})", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
 @rules_app.callback(invoke_without_command=True)
 def rules_list(
     ctx: typer.Context,
