@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 import yaml
 
-from .api import UsageError, plan, run_plan
+from .api import Plan, UsageError, plan, run_plan
+from .config import Config, ConfigError, load_config
 from .findings import Severity
 from .policy.catalog import DEFAULT_PACKS, all_packs
 from .policy.loader import load_catalog
@@ -50,11 +51,35 @@ PolicyDirOption = Annotated[list[str], typer.Option("--policy-dir", help="Add ru
 RuleOption = Annotated[list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")]
 SkipRuleOption = Annotated[list[str] | None, typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Set a rule parameter, KEY=VALUE (repeatable).")]
+ConfigOption = Annotated[str | None, typer.Option("--config", help="Configuration file (default: .kubecheck.yaml "
+                                                  "in the working directory, if there is one).")]
 
 
 def _fail(message: str) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(EXIT_USAGE)
+
+
+def _config(config_file: str | None) -> Config:
+    try:
+        return load_config(config_file)
+    except ConfigError as exc:
+        _fail(f"error: {exc}")
+        raise  # unreachable: _fail exits
+
+
+def _plan(config: Config, pack: list[str] | None, rule: list[str] | None, skip_rule: list[str] | None,
+          policy_dir: list[str] | None, settings: list[str] | None) -> Plan:
+    """The run's plan: command-line packs and rules replace the configuration's, skipped rules, policy
+    directories and parameters add to it (a --set wins over the same parameter in the file)."""
+    try:
+        return plan(packs=pack or config.packs, rules=rule or config.rules,
+                    skip_rules=[*config.skip_rules, *(skip_rule or ())],
+                    policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
+                    settings=[*config.settings, *(settings or ())])
+    except UsageError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 @app.command()
@@ -66,8 +91,10 @@ def scan(
     skip_rule: SkipRuleOption = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Lowest severity that fails the run "
-                                         "(critical, high, medium, low; info never fails).")] = "low",
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Lowest severity that fails the run "
+                                                "(critical, high, medium, low; info never fails). "
+                                                "Default: low.")] = None,
+    config_file: ConfigOption = None,
     color: Annotated[Color, typer.Option("--color", help="Colour in text output.")] = Color.auto,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show paths, fixes and notes.")] = False,
     show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings with "
@@ -76,16 +103,13 @@ def scan(
                                                  "(.github, ...) below named directories.")] = False,
 ) -> None:
     """Check manifests against the selected rules."""
+    config = _config(config_file)
     try:
-        threshold = Severity.parse(fail_on)
+        threshold = Severity.parse(fail_on or config.fail_on or "low")
     except ValueError as exc:
         _fail(f"error: --fail-on: {exc}")
-    try:
-        chosen = plan(packs=pack or (), rules=rule or (), skip_rules=skip_rule or (),
-                      policy_dirs=policy_dir or (), settings=set_ or ())
-    except UsageError as exc:
-        _fail(str(exc))
-    report = run_plan(chosen, paths, include_hidden)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    report = run_plan(chosen, paths, include_hidden or config.include_hidden)
     use_color = color == Color.always or (
         color == Color.auto and sys.stdout.isatty() and "NO_COLOR" not in os.environ and output == Output.text)
     options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
@@ -107,14 +131,13 @@ def explain_command(
     container: Annotated[str | None, typer.Option("--container", help="Only this container.")] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
+    config_file: ConfigOption = None,
 ) -> None:
     """Show, per target, the facts a rule saw and the clause that passed or failed."""
     from .explain import explain
 
-    try:
-        chosen = plan(rules=[rule], policy_dirs=policy_dir or (), settings=set_ or ())
-    except UsageError as exc:
-        _fail(str(exc))
+    config = _config(config_file)
+    chosen = _plan(config, None, [rule], None, policy_dir, set_)
     if not chosen.rules:
         _fail(f"error: rule '{rule}' is outside its version range for these parameters")
     text, errors = explain(chosen, paths, container)
@@ -135,22 +158,24 @@ def webhook_command(
     skip_rule: SkipRuleOption = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Lowest severity that denies a request.")] = "high",
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. "
+                                                "Default: high.")] = None,
     warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")]
     = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Serve a validating admission webhook that checks each request's object with the selected rules."""
     from .webhook import WebhookConfig, make_server
 
     if not insecure and not (tls_cert and tls_key):
         _fail("error: the API server calls webhooks over HTTPS: give --tls-cert and --tls-key (or --insecure)")
+    config = _config(config_file)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     try:
-        threshold = Severity.parse(fail_on)
-        chosen = plan(packs=pack or (), rules=rule or (), skip_rules=skip_rule or (),
-                      policy_dirs=policy_dir or (), settings=set_ or ())
+        threshold = Severity.parse(fail_on or config.fail_on or "high")
         server = make_server(WebhookConfig(chosen, threshold, warn_only), host, port,
                              None if insecure else tls_cert, None if insecure else tls_key)
-    except (ValueError, UsageError, OSError) as exc:
+    except (ValueError, OSError) as exc:
         _fail(f"error: {exc}")
     typer.echo(f"kubecheck webhook: {len(chosen.rules)} rules, listening on {host}:{server.server_address[1]}"
                f" ({'http' if insecure else 'https'})", err=True)
@@ -218,7 +243,7 @@ def rules_show(
 
 
 def _catalog(policy_dir: list[str] | None):
-    catalog = load_catalog(policy_dir or [])
+    catalog = load_catalog([*_config(None).policy_dirs, *(policy_dir or ())])
     if catalog.errors:
         _fail("\n".join(f"error: {e}" for e in catalog.errors))
     return catalog
