@@ -198,8 +198,13 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         def test(match: Match) -> bool:
             return value_test(match.value)
     resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
-    condition = _compile_leaf_test(subject_key, spec, operator, argument, quantifier, test, value_test,
-                                   resolve, missing, env)
+    if subject_key == "param":  # known at compile time: fold to a constant
+        value = env.params.get(spec["param"])
+        condition = _constant((value is not None) == bool(argument) if operator == "exists" else value_test(value))
+    elif operator == "exists":
+        condition = _exists(resolve, missing, bool(argument))
+    else:
+        condition = _quantified(resolve, missing, test, every=quantifier == "all")
     return _annotate(condition, {k: spec[k] for k in ANNOTATIONS if k in spec}, where)
 
 
@@ -226,30 +231,22 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path) -> Con
     return noted
 
 
-def _compile_leaf_test(subject_key: str, spec: dict[str, Any], operator: str, argument: Any, quantifier: str,
-                       test: Callable[[Match], bool], value_test: Callable[[Any], bool], resolve: Resolver,
-                       missing: Missing, env: CompileEnv) -> Condition:
+def _exists(resolve: Resolver, missing: Missing, want: bool) -> Condition:
+    def exists(scope: Scope) -> Result:
+        matches = resolve(scope)
+        if matches:
+            return want, matches
+        return not want, [missing(scope)]
 
-    if subject_key == "param":  # known at compile time: fold to a constant
-        value = env.params.get(spec["param"])
-        if operator == "exists":
-            return _constant((value is not None) == bool(argument))
-        return _constant(value_test(value))
+    return exists
 
-    if operator == "exists":
-        want = bool(argument)
 
-        def exists(scope: Scope) -> Result:
-            matches = resolve(scope)
-            if matches:
-                return want, matches
-            return not want, [missing(scope)]
-
-        return exists
-
+def _quantified(resolve: Resolver, missing: Missing, test: Callable[[Match], bool], every: bool) -> Condition:
+    """Any (or every) value must pass; witnesses are the passing values, or the failing ones (or, with no
+    value at all, the place where it would be)."""
     def leaf(scope: Scope) -> Result:
         matches = resolve(scope)
-        if quantifier == "any":
+        if not every:
             satisfied = [m for m in matches if test(m)]
             if satisfied:
                 return True, satisfied
