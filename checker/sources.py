@@ -224,7 +224,8 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
         try:
             docs = _load_yaml_documents(source, chunk, index, line_offset, begin)
         except _ParseFailure as failure:
-            result.errors.append(InputError(source.name, failure.line, failure.message))
+            hint = " (a Helm or Go template? render it first: helm template ...)" if "{{" in chunk else ""
+            result.errors.append(InputError(source.name, failure.line, failure.message + hint))
             index += 1
             continue
         result.documents.extend(docs)

@@ -110,3 +110,10 @@ def test_deep_json_is_refused(tmp_path) -> None:
     file.write_text("[" * 100000 + "]" * 100000)
     result = load([str(file)])
     assert result.errors and result.errors[0].message == "nesting is too deep; refused"
+
+
+def test_templates_get_a_hint(tmp_path) -> None:
+    file = tmp_path / "deployment.yaml"
+    file.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n")
+    error = load([str(file)]).errors[0]
+    assert error.line == 4 and error.message.endswith("(a Helm or Go template? render it first: helm template ...)")
