@@ -12,6 +12,7 @@ from . import suppress
 from .context import ScanContext
 from .engine import RawFinding, evaluate
 from .findings import Finding, Report, RuleInfo, format_path
+from .fix import FixResult, apply_fixes
 from .kustomize import split_patches
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
 from .policy.loader import Catalog, load_catalog, resolve_data
@@ -88,6 +89,19 @@ def check_loaded(chosen: Plan, loaded: LoadResult) -> Report:
         report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "
                             f"{resource.name}: pod template found by the generic spec.template fallback")
     return report
+
+
+def fix(chosen: Plan, paths: list[str], include_hidden: bool = False) -> FixResult:
+    """The fixes the selected rules' `fix:` operations make to the findings of a scan (suppressed
+    findings are left alone)."""
+    loaded = load(paths, include_hidden)
+    checked, _ = split_patches(resources_of(loaded.documents).items)
+    evaluation = evaluate(checked, chosen.rules, chosen.params, ScanContext.of(checked))
+    pairs = _located(evaluation.findings, chosen.params)
+    kept = {id(finding) for finding in suppress.apply(pairs, loaded.documents).kept}
+    result = apply_fixes([pair for pair in pairs if id(pair[0]) in kept])
+    result.notes.extend(f"{e.file}:{e.line or '?'}: error: {e.message}" for e in loaded.errors)
+    return result
 
 
 def findings_of(raw_findings: list[RawFinding], params: Params) -> list[Finding]:

@@ -145,6 +145,40 @@ def explain_command(
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
+@app.command("fix")
+def fix_command(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories to fix.")],
+    write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")]
+    = False,
+    pack: PackOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """Apply the rules' automatic fixes to the findings, keeping comments; print a diff or --write."""
+    from .api import fix
+
+    config = _config(config_file)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    if write and "-" in paths:
+        _fail("error: --write cannot rewrite stdin; run without it to get a diff")
+    result = fix(chosen, paths, config.include_hidden)
+    for file_fix in result.files:
+        if write:
+            with open(file_fix.name, "w", encoding="utf-8", newline="") as handle:
+                handle.write(file_fix.after)
+        else:
+            sys.stdout.write(file_fix.diff())
+    for note in result.notes:
+        typer.echo(note, err=True)
+    action = "made" if write else "proposed"
+    typer.echo(f"kubecheck fix: {result.edits} edit{'s' if result.edits != 1 else ''} {action} in "
+               f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}; {result.without_fix} "
+               f"finding{'s' if result.without_fix != 1 else ''} without an automatic fix", err=True)
+
+
 @app.command("webhook")
 def webhook_command(
     tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="PEM certificate (with its chain).")] = None,

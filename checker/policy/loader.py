@@ -20,7 +20,10 @@ from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, r
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "remediation")
-OPTIONAL = ("when", "description", "references", "report", "versions", "overrides", "data", "check_id", "examples")
+OPTIONAL = ("when", "description", "references", "report", "versions", "overrides", "data", "check_id", "examples",
+            "fix")
+FIX_OPS = ("ensure-in-list", "set")
+FIX_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*$")
 PARAMS_FILE = "params.yaml"
 DATA_FILE = "data.yaml"
 TOP_LEVEL_FILES = (PARAMS_FILE, DATA_FILE)
@@ -266,6 +269,8 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
     if not isinstance(examples, dict) or set(examples) - {"pass", "fail"} or \
             not all(isinstance(v, list) for v in examples.values()):
         raise RuleMistake(("examples",), "examples maps pass and fail to lists of manifests")
+    fix = data.get("fix", []) or []
+    _check_fix(fix)
     return Rule(
         id=rule_id,
         title=_string(data, "title"),
@@ -285,7 +290,21 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
         data=rule_data,
         check_id=str(data["check_id"]) if data.get("check_id") is not None else None,
         examples=examples,
+        fix=tuple(fix),
     )
+
+
+def _check_fix(fix: Any) -> None:
+    if not isinstance(fix, list):
+        raise RuleMistake(("fix",), "fix is a list of operations: {op: ensure-in-list|set, path: a.b.c, value: ...}")
+    for index, operation in enumerate(fix):
+        if not isinstance(operation, dict) or set(operation) != {"op", "path", "value"}:
+            raise RuleMistake(("fix", index), "a fix operation has exactly op, path and value")
+        if operation["op"] not in FIX_OPS:
+            raise RuleMistake(("fix", index, "op"), f"op must be one of {', '.join(FIX_OPS)}")
+        if not isinstance(operation["path"], str) or not FIX_PATH.match(operation["path"]):
+            raise RuleMistake(("fix", index, "path"), "a fix path is dotted field names relative to the rule's "
+                              "target, e.g. securityContext.capabilities.drop")
 
 
 def _check_versions(versions: Any) -> None:

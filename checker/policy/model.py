@@ -53,6 +53,7 @@ class Rule:
     data: dict[str, Any] = field(default_factory=dict)
     check_id: str | None = None
     examples: dict[str, list[Any]] = field(default_factory=dict)
+    fix: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass

@@ -1,0 +1,135 @@
+"""Automatic fixes: the `fix:` operations of rules applied to the documents with findings, with
+ruamel.yaml round-trip editing so comments and style survive; other documents stay byte-for-byte.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from .engine import RawFinding
+from .findings import Finding
+from .resources import Path
+from .sources import Document
+
+FIX_OPS = ("ensure-in-list", "set")
+_SEQUENCE_UNDER_KEY = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n( *)- ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Edit:
+    op: str
+    path: Path  # inside the document
+    value: Any
+
+
+@dataclass
+class FileFix:
+    name: str
+    before: str
+    after: str
+
+    def diff(self) -> str:
+        before, after = (self.name, self.name) if self.name.startswith("/") else (f"a/{self.name}", f"b/{self.name}")
+        return "".join(difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+                                            fromfile=before, tofile=after))
+
+
+@dataclass
+class FixResult:
+    files: list[FileFix] = field(default_factory=list)
+    edits: int = 0
+    without_fix: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> tuple[dict[int, tuple[Document, list[Edit]]], int]:
+    """The edits for each document with fixable findings, and how many findings have no fix."""
+    by_document: dict[int, tuple[Document, list[Edit]]] = {}
+    without = 0
+    for _, raw in pairs:
+        rule, scope = raw.compiled.rule, raw.scope
+        if not rule.fix or raw.witness.resource is not None:  # no fix, or found in another object
+            without += 1
+            continue
+        document = scope.resource.document
+        _, edits = by_document.setdefault(id(document), (document, []))
+        for operation in rule.fix:
+            real = scope.target_path(tuple(operation["path"].split(".")))
+            edit = Edit(operation["op"], (*scope.resource.base, *real), operation["value"])
+            if edit not in edits:
+                edits.append(edit)
+    return by_document, without
+
+
+def apply_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixResult:
+    result = FixResult()
+    planned, result.without_fix = plan_fixes(pairs)
+    by_source: dict[int, list[tuple[Document, list[Edit]]]] = defaultdict(list)
+    for document, edits in planned.values():
+        by_source[id(document.source)].append((document, edits))
+    for documents in by_source.values():
+        source = documents[0][0].source
+        if source.is_json:
+            result.notes.append(f"{source.name}: JSON is not rewritten; fix it by hand")
+            continue
+        text = source.text
+        for document, edits in sorted(documents, key=lambda pair: pair[0].start, reverse=True):
+            text = _fix_document(text, document, edits)
+            result.edits += len(edits)
+        if text != source.text:
+            result.files.append(FileFix(source.name, source.text, text))
+    result.files.sort(key=lambda f: f.name)
+    return result
+
+
+def _fix_document(text: str, document: Document, edits: list[Edit]) -> str:
+    """Re-dump one document's span with the edits applied, in the file's own sequence style and line ends."""
+    line_start = text.rfind("\n", 0, document.start) + 1
+    span = text[line_start:document.end]
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    style = _SEQUENCE_UNDER_KEY.search(span)
+    if style and len(style.group(2)) > len(style.group(1)):
+        yaml.indent(mapping=2, sequence=4, offset=2)
+    else:
+        yaml.indent(mapping=2, sequence=2, offset=0)
+    data = yaml.load(span)
+    for edit in edits:
+        _apply(data, edit)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    dumped = out.getvalue()
+    if not span.endswith("\n"):
+        dumped = dumped.rstrip("\n")
+    if "\r\n" in span:
+        dumped = dumped.replace("\n", "\r\n")
+    return text[:line_start] + dumped + text[document.end:]
+
+
+def _apply(data: Any, edit: Edit) -> None:
+    node = data
+    for step in edit.path[:-1]:  # walk down, creating the maps that are missing
+        if isinstance(node, list):
+            node = node[step]
+            continue
+        if node.get(step) is None:
+            node[step] = CommentedMap()
+        node = node[step]
+    last = edit.path[-1]
+    if edit.op == "set":
+        node[last] = edit.value
+        return
+    current = node.get(last)
+    if current is None:
+        current = node[last] = CommentedSeq()
+    if edit.value not in current:
+        current.append(edit.value)
