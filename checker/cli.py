@@ -55,6 +55,22 @@ ConfigOption = Annotated[str | None, typer.Option("--config", help="Configuratio
                                                   "in the working directory, if there is one).")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"kubecheck {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Policy-as-code compliance checks for Kubernetes manifests."""
+
+
 def _fail(message: str) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(EXIT_USAGE)

@@ -111,3 +111,10 @@ def test_colour_only_when_asked() -> None:
     plain = run("scan", "fixtures/kubectl/deployment-web.yaml").stdout
     coloured = run("scan", "fixtures/kubectl/deployment-web.yaml", "--color", "always").stdout
     assert b"\x1b[" not in plain and b"\x1b[" in coloured
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.decode().startswith("kubecheck 0.")
+    help_text = run("--help").stdout.decode()
+    for command in ("scan", "explain", "fix", "webhook", "rules"):
+        assert command in help_text
