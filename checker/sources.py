@@ -163,12 +163,35 @@ def parse_source(source: Source) -> LoadResult:
     """Split a source into documents. A broken document is reported and its neighbours still parsed."""
     if source.is_json:
         return _parse_json(source)
-    result = LoadResult()
     try:
-        result.documents = _load_yaml_documents(source, source.text, 0, 0)
+        return _load_yaml_documents(source, source.text, 0, 0)
     except _ParseFailure:
-        result = _parse_yaml_piecewise(source)
-    return result
+        return _parse_yaml_piecewise(source)
+
+
+class _ManifestLoader(yaml.CSafeLoader):
+    """libyaml's safe loader that also notes duplicate mapping keys (kubectl's decoder rejects them, while
+    PyYAML keeps the last value silently). Merge keys (<<) may override, as YAML allows."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # key, line, first line (0-based)
+        self._checked: set[int] = set()
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode) and id(node) not in self._checked:
+            self._checked.add(id(node))  # before merges are flattened into it
+            first: dict[str, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != MERGE_TAG:
+                    if key_node.value in first:
+                        self.duplicates.append((key_node.value, key_node.start_mark.line, first[key_node.value]))
+                    else:
+                        first[key_node.value] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _ParseFailure(Exception):
@@ -180,9 +203,11 @@ class _ParseFailure(Exception):
 
 def _load_yaml_documents(
     source: Source, text: str, first_index: int, line_offset: int, char_offset: int = 0
-) -> list[Document]:
+) -> LoadResult:
+    """The documents of a text (and duplicate keys, as errors); raises _ParseFailure if it is broken."""
     documents: list[Document] = []
-    loader = yaml.CSafeLoader(text)
+    duplicates: list[InputError] = []
+    loader = _ManifestLoader(text)
     may_alias = "&" in text and "*" in text
     try:
         while loader.check_node():
@@ -196,6 +221,10 @@ def _load_yaml_documents(
                                     f"{MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused")
             documents.append(Document(source, first_index + len(documents), line, data,
                                       node.start_mark.index + char_offset, node.end_mark.index + char_offset))
+        duplicates.extend(InputError(source.name, dup_line + 1 + line_offset,
+                                     f"duplicate key '{key}' (first at line {first + 1 + line_offset}): kubectl "
+                                     "rejects the manifest; kubecheck checked the last value")
+                          for key, dup_line, first in loader.duplicates)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if mark is not None and exc.context_mark is not None and mark.line >= text.count("\n"):
@@ -208,7 +237,7 @@ def _load_yaml_documents(
         raise _ParseFailure(None, "nesting is too deep; refused") from None
     finally:
         loader.dispose()
-    return documents
+    return LoadResult(documents, duplicates)
 
 
 def _parse_yaml_piecewise(source: Source) -> LoadResult:
@@ -222,14 +251,15 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
         chunk = text[begin:end]
         line_offset = text.count("\n", 0, begin)
         try:
-            docs = _load_yaml_documents(source, chunk, index, line_offset, begin)
+            part = _load_yaml_documents(source, chunk, index, line_offset, begin)
         except _ParseFailure as failure:
             hint = " (a Helm or Go template? render it first: helm template ...)" if "{{" in chunk else ""
             result.errors.append(InputError(source.name, failure.line, failure.message + hint))
             index += 1
             continue
-        result.documents.extend(docs)
-        index += max(len(docs), 1)
+        result.documents.extend(part.documents)
+        result.errors.extend(part.errors)
+        index += max(len(part.documents), 1)
     return result
 
 

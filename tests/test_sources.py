@@ -117,3 +117,14 @@ def test_templates_get_a_hint(tmp_path) -> None:
     file.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n")
     error = load([str(file)]).errors[0]
     assert error.line == 4 and error.message.endswith("(a Helm or Go template? render it first: helm template ...)")
+
+
+def test_duplicate_keys_are_errors_but_the_document_is_still_read(tmp_path) -> None:
+    file = tmp_path / "dup.yaml"
+    file.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\nspec:\n"
+                    "  containers: [{name: c, image: x, image: y}]\n---\nbase: &b {k: 1}\nover:\n  <<: *b\n  k: 2\n")
+    result = load([str(file)])
+    assert [(e.line, e.message.split(" (")[0]) for e in result.errors] == [
+        (5, "duplicate key 'name'"), (7, "duplicate key 'image'")]
+    assert "first at line 4" in result.errors[0].message
+    assert result.documents[0].data["metadata"]["name"] == "b"  # what PyYAML keeps; a merge override is fine
