@@ -93,8 +93,8 @@ def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
         if detail is not None:
             yield f"{name}:"
             yield from (f"  {line}" for line in detail(scope))
-            if name == "container.effective_capabilities":
-                continue  # the steps end with the set itself
+            if FACTS[name].detail_only:
+                continue
         elif not matches:
             yield f"{name}: (none)"
             continue

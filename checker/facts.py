@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .capabilities import effective_capabilities
 from .findings import format_path
-from .identity import ROOT, resolve_user
+from .identity import ROOT, User, resolve_user
 from .listen import ADDRESS_NAME, listen_addresses
 from .mounted_config import mounted_addresses
 from .ports import listen_ports
@@ -29,15 +29,17 @@ class Fact:
     scope: str  # the narrowest scope the fact needs: resource, pod or container
     compute: Callable[[Scope], list[Match]]
     detail: Callable[[Scope], list[str]] | None = None  # how the value came about, for kubecheck explain
+    detail_only: bool = False  # the detail already shows the values (explain lists no matches)
 
 
 FACTS: dict[str, Fact] = {}
 Compute = Callable[[Scope], list[Match]]
 
 
-def fact(name: str, scope: str, detail: Callable[[Scope], list[str]] | None = None) -> Callable[[Compute], Compute]:
+def fact(name: str, scope: str, detail: Callable[[Scope], list[str]] | None = None,
+         detail_only: bool = False) -> Callable[[Compute], Compute]:
     def register(function: Compute) -> Compute:
-        FACTS[name] = Fact(name, scope, function, detail)
+        FACTS[name] = Fact(name, scope, function, detail, detail_only)
         return function
 
     return register
@@ -49,18 +51,34 @@ def _capability_steps(scope: Scope) -> list[str]:
     return [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
 
 
-def _port_reasons(scope: Scope) -> list[str]:
-    """Why each port below the unprivileged-port start is, or is not, a finding."""
+@dataclass(frozen=True)
+class _LowPorts:
+    """The ports a container listens on below the pod's unprivileged-port start, and what decides them."""
+
+    start: Match
+    low: list[Match]
+    can_bind: bool  # NET_BIND_SERVICE is in the container's capability set
+    user: User
+
+
+def _low_ports(scope: Scope) -> _LowPorts:
     workload, container = scope.workload, scope.container
     assert workload is not None and container is not None
-    start = _unprivileged_port_start(scope)[0].value
-    low = sorted({m.value for m in _listen_ports(scope) if m.value < start})
-    if not low:
-        return [f"no port below {start}: nothing to check"]
+    start = _unprivileged_port_start(scope)[0]
+    low = [m for m in _listen_ports(scope) if m.value < start.value]
     capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
     user = resolve_user(workload.spec, container.spec, container.norm_path)
-    ports = ", ".join(map(str, low))
-    if "NET_BIND_SERVICE" not in capabilities:
+    return _LowPorts(start, low, "NET_BIND_SERVICE" in capabilities, user)
+
+
+def _port_reasons(scope: Scope) -> list[str]:
+    """Why each port below the unprivileged-port start is, or is not, a finding."""
+    situation = _low_ports(scope)
+    start, user = situation.start.value, situation.user
+    if not situation.low:
+        return [f"no port below {start}: nothing to check"]
+    ports = ", ".join(str(port) for port in sorted({m.value for m in situation.low}))
+    if not situation.can_bind:
         return [f"ports {ports} < {start} and NET_BIND_SERVICE is not in the capability set: a finding each"]
     if user.kind == ROOT:
         return [f"ports {ports} < {start}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it "
@@ -70,7 +88,7 @@ def _port_reasons(scope: Scope) -> list[str]:
             "capability cap_net_bind_service, which the manifest cannot show: no finding"]
 
 
-@fact("container.effective_capabilities", "container", detail=_capability_steps)
+@fact("container.effective_capabilities", "container", detail=_capability_steps, detail_only=True)
 def _effective_capabilities(scope: Scope) -> list[Match]:
     """One match per capability the runtime grants the container; the note says why it is there."""
     runtime = scope.params.get("container-runtime")
@@ -197,19 +215,14 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
     Binding such a port needs NET_BIND_SERVICE effective in the process, which is impossible when the
     container's capability set lacks it (for root too). With the capability in the set, root binds, and a
     non-root process depends on its binaries' file capabilities: no finding."""
-    workload, container = scope.workload, scope.container
-    assert workload is not None and container is not None
-    start_match = _unprivileged_port_start(scope)[0]
+    situation = _low_ports(scope)
+    if not situation.low or situation.can_bind:
+        # With the capability, root binds; a non-root process gets it only if every binary it execs carries
+        # the file capability (ingress-nginx's do), which the manifest cannot show: no finding either way.
+        return []
+    workload, user, start_match, low = scope.workload, situation.user, situation.start, situation.low
+    assert workload is not None
     start = start_match.value
-    low = [m for m in _listen_ports(scope) if m.value < start]
-    if not low:
-        return []
-    capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
-    user = resolve_user(workload.spec, container.spec, container.norm_path)
-    if "NET_BIND_SERVICE" in capabilities:
-        # Root binds with it; a non-root process gets it only if every binary it execs carries the file
-        # capability (ingress-nginx's do), which the manifest cannot show: no finding either way.
-        return []
     why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
     host_network = workload.spec.get("hostNetwork") is True
     version_ok = scope.params.get("k8s.version") >= SAFE_PORT_SYSCTL_SINCE
