@@ -1,7 +1,7 @@
 """The effective capability set of a container, computed the way containerd and CRI-O compute it.
 
 Start from the runtime's default set; ALL in add gives every capability, ALL in drop empties the set;
-then individual adds, then individual drops, each name upper-cased and prefixed with CAP_ by the runtime.
+then individual adds, then individual drops, each name turned into the kernel's CAP_ name as that runtime does.
 """
 
 from __future__ import annotations
@@ -47,9 +47,14 @@ class EffectiveCapabilities:
     steps: list[str] = field(default_factory=list)
 
 
-def runtime_name(value: Any) -> str:
-    """The name the runtime hands to the kernel: CAP_ + the upper-cased value (CAP_X becomes CAP_CAP_X)."""
-    return "CAP_" + str(value).upper()
+def runtime_name(value: Any, runtime: str = "containerd") -> str:
+    """The name the runtime hands to the OCI runtime. containerd upper-cases the value and always prefixes
+    CAP_ (so CAP_X becomes CAP_CAP_X, which is no capability); CRI-O prefixes only a value that does not
+    already start with cap_ (any case), and the spec generator upper-cases it."""
+    name = str(value).upper()
+    if runtime == "cri-o" and name.startswith("CAP_"):
+        return name
+    return "CAP_" + name
 
 
 def effective_capabilities(container: dict[str, Any], runtime: str = "containerd") -> EffectiveCapabilities:
@@ -84,29 +89,35 @@ def effective_capabilities(container: dict[str, Any], runtime: str = "containerd
     for index, value in adds:
         if index == add_all or str(value).upper() == "ALL":
             continue
-        name = str(value).upper()
+        kernel_name = runtime_name(value, runtime)
+        name = kernel_name.removeprefix("CAP_")
+        if name not in ALL_CAPABILITIES:
+            refusal = "CRI-O refuses to create the container" if runtime == "cri-o" else "the runtime ignores it"
+            result.steps.append(f"add[{index}] {value!r} -> {kernel_name} is not a capability: {refusal}")
+            continue
         how = "re-added after drop ALL" if drop_all is not None else "added by capabilities.add"
         result.capabilities[name] = Origin(how, (*CAPABILITIES, "add", index))
-        result.steps.append(f"add[{index}] {value!r} -> +{runtime_name(value)}")
+        result.steps.append(f"add[{index}] {value!r} -> +{kernel_name}")
 
     for index, value in drops:
         if index == drop_all or str(value).upper() == "ALL":
             continue
-        name = str(value).upper()
+        kernel_name = runtime_name(value, runtime)
+        name = kernel_name.removeprefix("CAP_")
         if name in result.capabilities:
             del result.capabilities[name]
-            result.steps.append(f"drop[{index}] {value!r} -> -{runtime_name(value)}")
+            result.steps.append(f"drop[{index}] {value!r} -> -{kernel_name}")
             continue
-        if name.startswith("CAP_") and name[4:] in result.capabilities:
-            intended = name[4:]
+        intended = name.removeprefix("CAP_")
+        if intended != name and intended in result.capabilities:
             result.capabilities[intended] = Origin(
-                f"{result.capabilities[intended].reason}; drop entry {value!r} becomes {runtime_name(value)} at the "
+                f"{result.capabilities[intended].reason}; drop entry {value!r} becomes {kernel_name} at the "
                 f"runtime and drops nothing (write {intended})",
                 (*CAPABILITIES, "drop", index),
             )
-            result.steps.append(f"drop[{index}] {value!r} -> {runtime_name(value)} is not a capability: drops nothing")
+            result.steps.append(f"drop[{index}] {value!r} -> {kernel_name} is not a capability: drops nothing")
         else:
-            result.steps.append(f"drop[{index}] {value!r} -> {runtime_name(value)} was not in the set")
+            result.steps.append(f"drop[{index}] {value!r} -> {kernel_name} was not in the set")
     return result
 
 

@@ -66,3 +66,23 @@ def test_steps_explain_the_computation() -> None:
 def test_malformed_capabilities_are_tolerated() -> None:
     result = effective_capabilities({"securityContext": {"capabilities": {"add": "NET_ADMIN", "drop": None}}})
     assert set(result.capabilities) == set(RUNTIME_DEFAULTS["containerd"])
+
+
+@pytest.mark.parametrize(("add", "drop", "has_bind", "step"), [
+    # CRI-O leaves a name that already starts with cap_ (any case) unprefixed, so these work there.
+    (None, ["CAP_NET_BIND_SERVICE"], False, "drop[0] 'CAP_NET_BIND_SERVICE' -> -CAP_NET_BIND_SERVICE"),
+    (None, ["cap_net_bind_service"], False, "drop[0] 'cap_net_bind_service' -> -CAP_NET_BIND_SERVICE"),
+    (["CAP_NET_BIND_SERVICE"], ["ALL"], True, "add[0] 'CAP_NET_BIND_SERVICE' -> +CAP_NET_BIND_SERVICE"),
+    (["FOO"], ["ALL"], False, "add[0] 'FOO' -> CAP_FOO is not a capability: CRI-O refuses to create the container"),
+])
+def test_cri_o_prefixes_only_names_without_cap(add, drop, has_bind, step) -> None:
+    result = _caps(add, drop, runtime="cri-o")
+    assert ("NET_BIND_SERVICE" in result.capabilities) is has_bind
+    assert step in result.steps
+
+
+def test_containerd_ignores_a_doubly_prefixed_add() -> None:
+    result = _caps(add=["CAP_NET_BIND_SERVICE"], drop=["ALL"])
+    assert result.capabilities == {}
+    assert "add[0] 'CAP_NET_BIND_SERVICE' -> CAP_CAP_NET_BIND_SERVICE is not a capability: the runtime ignores it" \
+        in result.steps
