@@ -110,3 +110,20 @@ def test_param_types() -> None:
     assert ParamSpec("n", "int", 0, "").parse("42") == 42
     assert ParamSpec("b", "bool", False, "").parse("yes") is True
     assert ParamSpec("l", "list", [], "").parse("a, b,") == ("a", "b")
+
+
+def test_sysctl_parameters_are_normalized_and_validated() -> None:
+    specs = load_catalog().params
+    params = resolve_params(specs, ["required-sysctls=net/ipv6/conf/default/disable_ipv6=1,net.ipv4.x=2",
+                                    "allowed-unsafe-sysctls=net/ipv6/*, kernel.msgmax"])
+    assert params.get("required-sysctls") == {"net.ipv6.conf.default.disable_ipv6": "1", "net.ipv4.x": "2"}
+    assert params.get("allowed-unsafe-sysctls") == ("net.ipv6.*", "kernel.msgmax")
+    same_twice = resolve_params(specs, ["required-sysctls=a.b=1,a.b=1"])
+    assert same_twice.get("required-sysctls") == {"a.b": "1"}
+    for bad, text in [("required-sysctls=a.b=1,a.b=0", "given twice, as '1' and '0'"),
+                      ("required-sysctls=kernel.foo bar=1", "not a valid sysctl name"),
+                      ("required-sysctls=Net.IPv6=1", "not a valid sysctl name"),
+                      ("allowed-unsafe-sysctls=net.*.x", r"\* only at the end"),
+                      ("allowed-unsafe-sysctls=*", "not a sysctl name")]:
+        with pytest.raises(ParamError, match=text):
+            resolve_params(specs, [bad])

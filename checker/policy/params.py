@@ -9,8 +9,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PARAM_TYPES = ("string", "enum", "version", "map", "list", "bool", "int")
+from ..sysctls import normalize_name
+
+PARAM_TYPES = ("string", "enum", "version", "map", "list", "bool", "int", "sysctls", "sysctl-patterns")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)$")
+# A sysctl name as the API server validates it (dotted segments of lower-case letters, digits, - and _;
+# slashes allowed inside interface names), after the kubelet's slash normalisation.
+_SYSCTL_NAME = re.compile(r"^(?:[a-z0-9](?:[-_a-z0-9/]*[a-z0-9])?\.)*[a-z0-9](?:[-_a-z0-9/]*[a-z0-9])?$")
 
 
 class ParamError(ValueError):
@@ -69,13 +74,22 @@ class ParamSpec:
             return tuple(part.strip() for part in str(raw).split(",") if part.strip())
         if self.type == "map":
             return _parse_map(self.name, raw)
+        if self.type == "sysctls":
+            return _parse_sysctls(self.name, raw)
+        if self.type == "sysctl-patterns":
+            return tuple(_sysctl_pattern(self.name, entry) for entry in ParamSpec(self.name, "list", (), "").parse(raw))
         raise ParamError(f"{self.name}: unknown parameter type {self.type!r}")
 
 
 def _parse_map(name: str, raw: Any) -> dict[str, str]:
     if isinstance(raw, dict):
         return {str(k): str(v) for k, v in raw.items()}
-    result: dict[str, str] = {}
+    return dict(_parse_map_pairs(name, raw))
+
+
+def _parse_map_pairs(name: str, raw: Any) -> list[tuple[str, str]]:
+    """The NAME=VALUE pairs of a comma-separated --set value, in order."""
+    pairs = []
     for part in str(raw).split(","):
         part = part.strip()
         if not part:
@@ -83,8 +97,33 @@ def _parse_map(name: str, raw: Any) -> dict[str, str]:
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
             raise ParamError(f"{name}: {part!r} is not NAME=VALUE")
-        result[key.strip()] = value.strip()
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def _parse_sysctls(name: str, raw: Any) -> dict[str, str]:
+    """NAME=VALUE pairs of sysctls: names normalized as the kubelet does, each valid, none given twice with
+    different values."""
+    result: dict[str, str] = {}
+    pairs = raw.items() if isinstance(raw, dict) else _parse_map_pairs(name, raw)
+    for key, value in pairs:
+        sysctl = normalize_name(str(key).strip())
+        if not _SYSCTL_NAME.match(sysctl):
+            raise ParamError(f"{name}: {key!r} is not a valid sysctl name")
+        text = str(value).strip()
+        if result.get(sysctl, text) != text:
+            raise ParamError(f"{name}: {sysctl} is given twice, as {result[sysctl]!r} and {text!r}")
+        result[sysctl] = text
     return result
+
+
+def _sysctl_pattern(name: str, entry: str) -> str:
+    """A kubelet --allowed-unsafe-sysctls entry: a sysctl name, or a prefix ending in a single *."""
+    pattern = normalize_name(entry.strip())
+    prefix = pattern.removesuffix("*")
+    if "*" in prefix or not _SYSCTL_NAME.match(prefix.rstrip("._")):
+        raise ParamError(f"{name}: {entry!r} is not a sysctl name or a pattern like net.ipv6.* (* only at the end)")
+    return pattern
 
 
 @dataclass
