@@ -49,6 +49,9 @@ def _write_rule(tmp_path, body: str, rule_id: str = "custom-rule"):
      "'pod' paths need pod or container scope"),
     (GOOD_RULE.replace("  path: image", "  all: {{path: image}}"), 7, "'all' takes a non-empty list"),
     (GOOD_RULE.replace("packs: [custom]", "packs: [other]"), 4, "packs must include it"),
+    (GOOD_RULE.replace("{{container.name}}", "{{container.name"), 8, "a { or } that is not part of a placeholder"),
+    (GOOD_RULE.replace("  path: image", "  path: image\n  note: 'image {{valu}}'"), 8,
+     "note: unknown placeholder {valu}"),
 ])
 def test_rule_mistakes_are_reported_with_file_and_line(tmp_path, body, line, text) -> None:
     file = _write_rule(tmp_path, body.format(id="custom-rule"))
@@ -127,3 +130,17 @@ def test_sysctl_parameters_are_normalized_and_validated() -> None:
                       ("allowed-unsafe-sysctls=*", "not a sysctl name")]:
         with pytest.raises(ParamError, match=text):
             resolve_params(specs, [bad])
+
+
+def test_yml_rule_files_load_and_an_empty_policy_directory_is_a_mistake(tmp_path) -> None:
+    folder = tmp_path / "custom"
+    folder.mkdir()
+    (folder / "custom-rule.yml").write_text(GOOD_RULE.format(id="custom-rule"))
+    catalog = load_catalog([str(tmp_path)])
+    assert catalog.errors == [] and "custom-rule" in catalog.user_rules
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a rule")
+    errors = load_catalog([str(empty)]).errors
+    assert [(e.file, e.message) for e in errors] == [
+        (str(empty), "policy directory holds no rule files (*.yaml, *.yml)")]

@@ -20,6 +20,7 @@ from ..facts import FACTS
 from ..resources import Path
 from ..scope import Match, Scope
 from .params import ParamError, Params, parse_version
+from .templates import template_mistake
 
 Result = tuple[bool, list[Match]]
 Condition = Callable[[Scope], Result]
@@ -60,7 +61,7 @@ def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
     options = {k: spec[k] for k in ANNOTATIONS if k in spec}
     if options and any(k in spec for k in COMBINATORS):
         body = {k: v for k, v in spec.items() if k not in ANNOTATIONS}
-        return _annotate(compile_condition(body, where, env), options, where)
+        return _annotate(compile_condition(body, where, env), options, where, env.params)
     if "each" in spec:
         return _compile_each(spec, where, env)
     combinator_keys = [k for k in spec if k in COMBINATORS]
@@ -205,15 +206,18 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         condition = _exists(resolve, missing, bool(argument))
     else:
         condition = _quantified(resolve, missing, test, every=quantifier == "all")
-    return _annotate(condition, {k: spec[k] for k in ANNOTATIONS if k in spec}, where)
+    return _annotate(condition, {k: spec[k] for k in ANNOTATIONS if k in spec}, where, env.params)
 
 
-def _annotate(condition: Condition, options: dict[str, Any], where: Path) -> Condition:
+def _annotate(condition: Condition, options: dict[str, Any], where: Path, params: Params) -> Condition:
     """Apply ``locate: false`` (the clause decides but does not locate findings) and ``note: TEXT`` (replaces
     the witnesses' notes; ``{note}`` in it keeps theirs) to a compiled condition."""
     note, locate = options.get("note"), options.get("locate", True)
     if note is not None and not isinstance(note, str):
         raise RuleMistake((*where, "note"), "note must be a string")
+    mistake = template_mistake(note, params) if note is not None else None
+    if mistake is not None:
+        raise RuleMistake((*where, "note"), f"note: {mistake}")
     if not isinstance(locate, bool):
         raise RuleMistake((*where, "locate"), "locate must be true or false")
     if not locate:

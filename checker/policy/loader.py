@@ -15,8 +15,9 @@ from ..findings import Severity
 from ..positions import locate_in_node
 from ..resources import Path
 from .conditions import CompileEnv, RuleMistake, compile_condition
-from .model import PLACEHOLDER, REPORT_MODES, SCOPES, TEMPLATE_NAMES, PolicyError, Rule
+from .model import REPORT_MODES, SCOPES, PolicyError, Rule
 from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, resolve_params
+from .templates import template_mistake
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "remediation")
@@ -27,6 +28,7 @@ FIX_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*$")
 PARAMS_FILE = "params.yaml"
 DATA_FILE = "data.yaml"
 TOP_LEVEL_FILES = (PARAMS_FILE, DATA_FILE)
+RULE_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -62,9 +64,12 @@ def load_catalog(extra_dirs: list[str] | None = None) -> Catalog:
     for directory, is_user in directories:
         if not directory.is_dir():
             continue
-        for file in sorted(directory.rglob("*.yaml")):
-            if file.name in TOP_LEVEL_FILES and file.parent == directory:
-                continue
+        files = sorted(f for f in directory.rglob("*") if f.suffix in RULE_SUFFIXES and f.is_file()
+                       and not (f.name in TOP_LEVEL_FILES and f.parent == directory))
+        if not files:
+            catalog.errors.append(PolicyError(str(directory), None, "policy directory holds no rule files "
+                                              f"({', '.join('*' + s for s in RULE_SUFFIXES)})"))
+        for file in files:
             rule = _load_rule(file, directory, catalog)
             if rule is None:
                 continue
@@ -203,10 +208,9 @@ def validate_conditions(rule: Rule, params: Params) -> None:
     if rule.when_spec is not None:
         compile_condition(rule.when_spec, ("when",), env)
     compile_condition(rule.assert_spec, ("assert",), env)
-    for name in PLACEHOLDER.findall(rule.message):
-        if name not in TEMPLATE_NAMES and not (name.startswith("param.") and name[6:] in params):
-            raise RuleMistake(("message",), f"unknown placeholder {{{name}}} in message (known: "
-                              f"{', '.join(sorted(TEMPLATE_NAMES))}, param.NAME)")
+    mistake = template_mistake(rule.message, params)
+    if mistake is not None:
+        raise RuleMistake(("message",), f"message: {mistake}")
 
 
 def resolve_data(declared: dict[str, Any], params: Params) -> dict[str, Any]:
@@ -241,7 +245,7 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
     if not RULE_ID.match(rule_id):
         raise RuleMistake(("id",), "id must be lower-case letters, digits and dashes")
     if file.stem != rule_id:
-        raise RuleMistake(("id",), f"id '{rule_id}' must match the file name '{file.stem}.yaml'")
+        raise RuleMistake(("id",), f"id '{rule_id}' must match the file name '{file.name}'")
     try:
         severity = Severity.parse(_string(data, "severity"))
     except ValueError as exc:

@@ -1,24 +1,19 @@
-"""The rule as written in a policy file, its compiled form for one run, and message templates.
+"""The rule as written in a policy file, and its compiled form for one run.
 
-A template names values in braces (``{container.name}``, ``{note}``); the names are checked at load time.
+Message templates live in templates.py; ``render`` is re-exported here for the callers that fill them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import Severity
 from .conditions import Condition
+from .templates import render as render
 
 SCOPES = ("resource", "pod", "container")
 REPORT_MODES = ("first", "each")
-PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
-TEMPLATE_NAMES = frozenset({
-    "value", "note", "path", "key", "when.note", "container.name", "container.group", "element.name", "workload.role",
-    "resource.kind", "resource.name", "resource.namespace", "resource.apiVersion", "rule.id", "rule.check_id",
-})
 
 
 @dataclass(frozen=True)
@@ -62,11 +57,3 @@ class CompiledRule:
     when: Condition | None
     assertion: Condition
 
-
-def render(template: str, values: dict[str, Any]) -> str:
-    """Fill ``{name}`` placeholders; names not in ``values`` render as an empty string."""
-    def substitute(match: re.Match[str]) -> str:
-        value = values.get(match.group(1))
-        return "" if value is None else str(value)
-
-    return PLACEHOLDER.sub(substitute, template)
