@@ -5,16 +5,17 @@ and places that produced them), every clause of when and assert with its verdict
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from .api import Plan, findings_of
 from .context import ScanContext
 from .engine import run_rules, scopes_of
 from .findings import format_path
-from .policy.conditions import COMBINATORS, CompileEnv, compile_condition
+from .policy.conditions import CompileEnv, compile_condition
 from .policy.loader import resolve_data
 from .policy.model import CompiledRule
+from .policy.templates import show_value, template_values
 from .positions import PositionIndex, Request
 from .resources import resources_of
 from .scope import Match, Scope
@@ -62,12 +63,13 @@ def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan) -> Iterat
     applies = True
     if compiled.rule.when_spec is not None:
         yield "  when:"
-        applies = yield from _clause(compiled.rule.when_spec, ("when",), env, scope, 2)
+        # when's notes say why the rule applies: shown where its leaves hold
+        applies = yield from _clause(compiled.rule.when_spec, ("when",), env, scope, 2, True, compiled)
     if not applies:
         yield "  verdict: the rule does not apply here (when does not hold): no finding"
         return
     yield "  assert:"
-    yield from _clause(compiled.rule.assert_spec, ("assert",), env, scope, 2)
+    yield from _clause(compiled.rule.assert_spec, ("assert",), env, scope, 2, False, compiled)
     findings = findings_of(run_rules([compiled], scope), chosen.params)
     if not findings:
         yield "  verdict: passes: no finding"
@@ -101,7 +103,7 @@ def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
         else:
             yield f"{name}:"
         for match in matches:
-            yield f"  {_show(match.value)}{_located(scope, match)}" + (f"  {match.note}" if match.note else "")
+            yield f"  {show_value(match.value)}{_located(scope, match)}" + (f"  {match.note}" if match.note else "")
 
 
 def _facts_used(spec: Any) -> list[str]:
@@ -115,27 +117,39 @@ def _facts_used(spec: Any) -> list[str]:
     return []
 
 
-def _clause(spec: Any, where: tuple, env: CompileEnv, scope: Scope, depth: int):
+BRANCHES = ("all", "any", "not")
+
+
+def _clause(spec: Any, where: tuple, env: CompileEnv, scope: Scope, depth: int, negated: bool,
+            compiled: CompiledRule, parent_blamed: bool = True) -> Generator[str, None, bool]:
+    """Print a clause with its verdict and the values that decided it. A leaf's notes say why a value is a
+    problem, so they are shown only for blamed leaves: those in the state that works against the rule (a
+    failing clause, or a holding one under an odd number of ``not``) whose every parent is blamed too."""
     holds, witnesses = compile_condition(spec, where, env)(scope)
     pad = "  " * depth
-    key = next((k for k in spec if k in COMBINATORS), None) if isinstance(spec, dict) else None
+    key = next((k for k in spec if k in BRANCHES), None) if isinstance(spec, dict) else None
     verdict = "holds" if holds else "FAILS"
-    if key is None:
+    if key is None:  # a leaf, or an each clause (its witnesses are the elements that decided it)
         yield f"{pad}{verdict:<6} {json.dumps(spec, separators=(', ', ': '), default=str)}"
+        blamed = holds == negated and parent_blamed
         for witness in witnesses[:8]:
             if witness.value is None and witness.path is None:
                 continue
-            value = "(absent)" if witness.value is None else _show(witness.value)
-            note = f"  {witness.note}" if witness.note else ""
+            value = "(absent)" if witness.value is None else show_value(witness.value)
+            note = ""
+            if blamed and witness.note:
+                values = template_values(scope, witness, env.params, compiled.rule.id, compiled.rule.check_id)
+                note = "  " + " ".join(values["note"].split())
             yield f"{pad}         {value}{_located(scope, witness)}{note}"
         if len(witnesses) > 8:
             yield f"{pad}         ... and {len(witnesses) - 8} more"
         return holds
     yield f"{pad}{verdict:<6} {key}:"
-    inner = spec[key]
-    parts = [inner] if key == "not" else inner
+    parts = [spec[key]] if key == "not" else spec[key]
     for index, part in enumerate(parts):
-        yield from _clause(part, (*where, key) if key == "not" else (*where, key, index), env, scope, depth + 1)
+        inner_where = (*where, key) if key == "not" else (*where, key, index)
+        yield from _clause(part, inner_where, env, scope, depth + 1, negated != (key == "not"), compiled,
+                           holds == negated and parent_blamed)
     return holds
 
 
@@ -146,9 +160,3 @@ def _located(scope: Scope, match: Match) -> str:
     position = PositionIndex().locate_all([Request(resource.document, (*resource.base, *match.path),
                                                    match.line_in_value)])[0]
     return f"  at {format_path(match.path)} (line {position.line})"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

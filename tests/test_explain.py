@@ -40,3 +40,38 @@ def test_explain_root_process_keeps_capability_no_finding(tmp_path) -> None:
 def test_explain_filters_by_container_and_reports_nothing_to_explain(tmp_path) -> None:
     text, _ = explain(plan(rules=["drop-net-bind-service"]), [str(FIXTURES / "positions" / "list.json")], "nope")
     assert "no container named 'nope'" in text
+
+
+def test_explain_rules_with_each_clauses_show_the_deciding_elements() -> None:
+    file = FIXTURES / "rules" / "pss-host-path-volumes" / "fail" / "host-path.yaml"
+    text, errors = explain(plan(rules=["pss-host-path-volumes"]), [str(file)])
+    assert errors == 0
+    assert 'FAILS  {"each": {"pod": "spec.volumes[*]"}' in text
+    assert '{"path": "/var/run/docker.sock"}  at spec.volumes[1].hostPath (line 11)' in text
+
+
+def test_explain_notes_only_where_a_clause_decides_against_and_with_placeholders_filled(tmp_path) -> None:
+    file = tmp_path / "sysctls.yaml"
+    file.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: s}\nspec:\n  securityContext:\n    sysctls:\n"
+                    "    - {name: kernel.shm_rmid_forced, value: '1'}\n    - {name: net.core.somaxconn, value: '1'}\n"
+                    "  containers: [{name: c, image: x}]\n")
+    text, _ = explain(plan(rules=["unsafe-sysctls"], settings=["k8s.version=v1.30"]), [str(file)])
+    # The namespaced-sysctl clause holds: its values are listed without the note that would condemn them.
+    lines = [line.strip() for line in text.splitlines()]
+    assert "kernel.shm_rmid_forced  at spec.securityContext.sysctls[0] (line 7)" in lines
+    assert not any(line.startswith(("kernel.shm_rmid_forced", "net.core.somaxconn")) and "node-level" in line
+                   for line in lines)
+    assert ("net.core.somaxconn  at spec.securityContext.sysctls[1] (line 8)  is not in the safe set of Kubernetes "
+            "v1.30: the kubelet rejects the pod (SysctlForbidden) unless it runs with "
+            "--allowed-unsafe-sysctls=net.core.somaxconn") in text
+    values = [line for line in lines if not line.startswith(("holds", "FAILS"))]
+    assert not any("{param." in line or "{value}" in line for line in values)
+    assert "is a network sysctl" not in "\n".join(values)  # the hostNetwork clause is not what fails
+
+
+def test_explain_runs_on_every_rule_fixture() -> None:
+    """Every rule (leaf, combinator and each clauses) explains its own pass and fail fixtures."""
+    for rule_dir in sorted((FIXTURES / "rules").iterdir()):
+        files = sorted(str(f) for f in rule_dir.glob("*/*") if f.suffix in (".yaml", ".yml", ".json"))
+        text, _ = explain(plan(rules=[rule_dir.name]), files)
+        assert f"rule {rule_dir.name} " in text and "verdict:" in text, rule_dir.name

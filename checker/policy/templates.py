@@ -4,9 +4,16 @@ filling them in for a finding.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Container
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..findings import format_path
+from .params import Params, format_version
+
+if TYPE_CHECKING:
+    from ..scope import Match, Scope
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
 TEMPLATE_NAMES = frozenset({
@@ -33,3 +40,43 @@ def render(template: str, values: dict[str, Any]) -> str:
         return "" if value is None else str(value)
 
     return PLACEHOLDER.sub(substitute, template)
+
+
+def template_values(scope: Scope, witness: Match, params: Params, rule_id: str, check_id: str | None,
+                    when_note: str = "") -> dict[str, Any]:
+    """The values a template may name, for one witness of a rule on one target; the witness's own note is
+    filled in too (notes written in rules may use placeholders)."""
+    path = witness.path if witness.path is not None else scope.home
+    container, workload, resource = scope.container, scope.workload, scope.resource
+    values: dict[str, Any] = {
+        "value": show_value(witness.value),
+        "note": witness.note,
+        "path": format_path(path),
+        "key": str(path[-1]) if path else "",
+        "when.note": when_note,
+        "container.name": container.name if container else None,
+        "element.name": witness.element_name,
+        "container.group": container.group if container else None,
+        "workload.role": workload.role if workload else None,
+        "resource.kind": resource.kind,
+        "resource.name": resource.name,
+        "resource.namespace": resource.namespace,
+        "resource.apiVersion": resource.api_version,
+        "rule.id": rule_id,
+        "rule.check_id": check_id,
+    }
+    for name, value in params.values.items():
+        values[f"param.{name}"] = format_version(value) if params.specs[name].type == "version" else value
+    values["note"] = render(witness.note, values)
+    return values
+
+
+def show_value(value: object) -> str:
+    """A value as a message shows it: booleans in YAML spelling, nothing for an absent value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(", ", ": "), default=str)
+    return str(value)
