@@ -199,6 +199,10 @@ def _expand(value: Any, pattern: Path, done: Path, role: str | None):
 
 
 def _spark_view(resource: Resource, location: SparkRole) -> Workload | None:
+    """The driver's or executor's pod as Spark builds it: the role's ``template`` (a PodTemplateSpec, Spark
+    3+) is the base, its first container (or the one sparkConf's podTemplateContainerName names) is the main
+    container, and the SparkPodSpec's own fields win over the template's. Every normalized path maps back to
+    the field it came from, in the role or in its template."""
     app = _get(resource.obj, location.app)
     if not isinstance(app, dict):
         return None
@@ -206,35 +210,102 @@ def _spark_view(resource: Resource, location: SparkRole) -> Workload | None:
     role_spec = app.get(location.role)
     if not isinstance(role_spec, dict):
         return None
-    main: dict[str, Any] = {"name": SPARK_MAIN_CONTAINER[location.role]}
+    template = _SparkTemplate.of(role_spec, role_path, app, location.role)
+    mapping: list[tuple[Path, Path]] = []
+
+    main: dict[str, Any] = {**template.main, "name": SPARK_MAIN_CONTAINER[location.role]}
     if "image" in app:
         main["image"] = app["image"]
-    mapping: list[tuple[Path, Path]] = []
+    for key in template.main:
+        mapping.append((("spec", "containers", 0, key), (*template.main_path, key)))
     for key in SPARK_CONTAINER_FIELDS:
         if key in role_spec:
             main[key] = role_spec[key]
-        mapping.append((("spec", "containers", 0, key), (*role_path, key)))
+            mapping.append((("spec", "containers", 0, key), (*role_path, key)))
+        elif key not in template.main:
+            mapping.append((("spec", "containers", 0, key), (*role_path, key)))
     mapping.append((("spec", "containers", 0), role_path))
+
+    spec: dict[str, Any] = {key: value for key, value in template.spec.items() if key not in CONTAINER_GROUPS}
+    for key in spec:
+        mapping.append((("spec", key), (*template.path, "spec", key)))
     containers = [main]
-    for index, sidecar in enumerate(role_spec.get("sidecars") or []):
-        containers.append(sidecar)
-        mapping.append((("spec", "containers", index + 1), (*role_path, "sidecars", index)))
-    spec: dict[str, Any] = {"containers": containers}
+    _append_listed(containers, mapping, "containers", role_spec.get("sidecars"), (*role_path, "sidecars"))
+    _append_listed(containers, mapping, "containers", template.other_containers, None)
+    spec["containers"] = containers
     for source_key, pod_key in SPARK_POD_FIELDS.items():
-        if source_key in role_spec:
+        if source_key in role_spec and pod_key not in CONTAINER_GROUPS:
             spec[pod_key] = role_spec[source_key]
-        mapping.append((("spec", pod_key), (*role_path, source_key)))
-    if "volumes" in app:
-        spec["volumes"] = app["volumes"]
+            mapping.append((("spec", pod_key), (*role_path, source_key)))
+        elif pod_key not in spec:
+            mapping.append((("spec", pod_key), (*role_path, source_key)))
+    init_containers: list[Any] = []
+    _append_listed(init_containers, mapping, "initContainers", role_spec.get("initContainers"),
+                   (*role_path, "initContainers"))
+    _append_listed(init_containers, mapping, "initContainers", template.spec.get("initContainers"),
+                   (*template.path, "spec", "initContainers"))
+    if init_containers:
+        spec["initContainers"] = init_containers
+    volumes: list[Any] = []
+    _append_listed(volumes, mapping, "volumes", app.get("volumes"), (*location.app, "volumes"))
+    _append_listed(volumes, mapping, "volumes", template.spec.get("volumes"), (*template.path, "spec", "volumes"))
+    if volumes or "volumes" in app:
+        spec["volumes"] = volumes
     mapping.append((("spec", "volumes"), (*location.app, "volumes")))
-    metadata = {key: role_spec[key] for key in ("labels", "annotations") if key in role_spec}
+
+    metadata: dict[str, Any] = {}
     for key in ("labels", "annotations"):
-        mapping.append((("metadata", key), (*role_path, key)))
+        merged = {**template.metadata.get(key, {}), **(role_spec.get(key) or {})}
+        if merged or key in role_spec:
+            metadata[key] = merged
+        source = role_path if key in role_spec or key not in template.metadata else (*template.path, "metadata")
+        mapping.append((("metadata", key), (*source, key)))
     mapping.append((("metadata",), role_path))
     mapping.append((("spec",), role_path))
     mapping.sort(key=lambda pair: len(pair[0]), reverse=True)
     extras = {"sparkConf": (*location.app, "sparkConf")}
     return Workload(resource, location.role, {"metadata": metadata, "spec": spec}, mapping, extras=extras)
+
+
+@dataclass
+class _SparkTemplate:
+    """A Spark role's pod template, split the way Spark reads it: the main container and the rest."""
+
+    path: Path
+    spec: dict[str, Any]
+    metadata: dict[str, Any]
+    main: dict[str, Any]
+    main_path: Path
+    other_containers: list[tuple[Path, Any]]
+
+    @classmethod
+    def of(cls, role_spec: dict[str, Any], role_path: Path, app: dict[str, Any], role: str) -> _SparkTemplate:
+        path = (*role_path, "template")
+        template = role_spec.get("template")
+        template = template if isinstance(template, dict) else {}
+        spec = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+        metadata = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
+        metadata = {k: v for k, v in metadata.items() if k in ("labels", "annotations") and isinstance(v, dict)}
+        entries = spec.get("containers") if isinstance(spec.get("containers"), list) else []
+        wanted = (app.get("sparkConf") or {}).get(f"spark.kubernetes.{role}.podTemplateContainerName") \
+            if isinstance(app.get("sparkConf"), dict) else None
+        index = next((i for i, c in enumerate(entries) if isinstance(c, dict) and c.get("name") == wanted), 0)
+        main = entries[index] if entries and isinstance(entries[index], dict) else {}
+        main = {k: v for k, v in main.items() if k != "name"}
+        others = [((*path, "spec", "containers", i), c) for i, c in enumerate(entries) if i != index]
+        return cls(path, spec, metadata, main, (*path, "spec", "containers", index), others)
+
+
+def _append_listed(target: list[Any], mapping: list[tuple[Path, Path]], group: str, entries: Any,
+                   base: Path | None) -> None:
+    """Append entries to a normalized list, mapping each new index back to where the entry is written.
+    ``entries`` is a list (at ``base``) or a list of (path, entry) pairs (base None)."""
+    if not isinstance(entries, list):
+        return
+    for position, entry in enumerate(entries):
+        real, value = (entry if base is None else ((*base, position), entry))
+        mapping.append((("spec", group, len(target)), real))
+        target.append(value)
 
 
 def _containers_of(workload: Workload) -> list[Container]:

@@ -58,4 +58,21 @@ def test_generic_fallback_is_reported_in_notes() -> None:
     assert any("CloneSet sample: pod template found by the generic spec.template fallback" in n for n in report.notes)
     kinds = sorted({f.resource["kind"] for f in report.findings})
     assert kinds == ["CloneSet", "DeploymentConfig", "MPIJob", "PyTorchJob", "Rollout", "ScaledJob", "Service",
-                     "TFJob"]
+                     "SparkApplication", "TFJob"]
+
+
+def test_spark_pod_template_is_the_base_of_the_driver_and_executor_pods() -> None:
+    assert _containers("spark-pod-template.yaml") == [
+        ("SparkApplication", "driver", ("spec", "driver")),
+        ("SparkApplication", "driver", ("spec", "driver", "template", "spec", "containers", 1)),
+        ("SparkApplication", "executor", ("spec", "executor")),
+    ]
+    report = run_plan(plan(packs=["pss-baseline"], rules=["drop-net-bind-service"]),
+                      [str(WORKLOADS / "spark-pod-template.yaml")])
+    found = [(f.rule, f.path, f.line) for f in report.findings]
+    assert found == [
+        ("pss-host-namespaces", "spec.driver.template.spec.hostPID", 19),
+        ("pss-host-path-volumes", "spec.driver.template.spec.volumes[0].hostPath", 24),
+        ("drop-net-bind-service", "spec.driver.template.spec.containers[1].securityContext.privileged", 32),
+        ("pss-privileged", "spec.driver.template.spec.containers[1].securityContext.privileged", 32),
+    ]  # the driver's own securityContext (drop ALL) wins over the template container's privileged: true
