@@ -15,9 +15,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .engine import RawFinding
-from .findings import Finding
+from .findings import Finding, format_path
 from .resources import Path
 from .sources import Document
+from .workloads import value_at
 
 FIX_OPS = ("ensure-in-list", "set")
 _SEQUENCE_UNDER_KEY = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n( *)- ", re.MULTILINE)
@@ -28,6 +29,7 @@ class Edit:
     op: str
     path: Path  # inside the document
     value: Any
+    rule: str = ""  # the rule whose fix this is, for notes
 
 
 @dataclass
@@ -51,7 +53,10 @@ class FixResult:
 
 
 def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> tuple[dict[int, tuple[Document, list[Edit]]], int]:
-    """The edits for each document with fixable findings, and how many findings have no fix."""
+    """The edits for each document with fixable findings, and how many findings have no fix.
+
+    A ``set`` is written at the finding's own field when the finding points at an existing field of the
+    same name (a container overriding the pod's value), since a value set elsewhere would not win over it."""
     by_document: dict[int, tuple[Document, list[Edit]]] = {}
     without = 0
     for _, raw in pairs:
@@ -63,7 +68,11 @@ def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> tuple[dict[int, tuple
         _, edits = by_document.setdefault(id(document), (document, []))
         for operation in rule.fix:
             real = scope.target_path(tuple(operation["path"].split(".")))
-            edit = Edit(operation["op"], (*scope.resource.base, *real), operation["value"])
+            found = raw.witness.path
+            if (operation["op"] == "set" and found and found[-1] == real[-1]
+                    and value_at(scope.resource.obj, found) is not None):
+                real = found
+            edit = Edit(operation["op"], (*scope.resource.base, *real), operation["value"], rule.id)
             if edit not in edits:
                 edits.append(edit)
     return by_document, without
@@ -82,16 +91,19 @@ def apply_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixResult:
             continue
         text = source.text
         for document, edits in sorted(documents, key=lambda pair: pair[0].start, reverse=True):
-            text = _fix_document(text, document, edits)
-            result.edits += len(edits)
+            text, idle = _fix_document(text, document, edits)
+            result.edits += len(edits) - len(idle)
+            result.notes.extend(f"{source.name}: the {edit.rule} fix at {format_path(edit.path)} changes nothing "
+                                "there; fix it by hand" for edit in idle)
         if text != source.text:
             result.files.append(FileFix(source.name, source.text, text))
     result.files.sort(key=lambda f: f.name)
     return result
 
 
-def _fix_document(text: str, document: Document, edits: list[Edit]) -> str:
-    """Re-dump one document's span with the edits applied, in the file's own sequence style and line ends."""
+def _fix_document(text: str, document: Document, edits: list[Edit]) -> tuple[str, list[Edit]]:
+    """Re-dump one document's span with the edits applied, in the file's own sequence style and line ends;
+    also the edits that changed nothing. A document no edit changes stays byte-for-byte."""
     line_start = text.rfind("\n", 0, document.start) + 1
     span = text[line_start:document.end]
     yaml = YAML()
@@ -103,8 +115,9 @@ def _fix_document(text: str, document: Document, edits: list[Edit]) -> str:
     else:
         yaml.indent(mapping=2, sequence=2, offset=0)
     data = yaml.load(span)
-    for edit in edits:
-        _apply(data, edit)
+    idle = [edit for edit in edits if not _apply(data, edit)]
+    if len(idle) == len(edits):
+        return text, idle
     out = io.StringIO()
     yaml.dump(data, out)
     dumped = out.getvalue()
@@ -112,10 +125,11 @@ def _fix_document(text: str, document: Document, edits: list[Edit]) -> str:
         dumped = dumped.rstrip("\n")
     if "\r\n" in span:
         dumped = dumped.replace("\n", "\r\n")
-    return text[:line_start] + dumped + text[document.end:]
+    return text[:line_start] + dumped + text[document.end:], idle
 
 
-def _apply(data: Any, edit: Edit) -> None:
+def _apply(data: Any, edit: Edit) -> bool:
+    """Apply one edit; False when the document already says what the edit would write."""
     node = data
     for step in edit.path[:-1]:  # walk down, creating the maps that are missing
         if isinstance(node, list):
@@ -126,10 +140,14 @@ def _apply(data: Any, edit: Edit) -> None:
         node = node[step]
     last = edit.path[-1]
     if edit.op == "set":
+        if last in node and node[last] == edit.value and type(node[last]) is type(edit.value):
+            return False
         node[last] = edit.value
-        return
+        return True
     current = node.get(last)
     if current is None:
         current = node[last] = CommentedSeq()
-    if edit.value not in current:
-        current.append(edit.value)
+    if edit.value in current:
+        return False
+    current.append(edit.value)
+    return True

@@ -157,12 +157,12 @@ def workloads_of(resource: Resource) -> list[Workload]:
                 workloads.append(workload)
             continue
         for meta_path, spec_path, role in _pod_paths(resource.obj, location):
-            spec = _get(resource.obj, spec_path)
+            spec = value_at(resource.obj, spec_path)
             if not isinstance(spec, dict):
                 continue
             if generic and not isinstance(spec.get("containers"), list):
                 continue
-            metadata = _get(resource.obj, meta_path)
+            metadata = value_at(resource.obj, meta_path)
             pod = {"metadata": metadata if isinstance(metadata, dict) else {}, "spec": spec}
             mapping = [(("metadata",), meta_path), (("spec",), spec_path)]
             workloads.append(Workload(resource, role, pod, mapping, generic=generic))
@@ -203,7 +203,7 @@ def _spark_view(resource: Resource, location: SparkRole) -> Workload | None:
     3+) is the base, its first container (or the one sparkConf's podTemplateContainerName names) is the main
     container, and the SparkPodSpec's own fields win over the template's. Every normalized path maps back to
     the field it came from, in the role or in its template."""
-    app = _get(resource.obj, location.app)
+    app = value_at(resource.obj, location.app)
     if not isinstance(app, dict):
         return None
     role_path = (*location.app, location.role)
@@ -320,7 +320,8 @@ def _containers_of(workload: Workload) -> list[Container]:
     return containers
 
 
-def _get(value: Any, path: Path) -> Any:
+def value_at(value: Any, path: Path) -> Any:
+    """The value at a path inside an object, or None where the path leads nowhere."""
     for key in path:
         if isinstance(value, dict):
             value = value.get(key)

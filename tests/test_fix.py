@@ -62,3 +62,23 @@ def test_crlf_and_indented_sequences_are_kept(tmp_path) -> None:
 
 def test_write_refuses_stdin() -> None:
     assert run("fix", "-", "--write").returncode == 2
+
+
+def test_a_container_that_overrides_the_pod_is_fixed_at_its_own_field(tmp_path) -> None:
+    target = tmp_path / "overrides.yaml"
+    shutil.copy(FIXTURES / "fix" / "container-overrides.yaml", target)
+    rules = ["pss-run-as-non-root", "pss-seccomp-profile-restricted"]
+    assert {f.rule for f in scan([target], rules=rules).findings} == set(rules)
+    result = run("fix", str(target), "--write", "--rule", rules[0], "--rule", rules[1])
+    assert b"2 edits made in 1 file" in result.stderr
+    text = target.read_text()
+    assert "runAsNonRoot: true           # overrides the pod" in text
+    assert "type: RuntimeDefault       # overrides the pod" in text
+    assert scan([target], rules=rules).findings == []
+
+
+def test_a_fix_that_changes_nothing_is_reported_not_counted() -> None:
+    result = fix(plan(rules=["drop-net-bind-service"]), [str(FIXTURES / "fix" / "container-overrides.yaml")])
+    assert result.files == [] and result.edits == 0
+    assert any("the drop-net-bind-service fix at spec.containers[1].securityContext.capabilities.drop changes "
+               "nothing there; fix it by hand" in note for note in result.notes)
