@@ -5,6 +5,7 @@ chosen rules; findings at or above the failure threshold deny, the others return
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .findings import Finding, Severity
 MAX_BODY = 8 * 1024 * 1024
 MAX_WARNING = 256  # the API server may truncate longer warnings
 MAX_WARNINGS = 50
+REQUEST_TIMEOUT = 10.0  # seconds; the API server's own webhook timeout is at most 30
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,15 @@ def _denial(findings: list[Finding]) -> str:
 def make_server(config: WebhookConfig, host: str, port: int, cert: str | None, key: str | None) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = REQUEST_TIMEOUT  # a client that stalls (in the TLS handshake too) frees its thread
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                self._send(400, {"error": "Content-Length is not a number"})
+                return
+            if length > MAX_BODY or length < 0:
                 self._send(413, {"error": "request body too large"})
                 return
             status, payload = review(config, self.rfile.read(length))
@@ -89,10 +96,24 @@ def make_server(config: WebhookConfig, host: str, port: int, cert: str | None, k
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"kubecheck webhook: {self.address_string()} {format % args}\n")
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    if cert and key:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    return server
+    if not (cert and key):
+        return ThreadingHTTPServer((host, port), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return _TLSServer((host, port), Handler, context)
+
+
+class _TLSServer(ThreadingHTTPServer):
+    """HTTPS whose TLS handshake happens in the request's own thread: wrapping the listening socket would
+    run every handshake in the accept loop, where one silent client stalls all others."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 context: ssl.SSLContext) -> None:
+        super().__init__(address, handler)
+        self.context = context
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = self.socket.accept()
+        connection.settimeout(REQUEST_TIMEOUT)
+        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address

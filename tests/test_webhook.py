@@ -79,3 +79,38 @@ def test_serves_https(tmp_path: Path) -> None:
     finally:
         server.shutdown()
     assert answer["response"]["allowed"] is True  # the kubectl-made Deployment meets baseline
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a test certificate")
+def test_a_silent_client_does_not_stall_others(tmp_path: Path) -> None:
+    """TLS handshakes run in each request's thread, not in the accept loop."""
+    import socket
+
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server = _serve(WebhookConfig(plan(packs=["pss-baseline"]), Severity.HIGH), str(cert), str(key))
+    port = server.server_address[1]
+    silent = socket.create_connection(("127.0.0.1", port))  # connects, never says hello
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        answer = _post(f"https://127.0.0.1:{port}/validate", REVIEW, context)
+        assert answer["response"]["allowed"] is True
+    finally:
+        silent.close()
+        server.shutdown()
+
+
+def test_a_bad_content_length_is_a_400() -> None:
+    import http.client
+
+    server = _serve(WebhookConfig(plan(packs=["pss-baseline"]), Severity.HIGH))
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+        connection.putrequest("POST", "/validate")
+        connection.putheader("Content-Length", "lots")
+        connection.endheaders()
+        assert connection.getresponse().status == 400
+    finally:
+        server.shutdown()
