@@ -5,12 +5,13 @@ Every input that cannot be read or parsed becomes an InputError with file and li
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,9 @@ def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
 
     Directories are walked recursively for manifest suffixes; hidden entries below a named directory
     are skipped (and listed) unless include_hidden, and symlinked directories are followed once (loops
-    are cut). Files named explicitly are read whatever their suffix. "-" stands for stdin.
+    are cut). A file reached by several paths is read once, under its path with the fewest symlink hops.
+    A named directory without manifests, an unreadable directory and a broken symlink are input errors.
+    Files named explicitly are read whatever their suffix. "-" stands for stdin.
     """
     discovery = Discovery()
     found, errors = discovery.inputs, discovery.errors
@@ -88,8 +91,12 @@ def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
             continue
         path = Path(raw)
         if path.is_dir():
-            for file in sorted(_walk(path, include_hidden, discovery.hidden), key=lambda f: Path(f).parts):
-                real = os.path.realpath(file)
+            walk = _walk(path, include_hidden)
+            discovery.hidden.extend(walk.hidden)
+            errors.extend(walk.errors)
+            if not walk.files and not walk.errors:
+                errors.append(InputError(str(path), None, _NO_MANIFESTS + (_HIDDEN_HINT if walk.hidden else "")))
+            for file, real in walk.files:
                 if real not in seen_files:
                     seen_files.add(real)
                     found.append(file)
@@ -106,32 +113,65 @@ def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
     return discovery
 
 
-def _walk(root: Path, include_hidden: bool, hidden: list[str]) -> Iterator[str]:
+_NO_MANIFESTS = "no .yaml, .yml or .json files found"
+_HIDDEN_HINT = "; hidden entries are skipped without --include-hidden"
+
+
+@dataclass
+class _Walk:
+    files: list[tuple[str, str]] = field(default_factory=list)  # (path to read, real path), sorted by path
+    errors: list[InputError] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+
+
+def _walk(root: Path, include_hidden: bool) -> _Walk:
+    """Walk a directory tree, directories in order of symlink hops (then path), so that each real directory
+    is entered by its path with the fewest symlinked components, and each real file keeps its best path."""
+    walk = _Walk()
+    best: dict[str, tuple[int, tuple[str, ...], str]] = {}  # real file -> (hops, path parts, path)
     visited_dirs: set[str] = set()
-    stack = [str(root)]
-    while stack:
-        directory = stack.pop()
+    queue: list[tuple[int, tuple[str, ...], str]] = [(0, root.parts, str(root))]
+    while queue:
+        hops, _, directory = heapq.heappop(queue)
         real = os.path.realpath(directory)
         if real in visited_dirs:
             continue
         visited_dirs.add(real)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            walk.errors.append(InputError(directory, None, f"cannot read directory: {exc.strerror or exc}"))
             continue
-        subdirs = []
         for entry in entries:
             if entry.name.startswith(".") and not include_hidden:
-                hidden.append(entry.path)
+                walk.hidden.append(entry.path)
                 continue
             try:
+                entry_hops = hops + (1 if entry.is_symlink() else 0)
                 if entry.is_dir():
-                    subdirs.append(entry.path)
-                elif entry.is_file() and entry.name.lower().endswith(MANIFEST_SUFFIXES):
-                    yield entry.path
-            except OSError:
-                continue
-        stack.extend(reversed(subdirs))
+                    heapq.heappush(queue, (entry_hops, Path(entry.path).parts, entry.path))
+                elif entry.is_file():
+                    if entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                        candidate = (entry_hops, Path(entry.path).parts, entry.path)
+                        best_real = os.path.realpath(entry.path)
+                        best[best_real] = min(best.get(best_real, candidate), candidate)
+                elif entry.is_symlink() and _may_be_input(entry.name):
+                    target = os.readlink(entry.path)
+                    walk.errors.append(InputError(entry.path, None, f"broken symlink: its target {target} does "
+                                                  "not exist"))
+            except OSError as exc:
+                if _may_be_input(entry.name):
+                    walk.errors.append(InputError(entry.path, None, f"cannot read: {exc.strerror or exc}"))
+    chosen = sorted(best.items(), key=lambda item: item[1][1])
+    walk.files = [(path, real) for real, (_, _, path) in chosen]
+    return walk
+
+
+def _may_be_input(name: str) -> bool:
+    """Whether an entry that cannot be resolved would have been read: a manifest suffix, or no suffix (a folder?)."""
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix in MANIFEST_SUFFIXES or not suffix
 
 
 def read_source(name: str) -> Source | InputError:
@@ -336,7 +376,11 @@ def _read_and_parse(name: str) -> LoadResult:
     source = read_source(name)
     if isinstance(source, InputError):
         return LoadResult(errors=[source])
-    return parse_source(source)
+    result = parse_source(source)
+    if name == "-" and not result.errors and all(document.data is None for document in result.documents):
+        # `kubectl ... | kubecheck scan -` with a failed kubectl: an empty pipe must not pass the gate
+        result.errors.append(InputError(STDIN_NAME, None, "no input on stdin (did the command before the pipe fail?)"))
+    return result
 
 
 def _parse_chunk(names: list[str]) -> list[tuple[str, LoadResult]]:

@@ -4,13 +4,18 @@ error with file and line, and the other inputs are still read."""
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 
 import pytest
 
 from checker.sources import MAX_EXPANDED_NODES, Source, discover, load, parse_source, read_source
+
+from .conftest import FIXTURES, ROOT
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: x\n"
 
@@ -128,3 +133,107 @@ def test_duplicate_keys_are_errors_but_the_document_is_still_read(tmp_path) -> N
         (5, "duplicate key 'name'"), (7, "duplicate key 'image'")]
     assert "first at line 4" in result.errors[0].message
     assert result.documents[0].data["metadata"]["name"] == "b"  # what PyYAML keeps; a merge override is fine
+
+
+# --- input gaps: empty stdin, empty directories, broken links, symlinked paths ---
+
+def _kubecheck(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """The installed command (or the module), as a user runs it, from the repository root."""
+    command = [shutil.which("kubecheck")] if shutil.which("kubecheck") else [sys.executable, "-m", "checker.cli"]
+    return subprocess.run([*command, *args], cwd=ROOT, input=stdin, capture_output=True, check=False)
+
+
+def _findings(result: subprocess.CompletedProcess) -> list[tuple[str, int, int, str]]:
+    report = json.loads(result.stdout)
+    return [(f["file"], f["line"], f["column"], f["resource"]["name"]) for f in report["findings"]]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n  \n", b"# kubectl failed\n---\n...\n"])
+def test_empty_stdin_is_an_input_error(data: bytes) -> None:
+    result = _kubecheck("scan", "-", stdin=data)
+    assert result.returncode == 2
+    assert "<stdin>: error: no input on stdin (did the command before the pipe fail?)" in result.stdout.decode()
+
+
+def test_stdin_with_an_object_is_not_empty() -> None:
+    result = _kubecheck("scan", "-", "--rule", "drop-net-bind-service", stdin=POD.format(name="p").encode())
+    assert result.returncode == 1 and b"no input" not in result.stdout
+
+
+def test_directory_without_manifests_is_an_input_error(tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("not a manifest")
+    (tmp_path / "docs" / ".github").mkdir()
+    (tmp_path / "docs" / ".github" / "ci.yaml").write_text(POD.format(name="ci"))
+    result = load([str(tmp_path / "empty"), str(tmp_path / "docs")])
+    assert [(e.file, e.message) for e in result.errors] == [
+        (str(tmp_path / "empty"), "no .yaml, .yml or .json files found"),
+        (str(tmp_path / "docs"), "no .yaml, .yml or .json files found; hidden entries are skipped without "
+                                 "--include-hidden")]
+    assert load([str(tmp_path / "docs")], include_hidden=True).errors == []
+    cli = _kubecheck("scan", str(tmp_path / "empty"))
+    assert cli.returncode == 2 and f"{tmp_path / 'empty'}: error: no .yaml" in cli.stdout.decode()
+
+
+def test_a_directory_named_twice_is_not_empty_the_second_time(tmp_path) -> None:
+    (tmp_path / "a.yaml").write_text(POD.format(name="a"))
+    assert discover([str(tmp_path), str(tmp_path)]).errors == []
+
+
+def test_broken_symlinks_are_input_errors_and_the_rest_is_read(tmp_path) -> None:
+    (tmp_path / "ok.yaml").write_text(POD.format(name="ok"))
+    os.symlink("gone.yaml", tmp_path / "dangling.yaml")
+    os.symlink("gone-dir", tmp_path / "manifests")  # no suffix: it may have been a folder
+    os.symlink("loop.yaml", tmp_path / "loop.yaml")
+    os.symlink("gone.txt", tmp_path / "notes.txt")  # would not have been read anyway
+    result = load([str(tmp_path)])
+    assert [d.data["metadata"]["name"] for d in result.documents] == ["ok"]
+    assert sorted((os.path.basename(e.file), e.message) for e in result.errors) == [
+        ("dangling.yaml", "broken symlink: its target gone.yaml does not exist"),
+        ("loop.yaml", "cannot read: Too many levels of symbolic links"),
+        ("manifests", "broken symlink: its target gone-dir does not exist")]
+
+
+def test_unreadable_directory_is_an_input_error_and_the_rest_is_read(tmp_path, monkeypatch) -> None:
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "x.yaml").write_text(POD.format(name="x"))
+    (tmp_path / "ok.yaml").write_text(POD.format(name="ok"))
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = load([str(tmp_path)])
+    assert [d.data["metadata"]["name"] for d in result.documents] == ["ok"]
+    assert [(e.file, e.message) for e in result.errors] == [
+        (str(tmp_path / "locked"), "cannot read directory: Permission denied")]
+
+
+def test_files_keep_their_path_with_the_fewest_symlink_hops(tmp_path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "empty").mkdir()
+    (tree / "sub" / "list.json").write_text((FIXTURES / "positions" / "list.json").read_text())
+    (tree / "sub" / "z.yaml").write_text(POD.format(name="z"))
+    os.symlink("z.yaml", tree / "sub" / "a-link.yaml")  # sorts first, but is a link to z.yaml
+    os.symlink("../sub", tree / "empty" / "sublink")  # 'empty/sublink' sorts before 'sub'
+    (tree / "b.yaml").write_text(POD.format(name="b"))
+    found = discover([str(tree)])
+    assert found.errors == []
+    assert [os.path.relpath(n, tree) for n in found.inputs] == [
+        "b.yaml", os.path.join("sub", "list.json"), os.path.join("sub", "z.yaml")]
+    cli = _kubecheck("scan", str(tree), "--rule", "drop-net-bind-service", "-o", "json")
+    assert {os.path.relpath(f[0], tree) for f in _findings(cli)} == {
+        "b.yaml", os.path.join("sub", "list.json"), os.path.join("sub", "z.yaml")}
+
+
+def test_a_tree_reached_only_through_a_link_is_still_read(tmp_path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "p.yaml").write_text(POD.format(name="p"))
+    (tmp_path / "scan").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "scan" / "linked")
+    assert discover([str(tmp_path / "scan")]).inputs == [str(tmp_path / "scan" / "linked" / "p.yaml")]
