@@ -5,6 +5,7 @@ Every input that cannot be read or parsed becomes an InputError with file and li
 
 from __future__ import annotations
 
+import codecs
 import heapq
 import itertools
 import json
@@ -44,6 +45,7 @@ class Source:
     name: str
     text: str
     is_json: bool = False
+    encoding: str = "utf-8-sig"
 
 
 @dataclass
@@ -175,7 +177,7 @@ def _may_be_input(name: str) -> bool:
 
 
 def read_source(name: str) -> Source | InputError:
-    """Read one input's bytes and decode them (UTF-8, BOM and CRLF tolerated)."""
+    """Read one input's bytes and decode them: UTF-8 (a BOM and CRLF tolerated), or UTF-16 or UTF-32 with a BOM."""
     try:
         if name == "-":
             raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
@@ -190,23 +192,40 @@ def read_source(name: str) -> Source | InputError:
         return InputError(name, None, f"cannot read: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
         return InputError(display, None, f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
+    encoding = _encoding_of(raw)
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return InputError(display, line, "not valid UTF-8 text")
+        line = raw[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        return InputError(display, line, f"not valid {_ENCODING_NAMES[encoding]} text")
     is_json = display.lower().endswith(".json") or (display == STDIN_NAME and text.lstrip()[:1] in ("{", "["))
-    return Source(display, text, is_json)
+    return Source(display, text, is_json, encoding)
+
+
+# Byte order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one). The "utf-16" and
+# "utf-32" codecs read the mark, pick the byte order and drop it; "utf-8-sig" drops a UTF-8 mark.
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
+
+
+def _encoding_of(raw: bytes) -> str:
+    return next((codec for mark, codec in _BYTE_ORDER_MARKS if raw.startswith(mark)), "utf-8-sig")
 
 
 def parse_source(source: Source) -> LoadResult:
     """Split a source into documents. A broken document is reported and its neighbours still parsed."""
     if source.is_json:
-        return _parse_json(source)
-    try:
-        return _load_yaml_documents(source, source.text, 0, 0)
-    except _ParseFailure:
-        return _parse_yaml_piecewise(source)
+        result = _parse_json(source)
+    else:
+        try:
+            result = _load_yaml_documents(source, source.text, 0, 0)
+        except _ParseFailure:
+            result = _parse_yaml_piecewise(source)
+    if source.encoding == "utf-32":
+        result.errors.append(InputError(source.name, None, "UTF-32 text: kubectl reads only UTF-8 and UTF-16, so "
+                                        "it cannot apply this file; kubecheck checked it"))
+    return result
 
 
 class _ManifestLoader(yaml.CSafeLoader):
@@ -311,21 +330,30 @@ def _one_line_yaml_error(exc: yaml.MarkedYAMLError, mark: yaml.Mark | None) -> s
     return f"YAML parse error: {text}"
 
 
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
 def _parse_json(source: Source) -> LoadResult:
+    """A JSON value, or a stream of them back to back (as kubectl reads: `jq -c '.items[]'` output, say),
+    each its own document with its first line and span. A broken value ends the stream; those before stay."""
     result = LoadResult()
     text = source.text
-    if not text.strip():
-        return result
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        result.errors.append(InputError(source.name, exc.lineno, f"JSON parse error: {exc.msg} (column {exc.colno})"))
-        return result
-    except RecursionError:
-        result.errors.append(InputError(source.name, None, "nesting is too deep; refused"))
-        return result
-    line = text.count("\n", 0, len(text) - len(text.lstrip())) + 1
-    result.documents.append(Document(source, 0, line, data, 0, len(text)))
+    decoder = json.JSONDecoder()
+    at, line, counted = _JSON_SPACE.match(text).end(), 1, 0
+    while at < len(text):
+        try:
+            data, end = decoder.raw_decode(text, at)
+        except json.JSONDecodeError as exc:
+            result.errors.append(InputError(source.name, exc.lineno,
+                                            f"JSON parse error: {exc.msg} (column {exc.colno})"))
+            break
+        except RecursionError:
+            result.errors.append(InputError(source.name, None, "nesting is too deep; refused"))
+            break
+        line += text.count("\n", counted, at)
+        counted = at
+        result.documents.append(Document(source, len(result.documents), line, data, at, end))
+        at = _JSON_SPACE.match(text, end).end()
     return result
 
 

@@ -3,6 +3,7 @@ error with file and line, and the other inputs are still read."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -135,7 +136,7 @@ def test_duplicate_keys_are_errors_but_the_document_is_still_read(tmp_path) -> N
     assert result.documents[0].data["metadata"]["name"] == "b"  # what PyYAML keeps; a merge override is fine
 
 
-# --- input gaps: empty stdin, empty directories, broken links, symlinked paths ---
+# --- input gaps: empty stdin, empty directories, broken links, symlinked paths, JSON streams, UTF-16/32 ---
 
 def _kubecheck(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     """The installed command (or the module), as a user runs it, from the repository root."""
@@ -237,3 +238,56 @@ def test_a_tree_reached_only_through_a_link_is_still_read(tmp_path) -> None:
     (tmp_path / "scan").mkdir()
     os.symlink(tmp_path / "real", tmp_path / "scan" / "linked")
     assert discover([str(tmp_path / "scan")]).inputs == [str(tmp_path / "scan" / "linked" / "p.yaml")]
+
+
+def test_json_stream_documents_have_their_own_line_and_span() -> None:
+    text = (FIXTURES / "inputs" / "pod-stream-pretty.json").read_text()
+    result = parse_source(Source("s.json", text, is_json=True))
+    assert result.errors == []
+    assert [(d.index, d.line, d.data["metadata"]["name"]) for d in result.documents] == [
+        (0, 1, "first"), (1, 11, "second"), (2, 25, "third")]
+    for document in result.documents:
+        assert json.loads(text[document.start:document.end]) == document.data
+
+
+@pytest.mark.parametrize(("fixture", "expected"), [
+    ("pod-stream.json", [(2, 154, "second")]),  # one object a line (jq -c); the finding is on the 2nd line
+    ("pod-stream-pretty.json", [(20, 46, "second"), (29, 27, "third")]),  # pretty-printed objects back to back
+])
+def test_json_stream_findings_are_located_in_their_object(fixture: str, expected) -> None:
+    path = f"fixtures/inputs/{fixture}"
+    for args, stdin, name in (([path], None, path), (["-"], (ROOT / path).read_bytes(), "<stdin>")):
+        result = _kubecheck("scan", *args, "--rule", "drop-net-bind-service", "-o", "json", stdin=stdin)
+        assert result.returncode == 1, result.stderr
+        assert _findings(result) == [(name, line, column, pod) for line, column, pod in expected]
+    line = (ROOT / path).read_text().split("\n")[expected[0][0] - 1]
+    assert line[expected[0][1] - 1:].startswith('"drop"')
+
+
+def test_json_stream_error_keeps_the_objects_before_it() -> None:
+    result = load([str(FIXTURES / "inputs" / "pod-stream-broken.json")])
+    assert [d.data["metadata"]["name"] for d in result.documents] == ["first", "second"]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (3, "JSON parse error: Expecting ',' delimiter (column 97)")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_utf16_and_utf32_with_a_byte_order_mark_are_decoded(tmp_path, encoding: str) -> None:
+    original = FIXTURES / "kubectl" / "deployment-web.yaml"
+    marks = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32-be": codecs.BOM_UTF32_BE}
+    encoded = tmp_path / "deployment-web.yaml"
+    encoded.write_bytes(marks.get(encoding, b"") + original.read_text().encode(encoding))
+    want = _findings(_kubecheck("scan", str(original), "--rule", "drop-net-bind-service", "-o", "json"))
+    result = _kubecheck("scan", str(encoded), "--rule", "drop-net-bind-service", "-o", "json")
+    assert [f[1:] for f in _findings(result)] == [f[1:] for f in want] and want  # same line:column
+    if encoding.startswith("utf-16"):
+        assert result.returncode == 1 and result.stderr == b""
+    else:  # kubectl decodes only UTF-8 and UTF-16: checked, and reported
+        assert result.returncode == 2 and b"UTF-32 text: kubectl reads only UTF-8 and UTF-16" in result.stderr
+
+
+def test_invalid_utf16_is_reported_with_its_line(tmp_path) -> None:
+    file = tmp_path / "broken.yaml"
+    file.write_bytes(codecs.BOM_UTF16_LE + "a: 1\nb: 2\n".encode("utf-16-le") + b"\x00\xdc" + "\n".encode("utf-16-le"))
+    error = read_source(str(file))
+    assert not isinstance(error, Source) and (error.line, error.message) == (3, "not valid UTF-16 text")
