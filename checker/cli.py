@@ -183,7 +183,7 @@ def fix_command(
     result = fix(chosen, paths, config.include_hidden)
     for file_fix in result.files:
         if write:
-            with open(file_fix.name, "w", encoding="utf-8", newline="") as handle:
+            with open(file_fix.name, "w", encoding=file_fix.encoding, newline="") as handle:
                 handle.write(file_fix.after)
         else:
             sys.stdout.write(file_fix.diff())

@@ -37,6 +37,7 @@ class FileFix:
     name: str
     before: str
     after: str
+    encoding: str = "utf-8"  # how to write it back: as it was read (a UTF-16 file stays UTF-16)
 
     def diff(self) -> str:
         before, after = (self.name, self.name) if self.name.startswith("/") else (f"a/{self.name}", f"b/{self.name}")
@@ -96,7 +97,8 @@ def apply_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixResult:
             result.notes.extend(f"{source.name}: the {edit.rule} fix at {format_path(edit.path)} changes nothing "
                                 "there; fix it by hand" for edit in idle)
         if text != source.text:
-            result.files.append(FileFix(source.name, source.text, text))
+            encoding = "utf-8" if source.encoding == "utf-8-sig" else source.encoding
+            result.files.append(FileFix(source.name, source.text, text, encoding))
     result.files.sort(key=lambda f: f.name)
     return result
 

@@ -82,3 +82,12 @@ def test_a_fix_that_changes_nothing_is_reported_not_counted() -> None:
     assert result.files == [] and result.edits == 0
     assert any("the drop-net-bind-service fix at spec.containers[1].securityContext.capabilities.drop changes "
                "nothing there; fix it by hand" in note for note in result.notes)
+
+
+def test_a_utf16_file_is_written_back_as_utf16(tmp_path) -> None:
+    target = tmp_path / "utf16.yaml"
+    target.write_bytes(WEB.read_text().encode("utf-16"))
+    result = run("fix", str(target), "--write", "--rule", "drop-net-bind-service")
+    assert result.returncode == 0 and b"1 file" in result.stderr
+    assert target.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    assert scan([target], rules=["drop-net-bind-service"]).findings == []
