@@ -58,9 +58,14 @@ class _Frame:
 
 
 def _span(document: Document) -> tuple[str, int]:
+    """The document's text from the start of its first line (so columns stay right), and that line's index.
+    In a JSON stream an earlier object may end on that line (``}{``): it is blanked out."""
     text = document.source.text
     line_start = text.rfind("\n", 0, document.start) + 1
-    return text[line_start:document.end], text.count("\n", 0, line_start)
+    lead = text[line_start:document.start]
+    if document.source.is_json and lead.strip():
+        lead = " " * len(lead)
+    return lead + text[document.start:document.end], text.count("\n", 0, line_start)
 
 
 def walk_events(text: str, wanted: set[Path]) -> dict[Path, _Spot]:

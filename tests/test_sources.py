@@ -253,6 +253,7 @@ def test_json_stream_documents_have_their_own_line_and_span() -> None:
 @pytest.mark.parametrize(("fixture", "expected"), [
     ("pod-stream.json", [(2, 154, "second")]),  # one object a line (jq -c); the finding is on the 2nd line
     ("pod-stream-pretty.json", [(20, 46, "second"), (29, 27, "third")]),  # pretty-printed objects back to back
+    ("pod-stream-same-line.json", [(1, 209, "second")]),  # }{ on one line: the column is still the field's
 ])
 def test_json_stream_findings_are_located_in_their_object(fixture: str, expected) -> None:
     path = f"fixtures/inputs/{fixture}"
