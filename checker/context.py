@@ -1,13 +1,18 @@
 """The cross-resource index of one scan: lets facts look up other objects of the same scan (ConfigMaps a
-pod mounts, Services that select it) by kind, namespace and name.
+pod mounts, Services that select it) by kind, namespace and name, and keeps what they derive per scan.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any, TypeVar
 
 from .resources import Resource
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -15,6 +20,7 @@ class ScanContext:
     by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
     services_by_label: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    derived: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # per-scan cache, see cached()
 
     @classmethod
     def of(cls, resources: list[Resource]) -> ScanContext:
@@ -28,31 +34,66 @@ class ScanContext:
                 context.services_by_label[min(selector.items())].append(resource)
         return context
 
-    def find(self, kind: str, namespace: str | None, name: str) -> Resource | None:
-        """The object of that kind and name in the namespace; an object or a workload without a namespace
-        (a manifest applied with -n) matches any namespace."""
-        for resource in self.by_name.get((kind, name), ()):
-            if resource.namespace is None or namespace is None or resource.namespace == namespace:
-                return resource
-        return None
+    def find(self, kind: str, namespace: str | None, name: str, near: Resource | None = None) -> Resource | None:
+        """The object of that kind and name that a workload in the namespace sees (see same_namespace). Of
+        several, the one written closest to ``near`` (the same file, else the deepest common directory),
+        and of those the last, as the last one applied wins."""
+        found = same_namespace(self.by_name.get((kind, name), ()), namespace)
+        if len(found) < 2 or near is None:
+            return found[-1] if found else None
+        return max(enumerate(found), key=lambda pair: (_closeness(pair[1], near), pair[0]))[1]
 
     def services_selecting(self, labels: dict[str, str], namespace: str | None) -> list[Resource]:
-        """v1 Services whose selector is non-empty and within the labels (same namespace, or either has
-        none), in scan order."""
+        """v1 Services whose selector is non-empty and within the labels, in the namespace the way find()
+        sees it, in scan order."""
         candidates: dict[int, Resource] = {}
         for pair in labels.items():
             if not isinstance(pair[1], str | int | float | bool):
                 continue
             for service in self.services_by_label.get(pair, ()):
                 candidates[id(service)] = service
-        found = []
-        for service in candidates.values():
-            if namespace and service.namespace and service.namespace != namespace:
-                continue
-            if all(labels.get(k) == v for k, v in _service_selector(service).items()):
-                found.append(service)
+        selecting = [service for service in candidates.values()
+                     if all(labels.get(k) == v for k, v in _service_selector(service).items())]
+        found = same_namespace(selecting, namespace)
         order = {id(r): i for i, r in enumerate(self.by_kind.get("Service", []))} if len(found) > 1 else {}
         return sorted(found, key=lambda r: order[id(r)]) if order else found
+
+    def cached(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
+        """compute(*args) once per scan for the key (derived data of a resource, such as what a ConfigMap's
+        data says); later calls return the same value."""
+        if key not in self.derived:
+            self.derived[key] = compute(*args)
+        return self.derived[key]
+
+
+def same_namespace(candidates: Iterable[Resource], namespace: str | None) -> list[Resource]:
+    """The candidates a workload in the namespace (None: the manifest names none) sees, in their order.
+
+    An object in the same namespace wins, and two objects without a namespace count as the same namespace
+    (both land where they are applied). Failing that, an object without a namespace matches any workload,
+    and a workload without one matches objects of a single named namespace (applied with -n there); objects
+    of several named namespaces leave that workload ambiguous, so it sees none. Two different named
+    namespaces never match."""
+    candidates = list(candidates)
+    exact = [r for r in candidates if r.namespace == namespace]
+    if exact:
+        return exact
+    if namespace is not None:
+        return [r for r in candidates if r.namespace is None]
+    return candidates if len({r.namespace for r in candidates}) == 1 else []
+
+
+def _closeness(candidate: Resource, near: Resource) -> int:
+    """How near two objects are written: the directories their files share, plus one for the same file."""
+    here, there = PurePath(near.document.source.name), PurePath(candidate.document.source.name)
+    if here == there:
+        return len(here.parts) + 1
+    shared = 0
+    for mine, theirs in zip(here.parent.parts, there.parent.parts, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared
 
 
 def _service_selector(resource: Resource) -> dict[str, str]:
