@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from . import suppress
 from .context import ScanContext
-from .engine import RawFinding, evaluate
+from .engine import RawFinding, evaluate, value_key
 from .findings import Finding, Report, RuleInfo, format_path
 from .fix import FixResult, apply_fixes
 from .kustomize import split_patches
@@ -110,18 +110,30 @@ def findings_of(raw_findings: list[RawFinding], params: Params) -> list[Finding]
 
 
 def _located(raw_findings: list[RawFinding], params: Params) -> list[tuple[Finding, RawFinding]]:
-    """Each finding with the raw finding it came from, sorted. A rule that reports the same place twice
-    (a pod-level field seen from each of its containers) reports it once."""
+    """Each finding with the raw finding it came from, sorted. A rule that reports the same value at the
+    same place twice (a pod-level field seen from each of its containers) reports it once; a witness in
+    another resource (a ConfigMap line, a Service) is reported for each workload and container it concerns."""
     unique: dict[tuple, RawFinding] = {}
     for raw in raw_findings:
-        request = _request(raw)
-        unique.setdefault((raw.compiled.rule.id, id(request.document), request.path, request.line_in_value), raw)
+        unique.setdefault(_place_key(raw), raw)
     raw_findings = list(unique.values())
     requests = [_request(raw) for raw in raw_findings]
     positions = PositionIndex().locate_all(requests)
     pairs = [(_finding(raw, request, position, params), raw)
              for raw, request, position in zip(raw_findings, requests, positions, strict=True)]
     return sorted(pairs, key=lambda pair: pair[0].sort_key())
+
+
+def _place_key(raw: RawFinding) -> tuple:
+    """What makes a finding distinct: rule, place, line inside the value and value; for a witness that lies
+    outside the scope's resource, also the resource and the container (or pod) the finding is about."""
+    request = _request(raw)
+    key: tuple = (raw.compiled.rule.id, id(request.document), request.path, request.line_in_value,
+                  value_key(raw.witness.value))
+    witness_resource = raw.witness.resource
+    if witness_resource is not None and witness_resource is not raw.scope.resource:
+        key += (id(raw.scope.resource), raw.scope.home)
+    return key
 
 
 def _request(raw: RawFinding) -> Request:

@@ -84,9 +84,18 @@ def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
             witnesses = witnesses[:1]
         seen: set[tuple] = set()
         for witness in witnesses:
-            key = (id(witness.resource), witness.path, witness.line_in_value)
+            key = (id(witness.resource), witness.path, witness.line_in_value, value_key(witness.value))
             if key in seen:
                 continue
             seen.add(key)
             findings.append(RawFinding(compiled, scope, witness, when_note))
     return findings
+
+
+def value_key(value: object) -> object:
+    """A hashable stand-in for a witness value: different values at one place are different findings."""
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return (type(value).__name__, value)
