@@ -1,47 +1,82 @@
-"""Listen addresses that reach a container through ConfigMaps of the same scan: files mounted from a
-configMap or projected volume (nginx ``listen`` directives, bind/listen/host keys in YAML, JSON or
-properties text), and variables taken with envFrom or configMapKeyRef.
+"""Listen addresses that reach a container through ConfigMaps of the same scan: keys mounted as files (configMap
+and projected volumes, honouring items and subPath) and variables taken with envFrom or configMapKeyRef.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from .context import ScanContext
 from .listen import ADDRESS_NAME
 from .resources import Resource
 from .workloads import Container, Workload
 
-NGINX_LISTEN = re.compile(r"^\s*listen\s+([^\s;]+)")
-KEY_VALUE = re.compile(r"""^\s*["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*["']?([^"'\s,;#]+)""")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# An nginx (or Apache) listen directive where a statement starts: line start, or after ; { or }.
+LISTEN_DIRECTIVE = re.compile(r"""(?:^|[;{}])\s*[Ll]isten\s+["']?([^\s;{}"'#]+)""")
+KEY_VALUE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*["']?([^"'\s,;#]+)""")
+ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+NULL_TAG = "tag:yaml.org,2002:null"
+_COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
+
+
+@dataclass(frozen=True)
+class DataAddress:
+    """An address written in one data value, with its line and column (both 0-based) inside the value."""
+
+    value: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class MountedFile:
+    """A ConfigMap key that a container sees as a file, and the file's path in the container."""
+
+    config_map: str
+    key: str
+    path: str
 
 
 @dataclass(frozen=True)
 class ConfigAddress:
+    """An address that reaches a container from a ConfigMap: where it is written (key, line and column in
+    the value; None for a whole value) and how it gets there."""
+
     value: str
     config_map: Resource
     key: str
     line_in_value: int | None
     origin: str
+    column_in_value: int | None = None
 
 
 def mounted_addresses(workload: Workload, container: Container, context: ScanContext) -> list[ConfigAddress]:
+    """The addresses in the ConfigMap files the container sees and the ConfigMap variables it takes; each
+    ConfigMap key is read once per scan."""
     namespace = workload.resource.namespace
+
+    def find(name: str) -> Resource | None:
+        return context.find("ConfigMap", namespace, name, near=workload.resource)
+
     found: list[ConfigAddress] = []
-    for name, mount_path in _mounted_config_maps(workload, container):
-        config_map = context.find("ConfigMap", namespace, name)
-        if config_map is None:
+    for file in mounted_files(workload.spec, container.spec, lambda name: _data(find(name)).keys()):
+        config_map = find(file.config_map)
+        text = _data(config_map).get(file.key)
+        if config_map is None or text is None:
             continue
-        for key, text in _data(config_map).items():
-            for number, line in enumerate(text.splitlines()):
-                value = _address_in(line)
-                if value is not None:
-                    found.append(ConfigAddress(value, config_map, key, number,
-                                               f"ConfigMap {name}, {key} line {number + 1}, mounted at {mount_path}"))
+        for address in context.cached(("config-addresses", id(config_map), file.key), addresses_in, text):
+            found.append(ConfigAddress(address.value, config_map, file.key, address.line,
+                                       f"ConfigMap {file.config_map}, {file.key} line {address.line + 1}, "
+                                       f"mounted at {file.path}", address.column))
     for name, key in _env_config_maps(container.spec):
-        config_map = context.find("ConfigMap", namespace, name)
+        config_map = find(name)
         if config_map is None:
             continue
         for data_key, value in _data(config_map).items():
@@ -52,46 +87,182 @@ def mounted_addresses(workload: Workload, container: Container, context: ScanCon
     return found
 
 
-def _address_in(line: str) -> str | None:
-    match = NGINX_LISTEN.match(line)
-    if match:
-        return match.group(1)
-    match = KEY_VALUE.match(line)
-    if match and ADDRESS_NAME.search(match.group(1)):
-        return match.group(2)
+# --- which keys a container sees ------------------------------------------------------------------------
+
+def mounted_files(pod_spec: dict[str, Any], container: dict[str, Any],
+                  data_keys: Callable[[str], Iterable[str]]) -> list[MountedFile]:
+    """The ConfigMap keys the container sees through its volumeMounts, where it sees them. A volume's
+    ``items`` project only the listed keys, each at its path; without items every key of the ConfigMap
+    (``data_keys``) is a file named after the key. A ``subPath`` (or ``subPathExpr`` whose variables have
+    literal values) shows only that file, or the files under that directory, at the mount path."""
+    volumes: dict[str, list[tuple[str, str, str]]] = {}
+    for volume in _list(pod_spec.get("volumes")):
+        if isinstance(volume, dict) and isinstance(volume.get("name"), str):
+            volumes[volume["name"]] = _volume_files(volume, data_keys)
+    mounted: list[MountedFile] = []
+    for mount in _list(container.get("volumeMounts")):
+        if not isinstance(mount, dict) or not isinstance(mount.get("name"), str):
+            continue
+        files = volumes.get(mount["name"], [])
+        sub_path = _sub_path(mount, container) if files else None
+        if sub_path is None:
+            continue
+        mount_path = str(mount.get("mountPath") or "")
+        for name, key, path in files:
+            seen_at = _seen_at(path, sub_path, mount_path)
+            if seen_at is not None:
+                mounted.append(MountedFile(name, key, seen_at))
+    return mounted
+
+
+def _volume_files(volume: dict[str, Any], data_keys: Callable[[str], Iterable[str]]) -> list[tuple[str, str, str]]:
+    """(ConfigMap name, key, path inside the volume) of every file a configMap or projected volume holds."""
+    sources = [volume.get("configMap")]
+    projected = volume.get("projected")
+    if isinstance(projected, dict):
+        sources.extend(source.get("configMap") for source in _list(projected.get("sources"))
+                       if isinstance(source, dict))
+    files: list[tuple[str, str, str]] = []
+    for source in sources:
+        if not isinstance(source, dict) or not isinstance(source.get("name"), str):
+            continue
+        name = source["name"]
+        items = _list(source.get("items"))
+        if not items:  # no items (or an empty list): every key, as a file named after it
+            files.extend((name, key, key) for key in data_keys(name))
+            continue
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("key"), str) and isinstance(item.get("path"), str):
+                files.append((name, item["key"], _relative(item["path"])))
+    return files
+
+
+def _sub_path(mount: dict[str, Any], container: dict[str, Any]) -> str | None:
+    """The mount's subPath, relative and normalized ("" for the whole volume); None when a subPathExpr
+    uses a variable without a literal value, so which file it shows is unknown."""
+    if isinstance(mount.get("subPathExpr"), str) and mount["subPathExpr"]:
+        values = {entry["name"]: str(entry["value"]) for entry in _list(container.get("env"))
+                  if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                  and isinstance(entry.get("value"), str | int) and not isinstance(entry.get("value"), bool)}
+        expression = mount["subPathExpr"]
+        if any(name not in values for name in ENV_REFERENCE.findall(expression)):
+            return None
+        return _relative(ENV_REFERENCE.sub(lambda m: values[m.group(1)], expression))
+    sub_path = mount.get("subPath")
+    return _relative(sub_path) if isinstance(sub_path, str) else ""
+
+
+def _seen_at(path: str, sub_path: str, mount_path: str) -> str | None:
+    """Where a file at path inside the volume appears in the container, or None if the mount hides it."""
+    if not sub_path:
+        return posixpath.join(mount_path, path)
+    if path == sub_path:
+        return mount_path
+    if path.startswith(sub_path + "/"):
+        return posixpath.join(mount_path, path[len(sub_path) + 1:])
     return None
 
 
-def _data(config_map: Resource) -> dict[str, str]:
-    data = config_map.obj.get("data")
+def _relative(path: str) -> str:
+    normalized = posixpath.normpath(path.strip("/")) if path.strip("/") else ""
+    return "" if normalized == "." else normalized
+
+
+# --- what a data value says -----------------------------------------------------------------------------
+
+def addresses_in(text: str) -> list[DataAddress]:
+    """The listen/bind addresses written in one data value, each at its line and column. A value that
+    parses as a YAML or JSON mapping or list is read by its structure (scalars under a key that says
+    bind, listen, address or host, also in lists and nested mappings); anything else line by line (nginx
+    listen directives anywhere on a line, key=value and key: value), ignoring # comments."""
+    if not ADDRESS_NAME.search(text):
+        return []
+    structured = _structured_addresses(text)
+    return structured if structured is not None else _line_addresses(text)
+
+
+def _structured_addresses(text: str) -> list[DataAddress] | None:
+    try:
+        roots = [root for root in yaml.compose_all(text, Loader=yaml.CSafeLoader) if root is not None]
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if not any(isinstance(root, _COLLECTIONS) for root in roots):
+        return None
+    found: list[DataAddress] = []
+    walked: set[tuple[int, bool]] = set()  # each collection at most once per meaning, however many aliases
+    stack: list[tuple[yaml.Node, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, is_address = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if is_address and node.tag != NULL_TAG and node.value.strip():
+                found.append(_scalar_address(node, text))
+            continue
+        if (id(node), is_address) in walked:
+            continue
+        walked.add((id(node), is_address))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((value, isinstance(key, yaml.ScalarNode) and bool(ADDRESS_NAME.search(key.value)))
+                         for key, value in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, is_address) for item in reversed(node.value))
+    return sorted(set(found), key=lambda address: (address.line, address.column, address.value))
+
+
+def _scalar_address(node: yaml.ScalarNode, text: str) -> DataAddress:
+    line, column = node.start_mark.line, node.start_mark.column
+    if node.style in ("|", ">"):  # a block scalar's content starts on the next line
+        line += 1
+        lines = LINE_BREAK.split(text)
+        content = lines[line] if line < len(lines) else ""
+        column = len(content) - len(content.lstrip(" "))
+    elif node.style in ("'", '"'):
+        column += 1
+    return DataAddress(node.value.strip(), line, column)
+
+
+def _line_addresses(text: str) -> list[DataAddress]:
+    found: list[DataAddress] = []
+    for number, line in enumerate(LINE_BREAK.split(text)):
+        code = _without_comment(line)
+        directives = [DataAddress(m.group(1), number, m.start(1)) for m in LISTEN_DIRECTIVE.finditer(code)]
+        if directives:
+            found.extend(directives)
+            continue
+        match = KEY_VALUE.match(code)
+        if match and ADDRESS_NAME.search(match.group(1)):
+            found.append(DataAddress(match.group(2), number, match.start(2)))
+    return found
+
+
+def _without_comment(line: str) -> str:
+    """The line up to a # that starts a comment: one that begins a word (nginx's rule), outside quotes."""
+    if "#" not in line:
+        return line
+    quote = ""
+    previous = " "
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote and previous != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#" and (previous.isspace() or previous in ";{}"):
+            return line[:index]
+        previous = char
+    return line
+
+
+# --- ConfigMap access -----------------------------------------------------------------------------------
+
+def _data(config_map: Resource | None) -> dict[str, str]:
+    data = config_map.obj.get("data") if config_map is not None else None
     if not isinstance(data, dict):
         return {}
     return {str(k): v for k, v in data.items() if isinstance(v, str)}
 
 
-def _mounted_config_maps(workload: Workload, container: Container) -> list[tuple[str, str]]:
-    """(ConfigMap name, mount path) for every configMap or projected volume the container mounts."""
-    by_volume: dict[str, list[str]] = {}
-    for volume in workload.spec.get("volumes") or []:
-        if not isinstance(volume, dict) or not isinstance(volume.get("name"), str):
-            continue
-        names: list[str] = []
-        config_map = volume.get("configMap")
-        if isinstance(config_map, dict) and isinstance(config_map.get("name"), str):
-            names.append(config_map["name"])
-        projected = volume.get("projected")
-        if isinstance(projected, dict):
-            for source in projected.get("sources") or []:
-                inner = source.get("configMap") if isinstance(source, dict) else None
-                if isinstance(inner, dict) and isinstance(inner.get("name"), str):
-                    names.append(inner["name"])
-        by_volume[volume["name"]] = names
-    mounted: list[tuple[str, str]] = []
-    for mount in container.spec.get("volumeMounts") or []:
-        if isinstance(mount, dict):
-            for name in by_volume.get(mount.get("name"), []):
-                mounted.append((name, str(mount.get("mountPath", ""))))
-    return mounted
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _env_config_maps(container: dict[str, Any]) -> list[tuple[str, str | None]]:
