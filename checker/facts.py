@@ -5,15 +5,18 @@ that produced each one. Kubernetes and runtime semantics live here and in the mo
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from .capabilities import effective_capabilities
+from .capabilities import CAPABILITIES, Origin, effective_capabilities
 from .findings import format_path
-from .identity import ROOT, User, resolve_user
-from .listen import ADDRESS_NAME, listen_addresses
+from .identity import ROOT, UNKNOWN, User, resolve_user
+from .listen import is_address_name, listen_addresses, split_addresses
 from .mounted_config import mounted_addresses
 from .ports import listen_ports
+from .resources import Path
 from .scope import Match, Scope
 from .sysctls import container_sysctls, pod_sysctls
 
@@ -21,6 +24,9 @@ IPV6_DISABLE_SYSCTLS = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default
 UNPRIVILEGED_PORT_START = "net.ipv4.ip_unprivileged_port_start"
 DEFAULT_UNPRIVILEGED_PORT_START = 1024
 SAFE_PORT_SYSCTL_SINCE = (1, 22)  # the kubelet treats ip_unprivileged_port_start as safe from v1.22
+IPC_SYSCTL_PATTERN = r"^(?:kernel\.shm|kernel\.msg|kernel\.sem$|fs\.mqueue\.)"  # data.yaml's ipc_sysctl_pattern
+# sparkConf keys of the executor: spark.executor.*, spark.executorEnv.*, spark.kubernetes.executor.*
+SPARK_EXECUTOR_KEY = re.compile(r"(?:^|\.)executor(?:Env)?\.")
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,29 @@ def _capability_steps(scope: Scope) -> list[str]:
     return [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
 
 
+# How NET_BIND_SERVICE stands for a container's process, which decides whether its low ports are findings.
+MISSING = "missing"  # not in the capability set: no process binds them, root included (a finding)
+ROOT_BINDS = "root"  # root with the capability in its set: binds them
+ADDED = "added"  # non-root, NET_BIND_SERVICE named in capabilities.add: binds through file capabilities
+NOT_EFFECTIVE = "not-effective"  # non-root, in the set only by default, ALL or privileged (a finding)
+IMAGE_DECIDES = "image"  # no runAsUser or runAsNonRoot: the image's USER decides
+FILE_CAPABILITY = "the file capability cap_net_bind_service"
+
+
 @dataclass(frozen=True)
 class _LowPorts:
     """The ports a container listens on below the pod's unprivileged-port start, and what decides them."""
 
     start: Match
     low: list[Match]
-    can_bind: bool  # NET_BIND_SERVICE is in the container's capability set
     user: User
+    capability: Origin | None  # how NET_BIND_SERVICE got into the container's set; None: it is not there
+    standing: str  # MISSING, ROOT_BINDS, ADDED, NOT_EFFECTIVE or IMAGE_DECIDES
+    pod_lowest: int  # the lowest port below the start that any container of the pod listens on
+
+    @property
+    def ports(self) -> str:
+        return ", ".join(str(port) for port in sorted({m.value for m in self.low}))
 
 
 def _low_ports(scope: Scope) -> _LowPorts:
@@ -67,25 +88,69 @@ def _low_ports(scope: Scope) -> _LowPorts:
     start = _unprivileged_port_start(scope)[0]
     low = [m for m in _listen_ports(scope) if m.value < start.value]
     capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
+    capability = capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
-    return _LowPorts(start, low, "NET_BIND_SERVICE" in capabilities, user)
+    # The sysctl is pod-wide: one value, low enough for every container's ports.
+    pod_ports = [port.number for each in workload.containers for port in listen_ports(each.spec)]
+    pod_lowest = min([port for port in pod_ports if port < start.value] + [m.value for m in low], default=start.value)
+    return _LowPorts(start, low, user, capability, _standing(user, capability, container.spec), pod_lowest)
+
+
+def _standing(user: User, capability: Origin | None, container: dict[str, Any]) -> str:
+    """Root keeps the capabilities of its set across exec; a non-root process keeps none (Kubernetes sets no
+    ambient capabilities) and gains one only from a binary's file capability, so only a capability the
+    manifest names in capabilities.add says that plan; one from the default set, ALL or privileged does not."""
+    if capability is None:
+        return MISSING
+    if user.kind == ROOT:
+        return ROOT_BINDS
+    if user.kind == UNKNOWN:
+        return IMAGE_DECIDES
+    return ADDED if _added_by_name(capability, container) else NOT_EFFECTIVE
+
+
+def _added_by_name(capability: Origin, container: dict[str, Any]) -> bool:
+    path = capability.path
+    if path[:-1] != (*CAPABILITIES, "add") or not isinstance(path[-1], int):
+        return False
+    adds = container.get("securityContext", {}).get("capabilities", {}).get("add")
+    return isinstance(adds, list) and path[-1] < len(adds) and str(adds[path[-1]]).upper() != "ALL"
+
+
+def _capability_source(capability: Origin) -> str:
+    if capability.path[-1] == "privileged":
+        return "granted by privileged: true"
+    if capability.path[:-1] == (*CAPABILITIES, "add"):
+        return "added by ALL in capabilities.add"
+    return "from the runtime default set"
 
 
 def _port_reasons(scope: Scope) -> list[str]:
-    """Why each port below the unprivileged-port start is, or is not, a finding."""
+    """Why the ports below the unprivileged-port start are, or are not, findings."""
     situation = _low_ports(scope)
-    start, user = situation.start.value, situation.user
+    start, user, capability = situation.start.value, situation.user, situation.capability
     if not situation.low:
         return [f"no port below {start}: nothing to check"]
-    ports = ", ".join(str(port) for port in sorted({m.value for m in situation.low}))
-    if not situation.can_bind:
-        return [f"ports {ports} < {start} and NET_BIND_SERVICE is not in the capability set: a finding each"]
-    if user.kind == ROOT:
-        return [f"ports {ports} < {start}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it "
-                "binds them: no finding"]
-    return [f"ports {ports} < {start}: NET_BIND_SERVICE is in the capability set and the user is {user.kind} "
-            f"({user.note}); a non-root process holds it only if every binary it execs carries the file "
-            "capability cap_net_bind_service, which the manifest cannot show: no finding"]
+    ports = f"ports {situation.ports} < {start}"
+    if capability is None:
+        return [f"{ports} and NET_BIND_SERVICE is not in the capability set (the kernel checks it, for root too): "
+                "a finding each"]
+    if situation.standing == ROOT_BINDS:
+        return [f"{ports}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it binds them: "
+                "no finding"]
+    if situation.standing == ADDED:
+        return [f"{ports}: the process runs as non-root ({user.note}) and capabilities.add names NET_BIND_SERVICE; "
+                "a non-root process has no effective capabilities after exec, so this works only through "
+                f"{FILE_CAPABILITY} on every binary it execs (as ingress-nginx's nginx carries it); the explicit add "
+                "states that plan, which the manifest cannot show: no finding"]
+    if situation.standing == IMAGE_DECIDES:
+        return [f"{ports}: NET_BIND_SERVICE is in the capability set ({capability.reason}) and {user.note}: a "
+                f"root USER binds them, a non-root one only through {FILE_CAPABILITY} on its binary; the "
+                "manifest cannot show either: no finding"]
+    return [f"{ports}: the process runs as non-root ({user.note}) and NET_BIND_SERVICE is in the set only "
+            f"{_capability_source(capability)}; a non-root process has no effective capabilities, so it binds "
+            f"them only if its binary carries {FILE_CAPABILITY}: a finding each (add NET_BIND_SERVICE to "
+            "capabilities.add to state that plan)"]
 
 
 @fact("container.effective_capabilities", "container", detail=_capability_steps, detail_only=True)
@@ -99,20 +164,22 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
 
 @fact("container.listen_addresses", "container")
 def _listen_addresses(scope: Scope) -> list[Match]:
-    """Listen/bind addresses from args, command and env, sparkConf for a Spark driver or executor, and
-    ConfigMaps of the scan the container mounts or takes variables from (located inside the ConfigMap)."""
+    """Listen/bind addresses from args, command and env; for a Spark driver or executor also its envVars map
+    and sparkConf (driver/executor settings and their driverEnv/executorEnv variables); and ConfigMaps of the
+    scan the container mounts or takes variables from (located inside the ConfigMap). A comma-separated
+    value is one address per element."""
     matches = [Match(s.value, scope.container_path(s.path), s.origin) for s in listen_addresses(scope.container.spec)]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
     if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
-        spark_conf = scope.resource.obj
-        for key in spark_conf_path:
-            spark_conf = spark_conf.get(key) if isinstance(spark_conf, dict) else None
+        matches += _spark_env_vars(scope)
+        spark_conf = _get(scope.resource.obj, spark_conf_path)
         if isinstance(spark_conf, dict):
             for key, value in spark_conf.items():
-                role = "executor" if ".executor." in str(key) else "driver"
-                if role == workload.role and ADDRESS_NAME.search(str(key)) and isinstance(value, str):
-                    matches.append(Match(value, (*spark_conf_path, key), f"sparkConf {key}"))
+                role = "executor" if SPARK_EXECUTOR_KEY.search(str(key)) else "driver"
+                if role == workload.role and is_address_name(str(key)) and isinstance(value, str):
+                    matches += [Match(address, (*spark_conf_path, key), f"sparkConf {key}")
+                                for address in split_addresses(value)]
     if workload is not None and container is not None:
         for found in mounted_addresses(workload, container, scope.context):
             matches.append(Match(found.value, ("data", found.key), found.origin, found.config_map,
@@ -120,21 +187,67 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     return matches
 
 
+def _spark_env_vars(scope: Scope) -> list[Match]:
+    """The deprecated ``envVars`` map (NAME: value) of a SparkApplication driver or executor, read like env.
+    The role's fields sit where the normalized main container maps to, so its real path is found there."""
+    path = scope.container_path(("envVars",))
+    env_vars = _get(scope.resource.obj, path)
+    if not isinstance(env_vars, dict):
+        return []
+    return [Match(address, (*path, name), f"envVars {name}")
+            for name, value in env_vars.items()
+            if is_address_name(str(name)) and isinstance(value, str | int) and not isinstance(value, bool)
+            for address in split_addresses(str(value))]
+
+
+def _get(value: Any, path: Path) -> Any:
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 @fact("pod.ipv6_disabled", "pod")
 def _ipv6_disabled(scope: Scope) -> list[Match]:
-    """True when IPv6 is disabled for the pod: by --set ipv6=disabled, or a pod sysctl disable_ipv6=1."""
+    """True when IPv6 is disabled for the pod: by --set ipv6=disabled, or a pod sysctl disable_ipv6=1 (not
+    with hostNetwork: true, where Kubernetes rejects the sysctl and the node's setting applies)."""
     if scope.params.get("ipv6") == "disabled":
         return [Match(True, None, "IPv6 is declared disabled (--set ipv6=disabled)")]
     assert scope.workload is not None
     for entry in pod_sysctls(scope.workload.pod):
         if entry.name in IPV6_DISABLE_SYSCTLS and entry.value == "1":
+            exempt = _host_namespace(scope, entry.name)
+            if exempt:
+                return [Match(False, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1, but with "
+                              f"{exempt}; declare a node without IPv6 with --set ipv6=disabled")]
             return [Match(True, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1")]
     return [Match(False, None, "")]
 
 
-@fact("pod.missing_required_sysctls", "pod")
-def _missing_required_sysctls(scope: Scope) -> list[Match]:
-    """One match per sysctl of the required-sysctls parameter that the pod does not set to its value."""
+def _host_namespace(scope: Scope, name: str) -> str:
+    """Why the pod cannot have its own value of sysctl ``name`` (it shares the node's namespace), or ""."""
+    assert scope.workload is not None
+    spec = scope.workload.spec
+    if spec.get("hostNetwork") is True and name.startswith("net."):
+        return ("hostNetwork: true the pod shares the node's network namespace: Kubernetes rejects its net.* "
+                "sysctls and the node's own setting applies")
+    ipc = scope.params.data.get("ipc_sysctl_pattern", IPC_SYSCTL_PATTERN)
+    if spec.get("hostIPC") is True and re.search(ipc, name):
+        return ("hostIPC: true the pod shares the node's IPC namespace: Kubernetes rejects its IPC sysctls "
+                "and the node's own setting applies")
+    return ""
+
+
+@dataclass(frozen=True)
+class _Required:
+    """One sysctl of the required-sysctls parameter, and how the pod stands with it."""
+
+    name: str
+    wanted: str
+    finding: Match | None
+    reason: str  # for kubecheck explain
+
+
+def _required_sysctls(scope: Scope) -> list[_Required]:
     workload = scope.workload
     assert workload is not None
     declared = {entry.name: entry for entry in pod_sysctls(workload.pod)}
@@ -142,41 +255,62 @@ def _missing_required_sysctls(scope: Scope) -> list[Match]:
     for container in workload.containers:
         for entry in container_sysctls(container.spec, container.norm_path):
             misplaced.setdefault(entry.name, (container, entry))
-    missing: list[Match] = []
     allowed = [*scope.params.data.get("safe_sysctls", ()), *scope.params.get("allowed-unsafe-sysctls")]
     sysctls_path = scope.pod_path(("spec", "securityContext", "sysctls"))
     where = format_path(sysctls_path)
+    found: list[_Required] = []
     for name, wanted in sorted(scope.params.get("required-sysctls").items()):
         entry = declared.get(name)
+        exempt = _host_namespace(scope, name)
+        if exempt:
+            also = " (the pod sets it anyway, which Kubernetes rejects: see unsafe-sysctls)" if entry else ""
+            found.append(_Required(name, wanted, None, f"not demanded: with {exempt}{also}"))
+            continue
         if entry is not None and entry.value == wanted:
+            found.append(_Required(name, wanted, None, f"set in {where}: no finding"))
             continue
         unsafe = ""
         if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed):
             unsafe = (f" It is not a safe sysctl, so the kubelet admits the pod only where it runs with "
                       f"--allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
         if entry is not None:
-            missing.append(Match(name, scope.pod_path(entry.path),
-                                 f'sysctl {name} is set to "{entry.value}", not "{wanted}".{unsafe}'))
+            match = Match(name, scope.pod_path(entry.path),
+                          f'sysctl {name} is set to "{entry.value}", not "{wanted}".{unsafe}')
         elif name in misplaced:
             container, bad = misplaced[name]
-            missing.append(Match(name, scope.pod_path(bad.path),
-                                 f"sysctl {name} is misplaced under container {container.name!r} securityContext, "
-                                 f"where Kubernetes rejects the field; it belongs in {where}.{unsafe}"))
+            match = Match(name, scope.pod_path(bad.path),
+                          f"sysctl {name} is misplaced under container {container.name!r} securityContext, "
+                          f"where Kubernetes rejects the field; it belongs in {where}.{unsafe}")
         else:
-            missing.append(Match(name, sysctls_path, f'{where} does not set {name}="{wanted}".{unsafe}'))
-    return missing
+            match = Match(name, sysctls_path, f'{where} does not set {name}="{wanted}".{unsafe}')
+        found.append(_Required(name, wanted, match, "a finding"))
+    return found
+
+
+def _required_reasons(scope: Scope) -> list[str]:
+    """Each required sysctl: demanded and set, demanded and not (a finding), or not demanded and why."""
+    lines = [f"{r.name}={r.wanted}: {r.reason}" for r in _required_sysctls(scope)]
+    return lines or ["required-sysctls names no sysctl: nothing to check"]
+
+
+@fact("pod.missing_required_sysctls", "pod", detail=_required_reasons)
+def _missing_required_sysctls(scope: Scope) -> list[Match]:
+    """One match per sysctl of the required-sysctls parameter that the pod does not set to its value. Not
+    demanded: net.* sysctls of a hostNetwork pod and IPC sysctls of a hostIPC pod, which share the node's
+    namespace (Kubernetes rejects the sysctl there, and the node's own setting applies)."""
+    return [required.finding for required in _required_sysctls(scope) if required.finding is not None]
 
 
 @fact("pod.sysctls", "pod")
 def _pod_sysctls(scope: Scope) -> list[Match]:
     """One match per sysctl in the pod's spec.securityContext.sysctls (name normalized); the note says when
-    required-sysctls demands it (IPv6 disabled)."""
+    required-sysctls demands it (IPv6 disabled, and not exempt by a host namespace)."""
     assert scope.workload is not None
     required = scope.params.get("required-sysctls") if scope.params.get("ipv6") == "disabled" else {}
     matches = []
     for entry in pod_sysctls(scope.workload.pod):
         note = ""
-        if entry.name in required:
+        if entry.name in required and not _host_namespace(scope, entry.name):
             note = "; required-sysctls demands it because IPv6 is disabled, so the nodes must allow it"
         matches.append(Match(entry.name, scope.pod_path(entry.path), note))
     return matches
@@ -184,12 +318,22 @@ def _pod_sysctls(scope: Scope) -> list[Match]:
 
 @fact("pod.unprivileged_port_start", "pod")
 def _unprivileged_port_start(scope: Scope) -> list[Match]:
-    """The lowest port a process may bind without NET_BIND_SERVICE: the pod's sysctl, else 1024."""
+    """The lowest port a process may bind without NET_BIND_SERVICE: the pod's sysctl, else 1024. With
+    hostNetwork: true the pod shares the node's network namespace and Kubernetes rejects its net.* sysctls,
+    so the sysctl does not count there: the node's own setting applies (taken as the kernel default)."""
     assert scope.workload is not None
+    host_network = scope.workload.spec.get("hostNetwork") is True
     for entry in pod_sysctls(scope.workload.pod):
         if entry.name == UNPRIVILEGED_PORT_START and entry.value.strip().isdigit():
+            if host_network:
+                return [Match(DEFAULT_UNPRIVILEGED_PORT_START, scope.pod_path(entry.path),
+                              f"the kernel default; the pod's {UNPRIVILEGED_PORT_START}={entry.value.strip()} does "
+                              "not count: with hostNetwork: true Kubernetes rejects net.* sysctls")]
             return [Match(int(entry.value), scope.pod_path(entry.path),
                           f"the pod sets {UNPRIVILEGED_PORT_START}={entry.value}")]
+    if host_network:
+        return [Match(DEFAULT_UNPRIVILEGED_PORT_START, None, "the kernel default; with hostNetwork: true the "
+                      "node's own setting applies")]
     return [Match(DEFAULT_UNPRIVILEGED_PORT_START, None, "the kernel default")]
 
 
@@ -212,29 +356,42 @@ def _listen_ports(scope: Scope) -> list[Match]:
 def _unbindable_ports(scope: Scope) -> list[Match]:
     """Ports below the pod's unprivileged-port start that the process cannot bind, with the cheapest fix.
 
-    Binding such a port needs NET_BIND_SERVICE effective in the process, which is impossible when the
-    container's capability set lacks it (for root too). With the capability in the set, root binds, and a
-    non-root process depends on its binaries' file capabilities: no finding."""
+    Binding such a port needs NET_BIND_SERVICE effective in the process. Without it in the container's
+    capability set no process has it, root included. With it, root binds; a non-root process holds no
+    effective capability after exec, so it binds only through its binary's file capability: a finding when
+    the capability comes from the default set (or ALL, or privileged), none when capabilities.add names it
+    (the plan ingress-nginx follows) or when the user is unknown (the image decides)."""
     situation = _low_ports(scope)
-    if not situation.low or situation.can_bind:
-        # With the capability, root binds; a non-root process gets it only if every binary it execs carries
-        # the file capability (ingress-nginx's do), which the manifest cannot show: no finding either way.
+    if not situation.low or situation.standing not in (MISSING, NOT_EFFECTIVE):
         return []
-    workload, user, start_match, low = scope.workload, situation.user, situation.start, situation.low
+    workload, user, start_match = scope.workload, situation.user, situation.start
     assert workload is not None
     start = start_match.value
-    why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
+    if situation.capability is None:
+        why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
+    else:
+        why = (f"it runs as non-root ({user.note}): a non-root process has no effective capabilities, and "
+               f"NET_BIND_SERVICE {_capability_source(situation.capability)} does not help it unless its binary "
+               f"carries {FILE_CAPABILITY}")
     host_network = workload.spec.get("hostNetwork") is True
     version_ok = scope.params.get("k8s.version") >= SAFE_PORT_SYSCTL_SINCE
     found = []
-    for match in low:
+    for match in situation.low:
         port = match.value
-        fixes = [f"listen on port {start} or above",
-                 "keep NET_BIND_SERVICE and run as root" if user.kind != ROOT else "keep NET_BIND_SERVICE"]
+        fixes = [f"listen on port {start} or above"]
         if host_network:
             fixes[0] += f" (hostNetwork: true rules out the {UNPRIVILEGED_PORT_START} sysctl)"
         elif version_ok:
-            fixes.insert(0, f"set the safe sysctl {UNPRIVILEGED_PORT_START}={port} in spec.securityContext.sysctls")
+            value = situation.pod_lowest
+            sysctl = f"set the safe sysctl {UNPRIVILEGED_PORT_START}={value} in spec.securityContext.sysctls"
+            if value != port:
+                sysctl += f" (port {value} is the lowest below {start} in the pod, and the sysctl is pod-wide)"
+            fixes.insert(0, sysctl)
+        if situation.capability is not None:
+            fixes.append(f"run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that carries "
+                         f"{FILE_CAPABILITY}")
+        else:
+            fixes.append("keep NET_BIND_SERVICE and run as root" if user.kind != ROOT else "keep NET_BIND_SERVICE")
         note = (f"listens on port {port} ({match.note}), below {start} ({start_match.note}), but {why}. "
                 f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:]))
         found.append(Match(port, match.path, note))

@@ -1,0 +1,182 @@
+"""Facts with Kubernetes semantics: low ports a process cannot bind (by user and by how NET_BIND_SERVICE got
+into its set), the unprivileged-port start, required sysctls and host namespaces, Spark envVars."""
+
+from __future__ import annotations
+
+from checker.api import plan
+from checker.context import ScanContext
+from checker.engine import scopes_of
+from checker.explain import explain
+from checker.facts import FACTS
+from checker.resources import resources_of
+from checker.scope import Scope
+from checker.sources import Source, parse_source
+
+POD = """apiVersion: v1
+kind: Pod
+metadata: {{name: p}}
+spec:
+  securityContext: {pod}
+  containers:
+  - name: c
+    image: nginx:1.27
+    ports: [{{containerPort: 80}}]
+    securityContext: {container}
+"""
+
+
+def _scopes(text: str, kind: str = "container", settings: tuple[str, ...] = ()) -> list[Scope]:
+    params = plan(packs=["network-hardening"], settings=list(settings)).params
+    parsed = parse_source(Source("test.yaml", text, is_json=False))
+    found = resources_of(parsed.documents)
+    context = ScanContext.of(found.items)
+    return [scope for resource in found.items for scope in scopes_of(resource, {kind}, params, context)]
+
+
+def _fact(name: str, scope: Scope) -> list:
+    return FACTS[name].compute(scope)
+
+
+def _reasons(scope: Scope, name: str = "container.unbindable_ports") -> str:
+    detail = FACTS[name].detail
+    assert detail is not None
+    return "\n".join(detail(scope))
+
+
+def _pod(pod: str = "{}", container: str = "{}") -> Scope:
+    return _scopes(POD.format(pod=pod, container=container))[0]
+
+
+def test_non_root_with_the_default_set_cannot_bind() -> None:
+    scope = _pod(pod="{runAsUser: 101}")
+    [match] = _fact("container.unbindable_ports", scope)
+    assert match.value == 80
+    assert ("runs as non-root (runAsUser 101 in the pod securityContext): a non-root process has no effective "
+            "capabilities, and NET_BIND_SERVICE from the runtime default set does not help it unless its binary "
+            "carries the file capability cap_net_bind_service") in match.note
+    assert "a finding each" in _reasons(scope)
+
+
+def test_non_root_with_add_all_or_privileged_cannot_bind_either() -> None:
+    added_all = _pod(pod="{runAsNonRoot: true}", container="{capabilities: {add: [ALL]}}")
+    assert "NET_BIND_SERVICE added by ALL in capabilities.add" in _fact("container.unbindable_ports", added_all)[0].note
+    privileged = _pod(pod="{runAsUser: 1000}", container="{privileged: true}")
+    assert "NET_BIND_SERVICE granted by privileged: true" in _fact("container.unbindable_ports", privileged)[0].note
+
+
+def test_non_root_that_names_the_capability_in_add_is_no_finding_and_explain_says_why() -> None:
+    scope = _pod(container="{runAsUser: 101, capabilities: {drop: [ALL], add: [net_bind_service]}}")
+    assert _fact("container.unbindable_ports", scope) == []
+    reasons = _reasons(scope)
+    assert "capabilities.add names NET_BIND_SERVICE" in reasons and "file capability" in reasons
+    assert reasons.endswith("no finding")
+
+
+def test_unknown_user_is_no_finding_the_image_decides() -> None:
+    scope = _pod()
+    assert _fact("container.unbindable_ports", scope) == []
+    assert "the image's USER decides" in _reasons(scope) and "no finding" in _reasons(scope)
+
+
+def test_root_binds_with_the_default_set_but_not_without_the_capability() -> None:
+    assert _fact("container.unbindable_ports", _pod(container="{runAsUser: 0}")) == []
+    dropped = _pod(container="{runAsUser: 0, capabilities: {drop: [NET_BIND_SERVICE]}}")
+    assert "Cheapest fix: set the safe sysctl" in _fact("container.unbindable_ports", dropped)[0].note
+
+
+def test_a_misspelt_drop_leaves_the_default_set_which_does_not_help_non_root() -> None:
+    scope = _pod(pod="{runAsUser: 1000}", container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}")
+    assert "from the runtime default set" in _fact("container.unbindable_ports", scope)[0].note
+
+
+def test_host_network_ignores_the_port_sysctl() -> None:
+    pod = "{runAsUser: 1000, sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '80'}]}"
+    scope = _scopes(POD.format(pod=pod, container="{}").replace("spec:\n", "spec:\n  hostNetwork: true\n", 1))[0]
+    [start] = _fact("pod.unprivileged_port_start", scope)
+    assert start.value == 1024 and "with hostNetwork: true Kubernetes rejects net.* sysctls" in start.note
+    [finding] = _fact("container.unbindable_ports", scope)
+    assert "hostNetwork: true rules out the net.ipv4.ip_unprivileged_port_start sysctl" in finding.note
+    assert _fact("pod.unprivileged_port_start", _pod(pod=pod))[0].value == 80
+
+
+def test_the_suggested_sysctl_is_the_lowest_low_port_of_the_pod() -> None:
+    text = POD.format(pod="{runAsUser: 1000}", container="{}") + (
+        "  initContainers:\n  - {name: init, image: x, args: [--port=22]}\n"
+        "  - {name: high, image: x, args: [--port=8080]}\n")
+    scopes = {scope.container.name: scope for scope in _scopes(text)}
+    note = _fact("container.unbindable_ports", scopes["c"])[0].note
+    assert ("set the safe sysctl net.ipv4.ip_unprivileged_port_start=22 in spec.securityContext.sysctls (port 22 "
+            "is the lowest below 1024 in the pod, and the sysctl is pod-wide)") in note
+    assert "ip_unprivileged_port_start=22 in spec.securityContext.sysctls;" in \
+        _fact("container.unbindable_ports", scopes["init"])[0].note
+
+
+REQUIRED = """apiVersion: v1
+kind: Pod
+metadata: {name: r}
+spec:
+  hostNetwork: true
+  hostIPC: true
+  containers: [{name: c, image: x}]
+"""
+TWO_REQUIRED = ("ipv6=disabled", "required-sysctls=net.ipv6.conf.all.disable_ipv6=1,kernel.msgmax=65536")
+
+
+def test_host_namespaces_exempt_their_sysctls_and_explain_says_why() -> None:
+    scope = _scopes(REQUIRED, "pod", TWO_REQUIRED)[0]
+    assert _fact("pod.missing_required_sysctls", scope) == []
+    reasons = _reasons(scope, "pod.missing_required_sysctls")
+    assert "net.ipv6.conf.all.disable_ipv6=1: not demanded: with hostNetwork: true the pod shares the node's " \
+           "network namespace" in reasons
+    assert "kernel.msgmax=65536: not demanded: with hostIPC: true the pod shares the node's IPC namespace" in reasons
+    only_network = _scopes(REQUIRED.replace("  hostIPC: true\n", ""), "pod", TWO_REQUIRED)[0]
+    assert [m.value for m in _fact("pod.missing_required_sysctls", only_network)] == ["kernel.msgmax"]
+
+
+def test_a_host_network_pod_sysctl_does_not_disable_ipv6_nor_count_as_demanded() -> None:
+    text = REQUIRED.replace("  hostIPC: true\n", "  securityContext:\n    sysctls: "
+                            "[{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]\n")
+    scope = _scopes(text, "pod")[0]
+    [disabled] = _fact("pod.ipv6_disabled", scope)
+    assert disabled.value is False and "with hostNetwork: true" in disabled.note
+    demanded = _scopes(text, "pod", ("ipv6=disabled",))[0]
+    assert [m.note for m in _fact("pod.sysctls", demanded)] == [""]
+    assert "(the pod sets it anyway, which Kubernetes rejects: see unsafe-sysctls)" in \
+        _reasons(demanded, "pod.missing_required_sysctls")
+
+
+def test_explain_shows_why_required_sysctls_passes_a_host_network_pod(tmp_path) -> None:
+    file = tmp_path / "hostnet.yaml"
+    file.write_text(REQUIRED.replace("  hostIPC: true\n", ""))
+    text, _ = explain(plan(rules=["required-sysctls"], settings=["ipv6=disabled"]), [str(file)])
+    assert "not demanded: with hostNetwork: true" in text and "verdict: passes: no finding" in text
+
+
+SPARK = """apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: s}
+spec:
+  sparkConf:
+    spark.executorEnv.SPARK_LOCAL_IP: "0.0.0.0"
+    spark.kubernetes.driverEnv.BIND_ADDRESS: "[::]:7078,[::]:7079"
+  driver:
+    envVars: {SPARK_LOCAL_IP: "::", JAVA_HOME: /opt/java}
+    sidecars: [{name: side, image: x, env: [{name: LISTEN, value: ":80"}]}]
+  executor: {}
+"""
+
+
+def test_spark_env_vars_and_env_keys_belong_to_their_role() -> None:
+    found = {(scope.workload.role, scope.container.name): [(m.value, m.path, m.note)
+                                                          for m in _fact("container.listen_addresses", scope)]
+             for scope in _scopes(SPARK)}
+    assert found[("driver", "spark-kubernetes-driver")] == [
+        ("::", ("spec", "driver", "envVars", "SPARK_LOCAL_IP"), "envVars SPARK_LOCAL_IP"),
+        ("[::]:7078", ("spec", "sparkConf", "spark.kubernetes.driverEnv.BIND_ADDRESS"),
+         "sparkConf spark.kubernetes.driverEnv.BIND_ADDRESS"),
+        ("[::]:7079", ("spec", "sparkConf", "spark.kubernetes.driverEnv.BIND_ADDRESS"),
+         "sparkConf spark.kubernetes.driverEnv.BIND_ADDRESS")]
+    assert found[("driver", "side")] == [(":80", ("spec", "driver", "sidecars", 0, "env", 0, "value"), "env LISTEN")]
+    assert found[("executor", "spark-kubernetes-executor")] == [
+        ("0.0.0.0", ("spec", "sparkConf", "spark.executorEnv.SPARK_LOCAL_IP"),
+         "sparkConf spark.executorEnv.SPARK_LOCAL_IP")]
