@@ -54,3 +54,14 @@ def test_github_annotations_golden() -> None:
     check_golden("scan.github.txt", text)
     assert text.count("::error file=") >= 12 and "::warning file=" in text
     assert "title=kubecheck input error::JSON parse error" in text
+
+
+def test_sarif_fingerprints_are_unique_when_findings_share_a_place() -> None:
+    """Two containers reading one ConfigMap line, and several values in one entry, are distinct results."""
+    result = run("scan", "fixtures/rules/no-ipv6-wildcard-bind/fail", "--rule", "no-ipv6-wildcard-bind",
+                 "--set", "ipv6=disabled", "-o", "sarif")
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    places = [(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]) for r in results]
+    assert len(set(places)) < len(places)  # the fixtures do share places
+    fingerprints = [r["partialFingerprints"]["kubecheck/v1"] for r in results]
+    assert len(set(fingerprints)) == len(fingerprints)

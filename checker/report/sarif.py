@@ -36,6 +36,7 @@ def render(report: Report, options: RenderOptions) -> str:
                        "security-severity": SECURITY_SEVERITY[rule.severity], "severity": rule.severity.label},
     } for rule in report.rule_info]
     results = []
+    seen: dict[str, int] = {}
     for finding in report.findings:
         resource = finding.resource
         logical = "/".join(str(part) for part in (resource["kind"], resource["namespace"], resource["name"]) if part)
@@ -50,7 +51,8 @@ def render(report: Report, options: RenderOptions) -> str:
                 },
                 "logicalLocations": [{"fullyQualifiedName": f"{logical}:{finding.path}", "kind": "object"}],
             }],
-            "partialFingerprints": {"kubecheck/v1": _fingerprint(finding.rule, resource, finding.path)},
+            "partialFingerprints": {"kubecheck/v1": _fingerprint(finding.rule, resource, finding.path,
+                                                                 finding.container, seen)},
             "properties": {"severity": finding.severity.label, "container": finding.container,
                            "path": finding.path, "remediation": finding.remediation},
         }
@@ -79,8 +81,16 @@ def render(report: Report, options: RenderOptions) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _fingerprint(rule: str, resource: dict[str, Any], path: str) -> str:
-    """Stable across line moves: the rule, the object's identity and the path of the field."""
+def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str | None, seen: dict[str, int]) -> str:
+    """Stable across line moves: the rule, the object's identity, the container and the path of the field.
+    Several findings at one place (values in one entry, lines of one ConfigMap key) are told apart by their
+    order there, so every result has its own fingerprint."""
     key = "|".join(str(part) for part in (rule, resource["apiVersion"], resource["kind"], resource["namespace"],
                                           resource["name"], path))
+    if container is not None:
+        key += f"|{container}"
+    occurrence = seen.get(key, 0)
+    seen[key] = occurrence + 1
+    if occurrence:
+        key += f"|#{occurrence}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
