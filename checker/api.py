@@ -16,8 +16,8 @@ from .fix import FixResult, apply_fixes
 from .kustomize import split_patches
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
 from .policy.loader import Catalog, load_catalog, resolve_data
-from .policy.model import render
-from .policy.params import ParamError, Params, format_version, resolve_params
+from .policy.params import ParamError, Params, resolve_params
+from .policy.templates import render, template_values
 from .positions import Position, PositionIndex, Request
 from .resources import resources_of
 from .sources import LoadResult, Source, load, parse_source
@@ -146,27 +146,7 @@ def _finding(raw: RawFinding, request: Request, position: Position, params: Para
     scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
     located_in = witness.resource or scope.resource
     path = witness.path if witness.path is not None else scope.home
-    container = scope.container
-    values = {
-        "value": _show(witness.value),
-        "note": witness.note,
-        "path": format_path(path),
-        "key": str(path[-1]) if path else "",
-        "when.note": raw.when_note,
-        "container.name": container.name if container else None,
-        "element.name": witness.element_name,
-        "container.group": container.group if container else None,
-        "workload.role": scope.workload.role if scope.workload else None,
-        "resource.kind": scope.resource.kind,
-        "resource.name": scope.resource.name,
-        "resource.namespace": scope.resource.namespace,
-        "resource.apiVersion": scope.resource.api_version,
-        "rule.id": rule.id,
-        "rule.check_id": rule.check_id,
-    }
-    for name, value in params.values.items():
-        values[f"param.{name}"] = format_version(value) if params.specs[name].type == "version" else value
-    values["note"] = render(witness.note, values)  # notes written in rules may use placeholders too
+    values = template_values(scope, witness, params, rule.id, rule.check_id, raw.when_note)
     return Finding(
         rule=rule.id,
         severity=rule.severity,
@@ -175,16 +155,8 @@ def _finding(raw: RawFinding, request: Request, position: Position, params: Para
         line=position.line,
         column=position.column,
         resource=scope.resource.ref(),
-        container=container.name if container else None,
+        container=values["container.name"],
         path=format_path(path),
         remediation=" ".join(rule.remediation.split()),
         document=located_in.document.index,
     )
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

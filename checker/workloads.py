@@ -141,6 +141,19 @@ class Workload:
                 return real + norm[len(prefix):]
         return norm
 
+    def container_at(self, real: Path) -> Container | None:
+        """The container a path inside the resource object belongs to, if any: the inverse of real_path,
+        through the most specific mapping entry."""
+        best: tuple[Path, Path] | None = None
+        for norm, mapped in self.mapping:
+            if real[: len(mapped)] == mapped and (best is None or len(mapped) > len(best[1])):
+                best = (norm, mapped)
+        norm = best[0] + real[len(best[1]):] if best is not None else real
+        for container in self.containers:
+            if norm[:3] == container.norm_path:
+                return container
+        return None
+
 
 def workloads_of(resource: Resource) -> list[Workload]:
     locations = _locations_for(resource)

@@ -76,3 +76,36 @@ def test_spark_pod_template_is_the_base_of_the_driver_and_executor_pods() -> Non
         ("drop-net-bind-service", "spec.driver.template.spec.containers[1].securityContext.privileged", 32),
         ("pss-privileged", "spec.driver.template.spec.containers[1].securityContext.privileged", 32),
     ]  # the driver's own securityContext (drop ALL) wins over the template container's privileged: true
+
+
+def test_pod_level_rules_name_the_container_a_finding_is_about(tmp_path) -> None:
+    file = tmp_path / "pods.yaml"
+    file.write_text("""\
+apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec:
+  securityContext: {runAsNonRoot: false}
+  containers:
+  - {name: a, image: x}
+  - {name: b, image: x, securityContext: {runAsNonRoot: false}}
+---
+apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: spark}
+spec:
+  driver:
+    podSecurityContext: {runAsNonRoot: false}
+    securityContext: {runAsNonRoot: false}
+  executor: {}
+""")
+    report = run_plan(plan(rules=["pss-run-as-non-root"]), [str(file)])
+    found = [(f.resource["name"], f.path, f.container) for f in report.findings]
+    assert found == [
+        ("two", "spec.securityContext.runAsNonRoot", None),
+        ("two", "spec.containers[0].securityContext.runAsNonRoot", "a"),
+        ("two", "spec.containers[1].securityContext.runAsNonRoot", "b"),
+        ("spark", "spec.driver.podSecurityContext.runAsNonRoot", None),
+        ("spark", "spec.driver.securityContext.runAsNonRoot", "spark-kubernetes-driver"),
+        ("spark", "spec.executor.securityContext.runAsNonRoot", "spark-kubernetes-executor"),
+    ]

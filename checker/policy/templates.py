@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Container
+from collections import abc
 from typing import TYPE_CHECKING, Any
 
 from ..findings import format_path
@@ -14,15 +14,17 @@ from .params import Params, format_version
 
 if TYPE_CHECKING:
     from ..scope import Match, Scope
+    from ..workloads import Container
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
 TEMPLATE_NAMES = frozenset({
     "value", "note", "path", "key", "when.note", "container.name", "container.group", "element.name", "workload.role",
     "resource.kind", "resource.name", "resource.namespace", "resource.apiVersion", "rule.id", "rule.check_id",
+    "pod.securityContext",
 })
 
 
-def template_mistake(template: str, params: Container[str]) -> str | None:
+def template_mistake(template: str, params: abc.Container[str]) -> str | None:
     """What is wrong with a template, or None: an unknown placeholder, or a brace that opens or closes none."""
     for name in PLACEHOLDER.findall(template):
         if name not in TEMPLATE_NAMES and not (name.startswith("param.") and name[6:] in params):
@@ -47,7 +49,7 @@ def template_values(scope: Scope, witness: Match, params: Params, rule_id: str, 
     """The values a template may name, for one witness of a rule on one target; the witness's own note is
     filled in too (notes written in rules may use placeholders)."""
     path = witness.path if witness.path is not None else scope.home
-    container, workload, resource = scope.container, scope.workload, scope.resource
+    container, workload, resource = finding_container(scope, witness), scope.workload, scope.resource
     values: dict[str, Any] = {
         "value": show_value(witness.value),
         "note": witness.note,
@@ -64,11 +66,22 @@ def template_values(scope: Scope, witness: Match, params: Params, rule_id: str, 
         "resource.apiVersion": resource.api_version,
         "rule.id": rule_id,
         "rule.check_id": check_id,
+        "pod.securityContext": format_path(workload.real_path(("spec", "securityContext"))) if workload else None,
     }
     for name, value in params.values.items():
         values[f"param.{name}"] = format_version(value) if params.specs[name].type == "version" else value
     values["note"] = render(witness.note, values)
     return values
+
+
+def finding_container(scope: Scope, witness: Match) -> Container | None:
+    """The container a finding is about: the scope's, or for a pod-level rule the container whose field the
+    witness is (a container named by a Pod Security check, say)."""
+    if scope.container is not None or scope.workload is None or witness.path is None:
+        return scope.container
+    if witness.resource is not None and witness.resource is not scope.resource:
+        return None
+    return scope.workload.container_at(witness.path)
 
 
 def show_value(value: object) -> str:
