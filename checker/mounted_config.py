@@ -13,14 +13,19 @@ from typing import Any
 import yaml
 
 from .context import ScanContext
-from .listen import ADDRESS_NAME
+from .listen import ADDRESS_NAME, ADDRESS_VARIABLES, is_address_name, split_addresses
 from .resources import Resource
 from .workloads import Container, Workload
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# An nginx (or Apache) listen directive where a statement starts: line start, or after ; { or }.
-LISTEN_DIRECTIVE = re.compile(r"""(?:^|[;{}])\s*[Ll]isten\s+["']?([^\s;{}"'#]+)""")
-KEY_VALUE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*["']?([^"'\s,;#]+)""")
+# A listen directive where a statement starts (line start, or after ; { or }): nginx and Apache ``listen``
+# and sshd ``ListenAddress`` name one address, then options; HAProxy and Redis ``bind`` name one or more.
+LISTEN_DIRECTIVE = re.compile(r"""(?:^|[;{}])\s*(?:[Ll]isten|ListenAddress)\s+(?!=|:\s)["']?([^\s;{}"'#]+)""")
+BIND_DIRECTIVE = re.compile(r"""(?:^|[;{}])\s*bind\s+(?!=|:\s)([^;{}#]+)""")
+# The addresses a bind directive starts with, up to its first option (ssl, crt PATH, v4v6, ...).
+BIND_ADDRESSES = re.compile(r"""\s*(?:["']?[\[\]0-9A-Fa-f:.*,-]+["']?(?:\s+|$))+""")
+BIND_ADDRESS = re.compile(r"""[^\s,"']+""")
+KEY_VALUE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*["']?([^"'\s;#]+)""")
 ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
 NULL_TAG = "tag:yaml.org,2002:null"
 _COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
@@ -80,10 +85,11 @@ def mounted_addresses(workload: Workload, container: Container, context: ScanCon
         if config_map is None:
             continue
         for data_key, value in _data(config_map).items():
-            if (key is None and ADDRESS_NAME.search(data_key)) or data_key == key:
+            if (key is None and is_address_name(data_key)) or data_key == key:
                 how = "envFrom" if key is None else "configMapKeyRef"
-                found.append(ConfigAddress(value.strip(), config_map, data_key, None,
-                                           f"ConfigMap {name} key {data_key}, taken with {how}"))
+                found.extend(ConfigAddress(address, config_map, data_key, None,
+                                           f"ConfigMap {name} key {data_key}, taken with {how}")
+                             for address in split_addresses(value.strip()))
     return found
 
 
@@ -175,10 +181,24 @@ def addresses_in(text: str) -> list[DataAddress]:
     parses as a YAML or JSON mapping or list is read by its structure (scalars under a key that says
     bind, listen, address or host, also in lists and nested mappings); anything else line by line (nginx
     listen directives anywhere on a line, key=value and key: value), ignoring # comments."""
-    if not ADDRESS_NAME.search(text):
+    if not ADDRESS_NAME.search(text) and not any(name in text for name in ADDRESS_VARIABLES):
         return []
     structured = _structured_addresses(text)
-    return structured if structured is not None else _line_addresses(text)
+    found = structured if structured is not None else _line_addresses(text)
+    return [part for address in found for part in _split_list(address)]
+
+
+def _split_list(address: DataAddress) -> list[DataAddress]:
+    """One address per element of a comma-separated list, each at its own column."""
+    if "," not in address.value:
+        return [address]
+    parts, offset = [], 0
+    for piece in address.value.split(","):
+        if piece.strip():
+            parts.append(DataAddress(piece.strip(), address.line,
+                                     address.column + offset + len(piece) - len(piece.lstrip())))
+        offset += len(piece) + 1
+    return parts
 
 
 def _structured_addresses(text: str) -> list[DataAddress] | None:
@@ -186,7 +206,7 @@ def _structured_addresses(text: str) -> list[DataAddress] | None:
         roots = [root for root in yaml.compose_all(text, Loader=yaml.CSafeLoader) if root is not None]
     except (yaml.YAMLError, RecursionError):
         return None
-    if not any(isinstance(root, _COLLECTIONS) for root in roots):
+    if not any(isinstance(root, _COLLECTIONS) for root in roots) or any(_properties_like(root) for root in roots):
         return None
     found: list[DataAddress] = []
     walked: set[tuple[int, bool]] = set()  # each collection at most once per meaning, however many aliases
@@ -201,11 +221,19 @@ def _structured_addresses(text: str) -> list[DataAddress] | None:
             continue
         walked.add((id(node), is_address))
         if isinstance(node, yaml.MappingNode):
-            stack.extend((value, isinstance(key, yaml.ScalarNode) and bool(ADDRESS_NAME.search(key.value)))
+            stack.extend((value, isinstance(key, yaml.ScalarNode) and is_address_name(key.value))
                          for key, value in reversed(node.value))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, is_address) for item in reversed(node.value))
     return sorted(set(found), key=lambda address: (address.line, address.column, address.value))
+
+
+def _properties_like(root: yaml.Node) -> bool:
+    """Text that YAML happens to parse as a mapping but is a properties or directive file: ``bind=::`` is
+    the key ``bind=:``, and ``bind 127.0.0.1 ::`` the key ``bind 127.0.0.1 :``."""
+    return isinstance(root, yaml.MappingNode) and any(
+        isinstance(key, yaml.ScalarNode) and not key.style and ("=" in key.value or " " in key.value.strip())
+        for key, _ in root.value)
 
 
 def _scalar_address(node: yaml.ScalarNode, text: str) -> DataAddress:
@@ -225,11 +253,16 @@ def _line_addresses(text: str) -> list[DataAddress]:
     for number, line in enumerate(LINE_BREAK.split(text)):
         code = _without_comment(line)
         directives = [DataAddress(m.group(1), number, m.start(1)) for m in LISTEN_DIRECTIVE.finditer(code)]
+        for bind in BIND_DIRECTIVE.finditer(code):
+            leading = BIND_ADDRESSES.match(bind.group(1))
+            if leading is not None:
+                directives += [DataAddress(a.group(0), number, bind.start(1) + a.start())
+                               for a in BIND_ADDRESS.finditer(leading.group(0))]
         if directives:
             found.extend(directives)
             continue
         match = KEY_VALUE.match(code)
-        if match and ADDRESS_NAME.search(match.group(1)):
+        if match and is_address_name(match.group(1)):
             found.append(DataAddress(match.group(2), number, match.start(2)))
     return found
 
@@ -273,7 +306,7 @@ def _env_config_maps(container: dict[str, Any]) -> list[tuple[str, str | None]]:
         if isinstance(ref, dict) and isinstance(ref.get("name"), str):
             found.append((ref["name"], None))
     for entry in container.get("env") or []:
-        if not isinstance(entry, dict) or not ADDRESS_NAME.search(str(entry.get("name", ""))):
+        if not isinstance(entry, dict) or not is_address_name(str(entry.get("name", ""))):
             continue
         ref = (entry.get("valueFrom") or {}).get("configMapKeyRef") if isinstance(entry.get("valueFrom"), dict) \
             else None

@@ -25,6 +25,25 @@ def _found(text: str) -> list[tuple[str, int, int]]:
 
 # --- what a data value says -----------------------------------------------------------------------------
 
+def test_bind_and_listen_address_directives_of_haproxy_redis_and_sshd() -> None:
+    text = """\
+        frontend web
+            bind :::80 v4v6
+            bind [::]:443 ssl crt /etc/ssl/site.pem
+        # redis.conf
+        bind 127.0.0.1 ::
+        ListenAddress ::
+        """
+    assert _found(text) == [(":::80", 1, 9), ("[::]:443", 2, 9), ("127.0.0.1", 4, 5), ("::", 4, 15),
+                            ("::", 5, 14)]
+
+
+def test_comma_separated_lists_and_spark_local_ip_in_data() -> None:
+    assert _found("listen_address = 0.0.0.0:80,[::]:80\n") == [("0.0.0.0:80", 0, 17), ("[::]:80", 0, 28)]
+    assert _found("hosts:\n  listen: '0.0.0.0:80, [::]:80'\n") == [("0.0.0.0:80", 1, 11), ("[::]:80", 1, 23)]
+    assert _found("SPARK_LOCAL_IP=::\n") == [("::", 0, 15)]
+
+
 def test_nginx_listen_directives_anywhere_on_a_line_and_several_per_line() -> None:
     text = """\
         http {
@@ -386,3 +405,12 @@ def test_config_map_data_is_read_once_per_scan(tmp_path, monkeypatch) -> None:
     report = scan([manifest], rules=["no-ipv6-wildcard-bind"], settings=IPV6_OFF)
     assert len(report.findings) == 3
     assert calls == ["server { listen [::]:80; }\n"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("bind=::\n", [("::", 0, 5)]),  # YAML reads this as the key "bind=:"
+    ("listen = [::]:80\n", [("[::]:80", 0, 9)]),  # a property named listen, not a directive
+    ("bind 127.0.0.1 ::\n", [("127.0.0.1", 0, 5), ("::", 0, 15)]),  # YAML reads "bind 127.0.0.1 :" as a key
+])
+def test_properties_and_directives_that_yaml_misreads_are_read_by_line(text: str, expected) -> None:
+    assert _found(text) == expected
