@@ -139,7 +139,8 @@ def _place_key(raw: RawFinding) -> tuple:
 def _request(raw: RawFinding) -> Request:
     located_in = raw.witness.resource or raw.scope.resource
     path = raw.witness.path if raw.witness.path is not None else raw.scope.home
-    return Request(located_in.document, (*located_in.base, *path), raw.witness.line_in_value)
+    return Request(located_in.document, (*located_in.base, *path), raw.witness.line_in_value,
+                   raw.witness.column_in_value)
 
 
 def _finding(raw: RawFinding, request: Request, position: Position, params: Params) -> Finding:

@@ -158,5 +158,5 @@ def _located(scope: Scope, match: Match) -> str:
         return ""
     resource = match.resource or scope.resource
     position = PositionIndex().locate_all([Request(resource.document, (*resource.base, *match.path),
-                                                   match.line_in_value)])[0]
+                                                   match.line_in_value, match.column_in_value)])[0]
     return f"  at {format_path(match.path)} (line {position.line})"

@@ -183,7 +183,7 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     if workload is not None and container is not None:
         for found in mounted_addresses(workload, container, scope.context):
             matches.append(Match(found.value, ("data", found.key), found.origin, found.config_map,
-                                 found.line_in_value))
+                                 found.line_in_value, found.column_in_value))
     return matches
 
 

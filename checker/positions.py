@@ -32,16 +32,20 @@ class Position:
 class Request:
     document: Document
     path: Path
-    line_in_value: int | None = None
+    line_in_value: int | None = None  # a line inside a multi-line string value (0-based)
+    column_in_value: int | None = None  # a column inside that line of the value (0-based)
 
 
 @dataclass(frozen=True)
 class _Spot:
-    """Where a node was seen: the mark to report (a mapping value's key), and the node's own start."""
+    """Where a node was seen: the mark to report (a mapping value's key), the node's own start and end, and
+    for a scalar its style and value (to find a line inside it)."""
 
     mark: Any
     node_mark: Any
     style: str | None
+    end_mark: Any = None
+    value: str | None = None
 
 
 class _Frame:
@@ -103,7 +107,9 @@ def walk_events(text: str, wanted: set[Path]) -> dict[Path, _Spot]:
             mark = event.start_mark
         on_path = path is not None and path in prefixes
         if on_path:
-            found[path] = _Spot(mark, event.start_mark, getattr(event, "style", None))  # type: ignore[index]
+            scalar = isinstance(event, yaml.ScalarEvent)
+            found[path] = _Spot(mark, event.start_mark, getattr(event, "style", None),  # type: ignore[index]
+                                event.end_mark, event.value if scalar else None)
         if isinstance(event, _COLLECTION_START):
             stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), not on_path))
     return found
@@ -133,11 +139,11 @@ class PositionIndex:
                 if spot is None and (MERGE_KEY in text or ("&" in text and "*" in text)):
                     if composed is False:
                         composed = _compose(text)
-                    position = _from_tree(composed, path, request.line_in_value, text, line_offset)  # type: ignore[arg-type]
+                    position = _from_tree(composed, path, request, text, line_offset)  # type: ignore[arg-type]
                     if position is not None:
                         positions[number] = position
                         continue
-                positions[number] = _from_spots(spots, path, request.line_in_value, text, line_offset, document)
+                positions[number] = _from_spots(spots, path, request, text, line_offset, document)
         return positions  # type: ignore[return-value]
 
 
@@ -145,23 +151,46 @@ def _as_keys(path: Path) -> Path:
     return tuple(step if isinstance(step, int) else str(step) for step in path)
 
 
-def _from_spots(spots: dict[Path, _Spot], path: Path, line_in_value: int | None, text: str, line_offset: int,
+def _from_spots(spots: dict[Path, _Spot], path: Path, request: Request, text: str, line_offset: int,
                 document: Document) -> Position:
     for depth in range(len(path), -1, -1):
         spot = spots.get(path[:depth])
         if spot is None:
             continue
         exact = depth == len(path)
-        if exact and line_in_value is not None:
-            line = _content_line(spot.node_mark.line, spot.style, line_in_value)
-            return Position(line + line_offset + 1, _indent_of(text, line) + 1, True)
+        if exact and (request.line_in_value is not None or request.column_in_value is not None):
+            line, column = _inside_scalar(text, spot.node_mark, spot.end_mark, spot.style, spot.value, request)
+            return Position(line + line_offset + 1, column + 1, True)
         return Position(spot.mark.line + line_offset + 1, spot.mark.column + 1, exact)
     return Position(document.line, 1, False)
 
 
-def _content_line(node_line: int, style: str | None, line_in_value: int) -> int:
-    """Block scalars (| and >) start their content on the line after the indicator."""
-    return node_line + (1 if style in ("|", ">") else 0) + line_in_value
+def _inside_scalar(text: str, start: Any, end: Any, style: str | None, value: str | None,
+                   request: Request) -> tuple[int, int]:
+    """The 0-based line and column of a place inside a string value. The value's line is found in the
+    scalar's source text, whatever its style (literal, folded, quoted, plain); where it cannot be found
+    (escapes), block scalars count content lines from the line after the indicator."""
+    line_in_value = request.line_in_value or 0
+    column_in_value = request.column_in_value or 0
+    if value is not None and end is not None:
+        raw = text[start.index:end.index]
+        lines = value.split("\n")
+        cursor, found = 0, None
+        for number, content in enumerate(lines[: line_in_value + 1]):
+            probe = content.strip()[:40]
+            hit = raw.find(probe, cursor) if probe else -1
+            if hit >= 0:
+                cursor = hit + len(probe)
+            if number == line_in_value and hit >= 0:
+                indent = len(content) - len(content.lstrip())
+                found = start.index + hit + max(column_in_value - indent, 0)
+        if found is not None:
+            line_start = text.rfind("\n", 0, found) + 1
+            return text.count("\n", 0, found), found - line_start
+    if request.line_in_value is None:
+        return start.line, start.column + column_in_value
+    line = start.line + (1 if style in ("|", ">") else 0) + line_in_value
+    return line, _indent_of(text, line) + column_in_value
 
 
 def _indent_of(text: str, line: int) -> int:
@@ -179,16 +208,18 @@ def _compose(text: str) -> yaml.Node | None:
         return None
 
 
-def _from_tree(root: yaml.Node | None, path: Path, line_in_value: int | None, text: str,
+def _from_tree(root: yaml.Node | None, path: Path, request: Request, text: str,
                line_offset: int) -> Position | None:
     if root is None:
         return None
     node, exact, value_node = locate_in_node(root, path)
     if node is None:
         return None
-    if exact and line_in_value is not None and isinstance(value_node, yaml.ScalarNode):
-        line = _content_line(value_node.start_mark.line, value_node.style, line_in_value)
-        return Position(line + line_offset + 1, _indent_of(text, line) + 1, True)
+    if exact and isinstance(value_node, yaml.ScalarNode) and (
+            request.line_in_value is not None or request.column_in_value is not None):
+        line, column = _inside_scalar(text, value_node.start_mark, value_node.end_mark, value_node.style,
+                                      value_node.value, request)
+        return Position(line + line_offset + 1, column + 1, True)
     return Position(node.start_mark.line + line_offset + 1, node.start_mark.column + 1, exact)
 
 

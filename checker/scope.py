@@ -27,6 +27,7 @@ class Match:
     note: str = ""
     resource: Resource | None = None
     line_in_value: int | None = None
+    column_in_value: int | None = None  # with line_in_value: where in that line of the string the value starts
     element_name: str | None = None  # the name of the `each` element this value was found in
 
 

@@ -46,3 +46,12 @@ def test_key_of_a_mapping_value_is_the_location(tmp_path) -> None:
     report = scan([file], rules=["drop-net-bind-service"])
     assert [(f.line, f.column, f.path) for f in report.findings] == [
         (9, 7, "spec.containers[0].securityContext.privileged")]
+
+
+def test_addresses_inside_configmap_data_of_every_string_style() -> None:
+    """Literal, double-quoted with \\n escapes, folded and one-line data: the line and column of the value."""
+    file = POSITIONS / "configmap-styles.yaml"
+    report = scan([file], rules=["no-ipv6-wildcard-bind"], settings=["ipv6=disabled"])
+    lines = file.read_text().splitlines()
+    found = [(f.line, f.column, lines[f.line - 1][f.column - 1:f.column + 6]) for f in report.findings]
+    assert found == [(8, 16, "[::]:80"), (10, 54, "[::]:81"), (14, 16, "[::]:82"), (17, 25, "[::]:83")]
