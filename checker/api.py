@@ -24,7 +24,12 @@ from .sources import LoadResult, Source, load, parse_source
 
 
 class UsageError(Exception):
-    """A mistake in how kubecheck was asked to run (bad rule file, unknown pack, bad --set)."""
+    """A mistake in how kubecheck was asked to run (bad rule file, unknown pack, bad --set); ``origin`` is
+    the selection or parameter error behind it, if any."""
+
+    def __init__(self, message: str, origin: Exception | None = None) -> None:
+        super().__init__(message)
+        self.origin = origin
 
 
 @dataclass
@@ -45,7 +50,7 @@ def plan(packs: Iterable[str] = (), rules: Iterable[str] = (), skip_rules: Itera
         params.data = resolve_data(catalog.data, params)
         selected = select_rules(catalog, Selection(tuple(packs), tuple(rules), tuple(skip_rules)), params)
     except (ParamError, SelectionError) as exc:
-        raise UsageError(f"error: {exc}") from None
+        raise UsageError(f"error: {exc}", exc) from None
     return Plan(catalog, params, compile_rules(selected, params))
 
 
@@ -100,7 +105,7 @@ def fix(chosen: Plan, paths: list[str], include_hidden: bool = False) -> FixResu
     pairs = _located(evaluation.findings, chosen.params)
     kept = {id(finding) for finding in suppress.apply(pairs, loaded.documents).kept}
     result = apply_fixes([pair for pair in pairs if id(pair[0]) in kept])
-    result.notes.extend(f"{e.file}:{e.line or '?'}: error: {e.message}" for e in loaded.errors)
+    result.errors = loaded.errors
     return result
 
 

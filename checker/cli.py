@@ -16,10 +16,12 @@ import yaml
 
 from .api import Plan, UsageError, plan, run_plan
 from .config import Config, ConfigError, load_config
-from .findings import Severity
-from .policy.catalog import DEFAULT_PACKS, all_packs
+from .findings import Severity, counted, error_place
+from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.loader import load_catalog
+from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
+from .sources import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -86,16 +88,38 @@ def _config(config_file: str | None) -> Config:
 
 def _plan(config: Config, pack: list[str] | None, rule: list[str] | None, skip_rule: list[str] | None,
           policy_dir: list[str] | None, settings: list[str] | None) -> Plan:
-    """The run's plan: command-line packs and rules replace the configuration's, skipped rules, policy
-    directories and parameters add to it (a --set wins over the same parameter in the file)."""
+    """The run's plan: command-line packs and rules replace the configuration's selection (both lists: a
+    --rule alone runs that rule, not the file's packs besides); skipped rules, policy directories and
+    parameters add to it (a --set wins over the same parameter in the file)."""
+    if pack or rule:
+        packs, rules = list(pack or ()), list(rule or ())
+    else:
+        packs, rules = config.packs, config.rules
     try:
-        return plan(packs=pack or config.packs, rules=rule or config.rules,
+        return plan(packs=packs, rules=rules,
                     skip_rules=[*config.skip_rules, *(skip_rule or ())],
                     policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
                     settings=[*config.settings, *(settings or ())])
     except UsageError as exc:
-        _fail(str(exc))
+        _fail(_in_config(exc, config, packs, rules, skip_rule or []))
         raise  # unreachable: _fail exits
+
+
+def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[str], cli_skips: list[str]) -> str:
+    """The error, placed at its line of the configuration file when the mistake is written there."""
+    origin = exc.origin
+    if config.file is None or origin is None:
+        return str(exc)
+    if isinstance(origin, ParamError) and origin.index is not None and origin.index < len(config.settings):
+        name = config.settings[origin.index].partition("=")[0].strip()
+        return f"error: {config.where('params.' + name)}: params: {str(origin).removeprefix('--set ')}"
+    if isinstance(origin, SelectionError):
+        for key, items in (("packs", packs if packs is config.packs else []),
+                           ("rules", rules if rules is config.rules else []),
+                           ("skip-rules", [s for s in config.skip_rules if s not in cli_skips])):
+            if origin.item in items:
+                return f"error: {config.where(key)}: {key}: {origin}"
+    return str(exc)
 
 
 @app.command()
@@ -126,14 +150,12 @@ def scan(
         _fail(f"error: --fail-on: {exc}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     report = run_plan(chosen, paths, include_hidden or config.include_hidden)
-    use_color = color == Color.always or (
-        color == Color.auto and sys.stdout.isatty() and "NO_COLOR" not in os.environ and output == Output.text)
+    use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
+        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and output == Output.text)
     options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
     sys.stdout.write(FORMATS[output.value](report, options))
     if output != Output.text:
-        for error in report.errors:
-            where = f"{error.file}:{error.line}" if error.line else error.file
-            typer.echo(f"{where}: error: {error.message}", err=True)
+        _print_errors(report.errors)
     if report.errors:
         raise typer.Exit(EXIT_USAGE)
     failing = report.count_at_or_above(max(threshold, Severity.LOW)) > 0  # info findings never fail
@@ -154,8 +176,6 @@ def explain_command(
 
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
-    if not chosen.rules:
-        _fail(f"error: rule '{rule}' is outside its version range for these parameters")
     text, errors = explain(chosen, paths, container)
     sys.stdout.write(text)
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
@@ -189,10 +209,11 @@ def fix_command(
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
         typer.echo(note, err=True)
+    _print_errors(result.errors)
     action = "made" if write else "proposed"
-    typer.echo(f"kubecheck fix: {result.edits} edit{'s' if result.edits != 1 else ''} {action} in "
-               f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}; {result.without_fix} "
-               f"finding{'s' if result.without_fix != 1 else ''} without an automatic fix", err=True)
+    typer.echo(f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
+               f"{counted(result.without_fix, 'finding')} without an automatic fix", err=True)
+    raise typer.Exit(EXIT_USAGE if result.errors else EXIT_OK)
 
 
 @app.command("webhook")
@@ -255,7 +276,10 @@ def rules_list(
     for rule in rows:
         packs = ",".join(rule.packs)
         typer.echo(f"{rule.id:<{width}}  {rule.severity.label:<8}  {packs:<34}  {rule.title}")
-    typer.echo(f"\n{len(rows)} rules; default packs: {', '.join(DEFAULT_PACKS)}")
+    config = _config(None)
+    selected = ", ".join([*config.packs, *config.rules])
+    typer.echo(f"\n{counted(len(rows), 'rule')}; default packs: {', '.join(DEFAULT_PACKS)}"
+               + (f"; {config.file} selects: {selected}" if selected else ""))
 
 
 @rules_app.command("show")
@@ -297,6 +321,11 @@ def _catalog(policy_dir: list[str] | None):
     if catalog.errors:
         _fail("\n".join(f"error: {e}" for e in catalog.errors))
     return catalog
+
+
+def _print_errors(errors: list[InputError]) -> None:
+    for error in errors:
+        typer.echo(f"{error_place(error)}: error: {error.message}", err=True)
 
 
 def main() -> None:

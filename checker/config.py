@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+from .findings import Severity
+from .policy.loader import reject_duplicate_keys
+
 DEFAULT_FILE = ".kubecheck.yaml"
 LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs")
 KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden")
@@ -30,6 +33,11 @@ class Config:
     fail_on: str | None = None
     include_hidden: bool = False
     file: str | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # key (or params.NAME) -> its line in the file
+
+    def where(self, key: str) -> str:
+        """``file:line`` of a key of the file (``params.NAME`` for a parameter), for error messages."""
+        return f"{self.file}:{self.lines.get(key, 1)}"
 
 
 def load_config(explicit: str | None) -> Config:
@@ -42,6 +50,8 @@ def load_config(explicit: str | None) -> Config:
     text = path.read_text(encoding="utf-8-sig")
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
+        if node is not None:
+            reject_duplicate_keys(node)
         data = yaml.load(text, Loader=yaml.CSafeLoader) or {}
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
@@ -49,11 +59,11 @@ def load_config(explicit: str | None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the configuration is a mapping ({', '.join(KEYS)})")
 
-    def fail(key: str, message: str) -> ConfigError:
-        line = next((k.start_mark.line + 1 for k, _ in node.value if k.value == key), 1) if node else 1
-        return ConfigError(f"{path}:{line}: {message}")
+    config = Config(file=str(path), lines=_key_lines(node))
 
-    config = Config(file=str(path))
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{config.where(key)}: {message}")
+
     base = path.parent
     for key, value in data.items():
         if key not in KEYS:
@@ -63,18 +73,42 @@ def load_config(explicit: str | None) -> Config:
                 raise fail(key, f"'{key}' takes a list of strings")
             if key == "policy-dirs":
                 value = [str(base / v) if not os.path.isabs(v) else v for v in value]
+                missing = next((v for v in value if not os.path.isdir(v)), None)
+                if missing is not None:
+                    raise fail(key, f"policy-dirs: {missing} is not a directory")
             setattr(config, key.replace("-", "_"), value)
         elif key == "params":
             if not isinstance(value, dict):
                 raise fail(key, "'params' maps parameter names to values")
+            for name, param in value.items():
+                if isinstance(param, float):
+                    raise fail(f"params.{name}", f"params: {name}: YAML reads {param!r} as a number; quote it "
+                               "(a version is written 'v1.30')")
             config.settings = [f"{name}={_param_text(v)}" for name, v in value.items()]
         elif key == "fail-on":
+            try:
+                Severity.parse(str(value))
+            except ValueError as exc:
+                raise fail(key, f"fail-on: {exc}") from None
             config.fail_on = str(value)
         elif key == "include-hidden":
             if not isinstance(value, bool):
                 raise fail(key, "'include-hidden' is true or false")
             config.include_hidden = value
     return config
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """The line of each top-level key, and of each parameter under params (as params.NAME)."""
+    lines: dict[str, int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key, value in node.value:
+        lines[str(key.value)] = key.start_mark.line + 1
+        if key.value == "params" and isinstance(value, yaml.MappingNode):
+            for name, _ in value.value:
+                lines[f"params.{name.value}"] = name.start_mark.line + 1
+    return lines
 
 
 def _param_text(value: Any) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from .api import Plan, findings_of
 from .context import ScanContext
 from .engine import run_rules, scopes_of
-from .findings import format_path
+from .findings import error_place, format_path
 from .policy.conditions import CompileEnv, compile_condition
 from .policy.loader import resolve_data
 from .policy.model import CompiledRule
@@ -43,7 +43,7 @@ def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -
     if targets == 0:
         lines += ["", "no target in the input: no object of a kind the rule applies to"
                   + (f", or no container named {container_name!r}" if container_name else "")]
-    lines += [f"{e.file}:{e.line or '?'}: error: {e.message}" for e in loaded.errors]
+    lines += [f"{error_place(e)}: error: {e.message}" for e in loaded.errors]
     return "\n".join(lines) + "\n", len(loaded.errors)
 
 

@@ -122,3 +122,13 @@ class Report:
             "suppressed": len(self.suppressed),
             "by_severity": by_severity,
         }
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 finding``, ``2 findings``: a count with its noun in the right number."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def error_place(error: Any) -> str:
+    """``file:line`` of an input error, or just the file when it has no line."""
+    return f"{error.file}:{error.line}" if error.line else str(error.file)

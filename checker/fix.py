@@ -4,6 +4,7 @@ ruamel.yaml round-trip editing so comments and style survive; other documents st
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import io
 import re
@@ -17,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from .engine import RawFinding
 from .findings import Finding, format_path
 from .resources import Path
-from .sources import Document
+from .sources import Document, InputError, Source
 from .workloads import value_at
 
 FIX_OPS = ("ensure-in-list", "set")
@@ -51,56 +52,100 @@ class FixResult:
     edits: int = 0
     without_fix: int = 0
     notes: list[str] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)  # inputs that could not be read or parsed
 
 
-def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> tuple[dict[int, tuple[Document, list[Edit]]], int]:
-    """The edits for each document with fixable findings, and how many findings have no fix.
+@dataclass
+class DocumentFix:
+    """The edits planned for one document, and how many findings they answer."""
+
+    document: Document
+    edits: list[Edit] = field(default_factory=list)
+    findings: int = 0
+
+
+@dataclass
+class FixPlan:
+    documents: dict[int, DocumentFix] = field(default_factory=dict)
+    without_fix: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixPlan:
+    """The edits for each document with fixable findings, how many findings have no fix, and why.
 
     A ``set`` is written at the finding's own field when the finding points at an existing field of the
-    same name (a container overriding the pod's value), since a value set elsewhere would not win over it."""
-    by_document: dict[int, tuple[Document, list[Edit]]] = {}
-    without = 0
-    for _, raw in pairs:
+    same name (a container overriding the pod's value), since a value set elsewhere would not win over it.
+    An operation whose ``unless`` holds on the finding's target is not made; the note gives its ``because``."""
+    plan = FixPlan()
+    for finding, raw in pairs:
         rule, scope = raw.compiled.rule, raw.scope
         if not rule.fix or raw.witness.resource is not None:  # no fix, or found in another object
-            without += 1
+            plan.without_fix += 1
             continue
         document = scope.resource.document
-        _, edits = by_document.setdefault(id(document), (document, []))
-        for operation in rule.fix:
+        operations = []
+        for operation, unless in zip(rule.fix, raw.compiled.fix_unless or [None] * len(rule.fix), strict=True):
+            if unless is not None and unless(scope)[0]:
+                plan.notes.append(f"{finding.file}:{finding.line}: {rule.id}: no automatic fix: {operation['because']}")
+                continue
+            operations.append(operation)
+        if not operations:
+            plan.without_fix += 1
+            continue
+        planned = plan.documents.setdefault(id(document), DocumentFix(document))
+        planned.findings += 1
+        for operation in operations:
             real = scope.target_path(tuple(operation["path"].split(".")))
             found = raw.witness.path
             if (operation["op"] == "set" and found and found[-1] == real[-1]
                     and value_at(scope.resource.obj, found) is not None):
                 real = found
             edit = Edit(operation["op"], (*scope.resource.base, *real), operation["value"], rule.id)
-            if edit not in edits:
-                edits.append(edit)
-    return by_document, without
+            if edit not in planned.edits:
+                planned.edits.append(edit)
+    return plan
 
 
 def apply_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixResult:
-    result = FixResult()
-    planned, result.without_fix = plan_fixes(pairs)
-    by_source: dict[int, list[tuple[Document, list[Edit]]]] = defaultdict(list)
-    for document, edits in planned.values():
-        by_source[id(document.source)].append((document, edits))
+    plan = plan_fixes(pairs)
+    result = FixResult(without_fix=plan.without_fix, notes=plan.notes)
+    by_source: dict[int, list[DocumentFix]] = defaultdict(list)
+    for planned in plan.documents.values():
+        by_source[id(planned.document.source)].append(planned)
     for documents in by_source.values():
-        source = documents[0][0].source
+        source = documents[0].document.source
         if source.is_json:
             result.notes.append(f"{source.name}: JSON is not rewritten; fix it by hand")
+            result.without_fix += sum(planned.findings for planned in documents)
             continue
         text = source.text
-        for document, edits in sorted(documents, key=lambda pair: pair[0].start, reverse=True):
-            text, idle = _fix_document(text, document, edits)
-            result.edits += len(edits) - len(idle)
+        for planned in sorted(documents, key=lambda d: d.document.start, reverse=True):
+            try:
+                text, idle = _fix_document(text, planned.document, planned.edits)
+            except RecursionError:
+                result.notes.append(f"{source.name}:{planned.document.line}: nested too deeply to rewrite; fix it "
+                                    "by hand")
+                result.without_fix += planned.findings
+                continue
+            result.edits += len(planned.edits) - len(idle)
             result.notes.extend(f"{source.name}: the {edit.rule} fix at {format_path(edit.path)} changes nothing "
                                 "there; fix it by hand" for edit in idle)
         if text != source.text:
-            encoding = "utf-8" if source.encoding == "utf-8-sig" else source.encoding
-            result.files.append(FileFix(source.name, source.text, text, encoding))
+            result.files.append(FileFix(source.name, source.text, text, _encoding(source)))
     result.files.sort(key=lambda f: f.name)
     return result
+
+
+def _encoding(source: Source) -> str:
+    """How to write a source back as it was: UTF-16 stays UTF-16, a UTF-8 byte order mark stays."""
+    if source.encoding != "utf-8-sig":
+        return source.encoding
+    try:
+        with open(source.name, "rb") as handle:
+            return "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+    except OSError:
+        return "utf-8"
 
 
 def _fix_document(text: str, document: Document, edits: list[Edit]) -> tuple[str, list[Edit]]:

@@ -27,6 +27,10 @@ def test_config_is_read() -> None:
     ("packs: network-hardening\n", ":1: 'packs' takes a list of strings"),
     ("fail-on: high\ncolour: red\n", ":2: unknown key 'colour'"),
     ("params: [ipv6]\n", ":1: 'params' maps parameter names to values"),
+    ("params:\n  ipv6: disabled\n  ipv6: enabled\n", ":3: invalid YAML: duplicate key 'ipv6'"),
+    ("params:\n  ipv6: disabled\n  pss.version: 1.30\n", ":3: params: pss.version: YAML reads 1.3 as a number"),
+    ("fail-on: extreme\n", ":1: fail-on: "),
+    ("policy-dirs: [nowhere]\n", ":1: policy-dirs: "),
 ])
 def test_config_mistakes_name_file_and_line(tmp_path, text: str, message: str) -> None:
     file = tmp_path / ".kubecheck.yaml"
@@ -48,3 +52,36 @@ def test_the_cli_uses_the_config_and_options_win() -> None:
     assert {f["rule"] for f in json.loads(overridden.stdout)["findings"]} == {"unsafe-sysctls"}
     assert overridden.returncode == 1  # fail-on high from the file
     assert run("scan", hardened, "--config", "nope.yaml").returncode == 2
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("packs: [nope]\n", ":1: packs: unknown pack 'nope'"),
+    ("fail-on: high\nrules: [nope]\n", ":2: rules: unknown rule 'nope'"),
+    ("params:\n  ipv6: disabled\n  bogus: 1\n", ":3: params: bogus: unknown parameter"),
+    ("params:\n  ipv6: maybe\n", ":2: params: ipv6: 'maybe' is not one of enabled, disabled"),
+])
+def test_selection_and_parameter_mistakes_in_the_file_name_its_line(tmp_path, text: str, message: str) -> None:
+    file = tmp_path / ".kubecheck.yaml"
+    file.write_text(text)
+    result = run("scan", "fixtures/kubectl/deployment-web.yaml", "--config", str(file))
+    assert result.returncode == 2
+    assert f"error: {file}{message}" in result.stderr.decode()
+
+
+def test_a_rule_option_replaces_the_files_packs(tmp_path) -> None:
+    file = tmp_path / ".kubecheck.yaml"
+    file.write_text("packs: [network-hardening]\n")
+    report = json.loads(run("scan", "fixtures/kubectl/deployment-web.yaml", "--config", str(file),
+                            "--rule", "pss-privileged", "-o", "json").stdout)
+    assert report["summary"]["rules"] == 1
+    explained = run("explain", "fixtures/kubectl/deployment-web.yaml", "--config", str(file), "--rule",
+                    "pss-privileged").stdout.decode()
+    assert explained.startswith("rule pss-privileged ")
+
+
+def test_a_named_rule_outside_its_version_range_is_a_usage_error() -> None:
+    result = run("scan", "fixtures/kubectl/deployment-web.yaml", "--rule", "pss-host-probes-and-lifecycle",
+                 "--set", "pss.version=v1.30")
+    assert result.returncode == 2
+    assert "rule 'pss-host-probes-and-lifecycle' applies to pss.version since v1.34, not v1.30" in \
+        result.stderr.decode()

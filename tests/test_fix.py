@@ -91,3 +91,39 @@ def test_a_utf16_file_is_written_back_as_utf16(tmp_path) -> None:
     assert result.returncode == 0 and b"1 file" in result.stderr
     assert target.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
     assert scan([target], rules=["drop-net-bind-service"]).findings == []
+
+
+def test_no_fix_is_made_where_its_unless_holds() -> None:
+    """allowPrivilegeEscalation: false beside privileged: true is a manifest the API server rejects."""
+    result = fix(plan(rules=["pss-allow-privilege-escalation"]), [str(FIXTURES / "fix" / "container-overrides.yaml")])
+    assert result.edits == 0 and result.files == [] and result.without_fix == 1
+    assert any("pss-allow-privilege-escalation: no automatic fix: Kubernetes rejects allowPrivilegeEscalation false "
+               "beside privileged true" in note for note in result.notes)
+
+
+def test_fix_reports_input_errors_and_exits_2() -> None:
+    result = run("fix", "fixtures/errors/missing-comma.json", "nope.yaml")
+    assert result.returncode == 2
+    stderr = result.stderr.decode()
+    assert "fixtures/errors/missing-comma.json:3: error: JSON parse error" in stderr
+    assert "nope.yaml: error: no such file or directory" in stderr
+
+
+def test_json_findings_count_as_without_fix_and_a_bom_is_kept(tmp_path) -> None:
+    result = fix(plan(rules=["drop-net-bind-service"]), [str(FIXTURES / "kubectl" / "deployment-web.json")])
+    assert result.without_fix == 1
+    target = tmp_path / "bom.yaml"
+    target.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "kubectl" / "deployment-web.yaml").read_bytes())
+    run("fix", str(target), "--write", "--rule", "drop-net-bind-service")
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert scan([target], rules=["drop-net-bind-service"]).findings == []
+
+
+def test_a_document_too_deep_to_rewrite_is_named_not_a_traceback(tmp_path) -> None:
+    target = tmp_path / "deep.yaml"
+    nested = "[" * 300 + "]" * 300
+    target.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers:\n"
+                      f"  - name: c\n    image: x\n    args: {nested}\n")
+    result = run("fix", str(target), "--rule", "drop-net-bind-service")
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    assert b"nested too deeply to rewrite; fix it by hand" in result.stderr

@@ -104,7 +104,9 @@ def test_params_parse_and_refuse() -> None:
     assert params.get("pss.version") == (1, 25)
     assert resolve_params(specs, []).get("k8s.version") == (1, 37)
     for bad, text in [("ipv6=maybe", "not one of"), ("nope=1", "unknown parameter"), ("ipv6", "KEY=VALUE"),
-                      ("pss.version=1.x", "not a Kubernetes version"), ("required-sysctls=x", "NAME=VALUE")]:
+                      ("pss.version=1.x", "pss.version: '1.x' is not a Kubernetes version"),
+                      ("k8s.version=v1.99", "knows Kubernetes v1.0 to v1.37, not v1.99"),
+                      ("pss.version=v2.5", "not v2.5"), ("required-sysctls=x", "NAME=VALUE")]:
         with pytest.raises(ParamError, match=text):
             resolve_params(specs, [bad])
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from checker.api import UsageError
 from checker.policy.loader import load_catalog
 
 from .conftest import FIXTURES, scan
@@ -68,7 +69,11 @@ CASES = _cases()
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}/{c.expected}/{c.file.name}" for c in CASES])
 def test_fixture(case: Case) -> None:
-    report = scan([case.file], rules=[case.rule], settings=case.settings)
+    try:
+        report = scan([case.file], rules=[case.rule], settings=case.settings)
+    except UsageError as exc:  # the rule was named but the settings put it outside its version range
+        assert case.expected == "pass" and "applies to" in str(exc), exc
+        return
     assert report.errors == [], report.errors
     findings = [f for f in report.findings if f.rule == case.rule]
     if case.expected == "pass":

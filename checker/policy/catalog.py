@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from .conditions import CompileEnv, compile_condition
 from .loader import Catalog, resolve_data
 from .model import CompiledRule, Rule
-from .params import Params, parse_version
+from .params import Params, format_version, parse_version
 
 DEFAULT_PACKS = ("network-hardening", "pss-baseline")
 
 
 class SelectionError(ValueError):
-    """An unknown pack or rule id on the command line."""
+    """An unknown pack or rule id, or a named rule outside its version range; ``item`` names it."""
+
+    def __init__(self, message: str, item: str) -> None:
+        super().__init__(message)
+        self.item = item
 
 
 @dataclass
@@ -36,10 +40,10 @@ def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list
     known_packs = set(all_packs(catalog))
     for pack in selection.packs:
         if pack not in known_packs:
-            raise SelectionError(f"unknown pack '{pack}' (packs: {', '.join(sorted(known_packs))})")
+            raise SelectionError(f"unknown pack '{pack}' (packs: {', '.join(sorted(known_packs))})", pack)
     for rule_id in (*selection.rules, *selection.skip):
         if rule_id not in catalog.rules:
-            raise SelectionError(f"unknown rule '{rule_id}' (see: kubecheck rules)")
+            raise SelectionError(f"unknown rule '{rule_id}' (see: kubecheck rules)", rule_id)
     if selection.rules:
         chosen = [catalog.rules[r] for r in selection.rules]
         chosen += [r for r in catalog.rules.values() if selection.packs and set(r.packs) & set(selection.packs)]
@@ -50,6 +54,13 @@ def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list
                   if set(r.packs) & set(DEFAULT_PACKS) or r.id in catalog.user_rules]
     unique = {r.id: r for r in chosen if r.id not in selection.skip}
     active = {rule_id: rule for rule_id, rule in unique.items() if in_version_range(rule, params)}
+    for rule_id in selection.rules:
+        if rule_id in unique and rule_id not in active:
+            rule = unique[rule_id]
+            versions = rule.versions or {}
+            span = " ".join(f"{bound} {versions[bound]}" for bound in ("since", "until") if bound in versions)
+            raise SelectionError(f"rule '{rule_id}' applies to {versions.get('param')} {span}, not "
+                                 f"{format_version(params.get(versions['param']))}", rule_id)
     overridden = {target for rule in active.values() for target in rule.overrides}
     return [active[r] for r in sorted(active) if r not in overridden]
 
@@ -69,5 +80,7 @@ def compile_rules(rules: list[Rule], params: Params) -> list[CompiledRule]:
     for rule in rules:
         env = CompileEnv(rule.scope, params, {**params.data, **resolve_data(rule.data, params)})
         when = compile_condition(rule.when_spec, ("when",), env) if rule.when_spec is not None else None
-        compiled.append(CompiledRule(rule, when, compile_condition(rule.assert_spec, ("assert",), env)))
+        unless = tuple(compile_condition(op["unless"], ("fix", i, "unless"), env) if "unless" in op else None
+                       for i, op in enumerate(rule.fix))
+        compiled.append(CompiledRule(rule, when, compile_condition(rule.assert_spec, ("assert",), env), unless))
     return compiled

@@ -24,6 +24,7 @@ REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "r
 OPTIONAL = ("when", "description", "references", "report", "versions", "overrides", "data", "check_id", "examples",
             "fix")
 FIX_OPS = ("ensure-in-list", "set")
+FIX_KEYS = ("op", "path", "value", "unless", "because")
 FIX_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*$")
 PARAMS_FILE = "params.yaml"
 DATA_FILE = "data.yaml"
@@ -92,11 +93,12 @@ def _read_yaml(file: FsPath) -> tuple[yaml.Node | None, Any]:
     finally:
         loader.dispose()
     if node is not None:
-        _reject_duplicate_keys(node)
+        reject_duplicate_keys(node)
     return node, data
 
 
-def _reject_duplicate_keys(node: yaml.Node) -> None:
+def reject_duplicate_keys(node: yaml.Node) -> None:
+    """Raise a MarkedYAMLError at the second of two equal keys of any mapping in the tree."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
@@ -104,10 +106,10 @@ def _reject_duplicate_keys(node: yaml.Node) -> None:
                 if key.value in seen:
                     raise yaml.MarkedYAMLError(problem=f"duplicate key '{key.value}'", problem_mark=key.start_mark)
                 seen.add(key.value)
-            _reject_duplicate_keys(value)
+            reject_duplicate_keys(value)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _reject_duplicate_keys(item)
+            reject_duplicate_keys(item)
 
 
 def _line_of(node: yaml.Node | None, where: Path) -> int | None:
@@ -208,6 +210,9 @@ def validate_conditions(rule: Rule, params: Params) -> None:
     if rule.when_spec is not None:
         compile_condition(rule.when_spec, ("when",), env)
     compile_condition(rule.assert_spec, ("assert",), env)
+    for index, operation in enumerate(rule.fix):
+        if "unless" in operation:
+            compile_condition(operation["unless"], ("fix", index, "unless"), env)
     mistake = template_mistake(rule.message, params)
     if mistake is not None:
         raise RuleMistake(("message",), f"message: {mistake}")
@@ -302,10 +307,16 @@ def _check_fix(fix: Any) -> None:
     if not isinstance(fix, list):
         raise RuleMistake(("fix",), "fix is a list of operations: {op: ensure-in-list|set, path: a.b.c, value: ...}")
     for index, operation in enumerate(fix):
-        if not isinstance(operation, dict) or set(operation) != {"op", "path", "value"}:
-            raise RuleMistake(("fix", index), "a fix operation has exactly op, path and value")
-        if operation["op"] not in FIX_OPS:
-            raise RuleMistake(("fix", index, "op"), f"op must be one of {', '.join(FIX_OPS)}")
+        if not isinstance(operation, dict):
+            raise RuleMistake(("fix", index), "a fix operation is a mapping: {op, path, value}")
+        if "op" in operation and operation["op"] not in FIX_OPS:
+            raise RuleMistake(("fix", index, "op"), f"op '{operation['op']}' is not one of {', '.join(FIX_OPS)}")
+        if not {"op", "path", "value"} <= set(operation) or set(operation) - set(FIX_KEYS):
+            raise RuleMistake(("fix", index), "a fix operation has op, path and value, and may have unless (a "
+                              "condition) with because (why the fix does not apply then)")
+        if ("unless" in operation) != ("because" in operation) or not isinstance(operation.get("because", ""), str):
+            raise RuleMistake(("fix", index), "unless and because go together: because says, as text, why the "
+                              "fix is not made where unless holds")
         if not isinstance(operation["path"], str) or not FIX_PATH.match(operation["path"]):
             raise RuleMistake(("fix", index, "path"), "a fix path is dotted field names relative to the rule's "
                               "target, e.g. securityContext.capabilities.drop")

@@ -56,4 +56,5 @@ class CompiledRule:
     rule: Rule
     when: Condition | None
     assertion: Condition
+    fix_unless: tuple[Condition | None, ...] = ()  # per fix operation: where it must not be made
 

@@ -19,7 +19,12 @@ _SYSCTL_NAME = re.compile(r"^(?:[a-z0-9](?:[-_a-z0-9/]*[a-z0-9])?\.)*[a-z0-9](?:
 
 
 class ParamError(ValueError):
-    """A parameter value that does not fit its declaration."""
+    """A parameter value that does not fit its declaration. ``index`` is the position of the assignment
+    that failed in the list given to resolve_params (to tell a config file's from a --set)."""
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 def parse_version(text: str) -> tuple[int, int]:
@@ -55,7 +60,15 @@ class ParamSpec:
             text = str(raw).strip()
             if text.lower() == "latest":
                 text = self.latest or ""
-            return parse_version(text)
+            try:
+                version = parse_version(text)
+            except ParamError as exc:
+                raise ParamError(f"{self.name}: {exc}") from None
+            newest = parse_version(self.latest) if self.latest else None
+            if version[0] != 1 or (newest is not None and version > newest):
+                raise ParamError(f"{self.name}: kubecheck knows Kubernetes v1.0 to {self.latest}, not "
+                                 f"{format_version(version)} (use latest for the newest)")
+            return version
         if self.type == "int":
             try:
                 return int(raw)
@@ -147,14 +160,17 @@ def resolve_params(specs: dict[str, ParamSpec], assignments: list[str]) -> Param
     params = Params(specs=specs)
     for name, spec in specs.items():
         params.values[name] = spec.parse(spec.default)
-    for assignment in assignments:
+    for index, assignment in enumerate(assignments):
         key, sep, value = assignment.partition("=")
         key = key.strip()
         if not sep:
-            raise ParamError(f"--set {assignment!r}: expected KEY=VALUE")
+            raise ParamError(f"--set {assignment!r}: expected KEY=VALUE", index)
         if key not in specs:
             known = ", ".join(sorted(specs)) or "none"
-            raise ParamError(f"--set {key}: unknown parameter (known: {known})")
-        params.values[key] = specs[key].parse(value)
+            raise ParamError(f"--set {key}: unknown parameter (known: {known})", index)
+        try:
+            params.values[key] = specs[key].parse(value)
+        except ParamError as exc:
+            raise ParamError(str(exc), index) from None
         params.explicit.add(key)
     return params

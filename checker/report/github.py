@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..findings import Report, Severity
+from ..findings import Report, Severity, counted
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -33,6 +33,6 @@ def render(report: Report, options: RenderOptions) -> str:
         line = f",line={error.line}" if error.line else ""
         lines.append(f"::error file={_property(error.file)}{line},title=kubecheck input error::{_data(error.message)}")
     summary = report.summary()
-    lines.append(f"kubecheck: {summary['findings']} findings, {summary['errors']} input errors, "
-                 f"{summary['resources']} objects, {summary['rules']} rules")
+    lines.append(f"kubecheck: {counted(summary['findings'], 'finding')}, {counted(summary['errors'], 'input error')}, "
+                 f"{counted(summary['resources'], 'object')}, {counted(summary['rules'], 'rule')}")
     return "\n".join(lines) + "\n"

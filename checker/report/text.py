@@ -8,7 +8,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ..findings import Report, Severity
+from ..findings import Report, Severity, counted, error_place
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -43,8 +43,7 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}")
         lines.append("")
     for error in report.errors:
-        where = f"{error.file}:{error.line}" if error.line else error.file
-        lines.append(f"{where}: {_paint('error', '1;31', options.color)}: {error.message}")
+        lines.append(f"{error_place(error)}: {_paint('error', '1;31', options.color)}: {error.message}")
     if options.verbose:
         lines.extend(f"note: {note}" for note in report.notes)
     if report.errors or (options.verbose and report.notes):
@@ -56,20 +55,18 @@ def render(report: Report, options: RenderOptions) -> str:
 def _summary(report: Report) -> str:
     counts = report.summary()["by_severity"]
     parts = [f"{n} {label}" for label, n in counts.items() if n]
-    findings = f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}"
+    findings = counted(len(report.findings), "finding")
     if parts:
         findings += f" ({', '.join(parts)})"
     files_with = len({f.file for f in report.findings})
-    text = (f"{findings} in {files_with} of {report.files} file{'s' if report.files != 1 else ''}; "
-            f"{report.resources} object{'s' if report.resources != 1 else ''} checked by {report.rules} "
-            f"rule{'s' if report.rules != 1 else ''}")
+    text = (f"{findings} in {files_with} of {counted(report.files, 'file')}; "
+            f"{counted(report.resources, 'object')} checked by {counted(report.rules, 'rule')}")
     if report.skipped_documents:
-        text += (f"; {report.skipped_documents} document{'s' if report.skipped_documents != 1 else ''} "
-                 "not Kubernetes objects, skipped")
+        text += f"; {counted(report.skipped_documents, 'document')} not Kubernetes objects, skipped"
     if report.suppressed:
         text += f"; {len(report.suppressed)} suppressed"
     if report.kustomize_patches:
-        text += f"; {report.kustomize_patches} kustomize patch{'es' if report.kustomize_patches != 1 else ''} left out"
+        text += f"; {counted(report.kustomize_patches, 'kustomize patch', 'kustomize patches')} left out"
     if report.errors:
-        text += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
+        text += f"; {counted(len(report.errors), 'input error')}"
     return text
