@@ -111,11 +111,22 @@ def test_deep_nesting_is_refused(tmp_path, text: str) -> None:
     assert result.documents == [] and result.errors
 
 
-def test_deep_json_is_refused(tmp_path) -> None:
+def test_deep_json_is_refused_where_it_passes_the_limit(tmp_path) -> None:
     file = tmp_path / "deep.json"
     file.write_text("[" * 100000 + "]" * 100000)
     result = load([str(file)])
-    assert result.errors and result.errors[0].message == "nesting is too deep; refused"
+    assert [(e.line, e.message) for e in result.errors] == [
+        (1, "nesting is too deep: more than 900 levels at column 901; refused")]
+
+
+def test_deep_json_in_a_stream_names_its_line_and_the_next_object_is_read(tmp_path) -> None:
+    deep = "".join(" " * min(i, 40) + '{"a":\n' for i in range(2000)) + "1" + "}" * 2000
+    file = tmp_path / "stream.json"
+    file.write_text('{"kind": "first"}\n' + deep + '\n{"kind": "after"}\n')
+    result = load([str(file)])
+    assert [d.data for d in result.documents] == [{"kind": "first"}, {"kind": "after"}]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2 + 900, "nesting is too deep: more than 900 levels at column 41; refused")]
 
 
 def test_templates_get_a_hint(tmp_path) -> None:
@@ -265,11 +276,48 @@ def test_json_stream_findings_are_located_in_their_object(fixture: str, expected
     assert line[expected[0][1] - 1:].startswith('"drop"')
 
 
-def test_json_stream_error_keeps_the_objects_before_it() -> None:
-    result = load([str(FIXTURES / "inputs" / "pod-stream-broken.json")])
-    assert [d.data["metadata"]["name"] for d in result.documents] == ["first", "second"]
-    assert [(e.line, e.message) for e in result.errors] == [
-        (3, "JSON parse error: Expecting ',' delimiter (column 97)")]
+@pytest.mark.parametrize(("fixture", "pods", "error"), [
+    ("pod-stream-broken.json", ["first", "second", "fourth"],
+     (3, "JSON parse error: Expecting ',' delimiter (column 97)")),
+    # the second object is not closed: the stream goes on at the next line that starts with {
+    ("pod-stream-pretty-broken.json", ["first", "third"], (14, "JSON parse error: Expecting ',' delimiter (column 1)")),
+])
+def test_json_stream_goes_on_after_a_broken_value(fixture: str, pods: list[str], error) -> None:
+    result = load([str(FIXTURES / "inputs" / fixture)])
+    assert [d.data["metadata"]["name"] for d in result.documents] == pods
+    assert [(e.line, e.message) for e in result.errors] == [error]
+
+
+def test_objects_after_a_broken_one_are_checked_at_their_own_line() -> None:
+    result = _kubecheck("scan", "fixtures/inputs/pod-stream-broken.json", "--rule", "drop-net-bind-service",
+                        "-o", "json")
+    assert [(line, pod) for _, line, _, pod in _findings(result)] == [(1, "first"), (2, "second"), (4, "fourth")]
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize(("text", "kept", "errors"), [
+    # }{ on one line: the broken object's end is found by its brackets
+    ('{"a":1}{"b" 2}{"c":3}', [{"a": 1}, {"c": 3}], [(1, "JSON parse error: Expecting ':' delimiter (column 13)")]),
+    # an unclosed object in a one-object-a-line stream
+    ('{"a": {"b": 1}\n{"c": 2}\n', [{"c": 2}], [(2, "JSON parse error: Expecting ',' delimiter (column 1)")]),
+    # a broken string (JSON strings cannot hold a newline) does not swallow the next line
+    ('{"name": "app}\n{"c": 2}\n', [{"c": 2}], [(1, "JSON parse error: Invalid control character at (column 15)")]),
+    # two broken values: each reported once
+    ('x\n{"c": 2}\n{"d" 4}\n{"e": 5}\n', [{"c": 2}, {"e": 5}],
+     [(1, "JSON parse error: Expecting value (column 1)"),
+      (3, "JSON parse error: Expecting ':' delimiter (column 6)")]),
+    # nowhere to pick the stream up again: the message says what was not read
+    ('{"a": 1}\n{"b": [1 2,\n  {"c": 3}', [{"a": 1}],
+     [(2, "JSON parse error: Expecting ',' delimiter (column 10); the rest of the file was not read")]),
+    # a broken last value leaves nothing unread
+    ('{"a": 1}\n{"b": 2 "c": 3}\n', [{"a": 1}], [(2, "JSON parse error: Expecting ',' delimiter (column 9)")]),
+])
+def test_json_stream_resynchronises(text: str, kept: list, errors: list) -> None:
+    result = parse_source(Source("s.json", text, is_json=True))
+    assert [d.data for d in result.documents] == kept
+    assert [(e.line, e.message) for e in result.errors] == errors
+    for document in result.documents:
+        assert json.loads(text[document.start:document.end]) == document.data
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
