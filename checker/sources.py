@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,59 +81,97 @@ def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
 
     Directories are walked recursively for manifest suffixes; hidden entries below a named directory
     are skipped (and listed) unless include_hidden, and symlinked directories are followed once (loops
-    are cut). A file reached by several paths is read once, under its path with the fewest symlink hops.
-    A named directory without manifests, an unreadable directory and a broken symlink are input errors.
-    Files named explicitly are read whatever their suffix. "-" stands for stdin.
+    are cut). A file reached by several paths, under one named path or several, is read once: under its
+    path with the fewest symlink hops (counting the links in the named path itself), then the path named
+    first; it keeps that path's place in the order. A named directory without manifests, an unreadable
+    directory, a broken symlink and a non-regular file are input errors. Files named explicitly are read
+    whatever their suffix. "-" stands for stdin, which can be named once.
     """
     discovery = Discovery()
-    found, errors = discovery.inputs, discovery.errors
-    seen_files: set[str] = set()
+    errors = discovery.errors
+    named: list[list[_Candidate] | None] = []  # per path: its files, or None for stdin
     for raw in paths:
         if raw == "-":
-            found.append("-")
+            if None in named:
+                errors.append(InputError(STDIN_NAME, None, "stdin is named twice"))
+            else:
+                named.append(None)
             continue
         path = Path(raw)
-        if path.is_dir():
-            walk = _walk(path, include_hidden)
+        try:
+            status = os.stat(path)
+        except OSError as exc:
+            errors.append(InputError(str(path), None, _stat_error(str(path), exc)))
+            continue
+        hops = _symlinks_in(path)
+        if stat.S_ISDIR(status.st_mode):
+            walk = _walk(path, include_hidden, hops)
             discovery.hidden.extend(walk.hidden)
             errors.extend(walk.errors)
             if not walk.files and not walk.errors:
                 errors.append(InputError(str(path), None, _NO_MANIFESTS + (_HIDDEN_HINT if walk.hidden else "")))
-            for file, real in walk.files:
-                if real not in seen_files:
-                    seen_files.add(real)
-                    found.append(file)
-        elif path.is_file():
-            real = os.path.realpath(path)
-            if real not in seen_files:
-                seen_files.add(real)
-                found.append(str(path))
-        elif path.exists():
-            errors.append(InputError(str(path), None, "not a regular file or directory"))
+            named.append(walk.files)
+        elif stat.S_ISREG(status.st_mode):
+            named.append([_Candidate(str(path), os.path.realpath(path), hops)])
         else:
-            errors.append(InputError(str(path), None, "no such file or directory"))
+            errors.append(InputError(str(path), None, "not a regular file or directory"))
+    best: dict[str, tuple[int, int]] = {}  # real path -> (hops, named index) of the path that keeps it
+    for number, files in enumerate(named):
+        for file in files or ():
+            best[file.real] = min(best.get(file.real, (file.hops, number)), (file.hops, number))
+    for number, files in enumerate(named):
+        if files is None:
+            discovery.inputs.append("-")
+            continue
+        for file in files:
+            if best.get(file.real) == (file.hops, number):
+                del best[file.real]  # the first of equals is kept
+                discovery.inputs.append(file.path)
     discovery.hidden.sort()
     return discovery
+
+
+def _stat_error(name: str, exc: OSError) -> str:
+    """Why a path cannot be read, as the directory walk says it."""
+    if isinstance(exc, FileNotFoundError) and os.path.islink(name):
+        return f"broken symlink: its target {os.readlink(name)} does not exist"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or directory"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _symlinks_in(path: Path) -> int:
+    """How many of the components of a named path are symlinks."""
+    return sum(1 for prefix in (path, *path.parents) if prefix.name and prefix.is_symlink())
 
 
 _NO_MANIFESTS = "no .yaml, .yml or .json files found"
 _HIDDEN_HINT = "; hidden entries are skipped without --include-hidden"
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A file found under a named path: the path to read it by, its real path, and the symlinks on the way."""
+
+    path: str
+    real: str
+    hops: int
+
+
 @dataclass
 class _Walk:
-    files: list[tuple[str, str]] = field(default_factory=list)  # (path to read, real path), sorted by path
+    files: list[_Candidate] = field(default_factory=list)  # one per real file, sorted by path
     errors: list[InputError] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
 
 
-def _walk(root: Path, include_hidden: bool) -> _Walk:
+def _walk(root: Path, include_hidden: bool, root_hops: int = 0) -> _Walk:
     """Walk a directory tree, directories in order of symlink hops (then path), so that each real directory
     is entered by its path with the fewest symlinked components, and each real file keeps its best path."""
     walk = _Walk()
     best: dict[str, tuple[int, tuple[str, ...], str]] = {}  # real file -> (hops, path parts, path)
     visited_dirs: set[str] = set()
-    queue: list[tuple[int, tuple[str, ...], str]] = [(0, root.parts, str(root))]
+    queue: list[tuple[int, tuple[str, ...], str]] = [(root_hops, root.parts, str(root))]
     while queue:
         hops, _, directory = heapq.heappop(queue)
         real = os.path.realpath(directory)
@@ -158,16 +197,30 @@ def _walk(root: Path, include_hidden: bool) -> _Walk:
                         candidate = (entry_hops, Path(entry.path).parts, entry.path)
                         best_real = os.path.realpath(entry.path)
                         best[best_real] = min(best.get(best_real, candidate), candidate)
-                elif entry.is_symlink() and _may_be_input(entry.name):
-                    target = os.readlink(entry.path)
-                    walk.errors.append(InputError(entry.path, None, f"broken symlink: its target {target} does "
-                                                  "not exist"))
+                elif _may_be_input(entry.name):
+                    problem = _not_readable(entry)
+                    if problem:
+                        walk.errors.append(InputError(entry.path, None, problem))
             except OSError as exc:
                 if _may_be_input(entry.name):
                     walk.errors.append(InputError(entry.path, None, f"cannot read: {exc.strerror or exc}"))
     chosen = sorted(best.items(), key=lambda item: item[1][1])
-    walk.files = [(path, real) for real, (_, _, path) in chosen]
+    walk.files = [_Candidate(path, real, hops) for real, (hops, _, path) in chosen]
     return walk
+
+
+def _not_readable(entry: os.DirEntry[str]) -> str | None:
+    """Why an entry that is neither a directory nor a regular file is not read: a broken symlink, or
+    something else (a FIFO, a socket, a device) with a manifest suffix. None for what would not be read."""
+    try:
+        entry.stat()
+    except FileNotFoundError:
+        if entry.is_symlink():
+            return f"broken symlink: its target {os.readlink(entry.path)} does not exist"
+        return None  # gone since the listing
+    if entry.name.lower().endswith(MANIFEST_SUFFIXES):
+        return "not a regular file"
+    return None
 
 
 def _may_be_input(name: str) -> bool:

@@ -149,10 +149,10 @@ def test_duplicate_keys_are_errors_but_the_document_is_still_read(tmp_path) -> N
 
 # --- input gaps: empty stdin, empty directories, broken links, symlinked paths, JSON streams, UTF-16/32 ---
 
-def _kubecheck(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def _kubecheck(*args: str, stdin: bytes | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
     """The installed command (or the module), as a user runs it, from the repository root."""
     command = [shutil.which("kubecheck")] if shutil.which("kubecheck") else [sys.executable, "-m", "checker.cli"]
-    return subprocess.run([*command, *args], cwd=ROOT, input=stdin, capture_output=True, check=False)
+    return subprocess.run([*command, *args], cwd=cwd, input=stdin, capture_output=True, check=False)
 
 
 def _findings(result: subprocess.CompletedProcess) -> list[tuple[str, int, int, str]]:
@@ -340,3 +340,62 @@ def test_invalid_utf16_is_reported_with_its_line(tmp_path) -> None:
     file.write_bytes(codecs.BOM_UTF16_LE + "a: 1\nb: 2\n".encode("utf-16-le") + b"\x00\xdc" + "\n".encode("utf-16-le"))
     error = read_source(str(file))
     assert not isinstance(error, Source) and (error.line, error.message) == (3, "not valid UTF-16 text")
+
+
+# --- paths named on the command line: symlinks across paths, broken links, non-regular files, stdin twice ---
+
+def _symlinked_tree(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.yaml").write_text(POD.format(name="a"))
+    os.symlink("real", tmp_path / "link")
+    return tmp_path
+
+
+@pytest.mark.parametrize("order", [["link", "real"], ["real", "link"]])
+def test_a_file_reached_through_several_named_paths_keeps_the_one_with_fewest_links(tmp_path, order) -> None:
+    tree = _symlinked_tree(tmp_path)
+    found = discover([str(tree / name) for name in order])
+    assert found.errors == [] and found.inputs == [str(tree / "real" / "a.yaml")]
+    cli = _kubecheck("scan", *order, "--rule", "drop-net-bind-service", "-o", "json", cwd=tree)
+    assert [f[0] for f in _findings(cli)] == [os.path.join("real", "a.yaml")]
+
+
+def test_across_named_paths_equal_links_keep_the_path_named_first_and_its_place(tmp_path) -> None:
+    tree = _symlinked_tree(tmp_path)
+    (tree / "b.yaml").write_text(POD.format(name="b"))
+    os.symlink("real/a.yaml", tree / "a-link.yaml")
+    named = [str(tree / "b.yaml"), str(tree / "a-link.yaml"), str(tree / "real"), str(tree / "real" / "a.yaml")]
+    assert discover(named).inputs == [str(tree / "b.yaml"), str(tree / "real" / "a.yaml")]
+    os.symlink("real", tree / "link2")
+    assert discover([str(tree / "link2"), str(tree / "link")]).inputs == [str(tree / "link2" / "a.yaml")]
+
+
+def test_a_broken_symlink_named_on_the_command_line_says_so(tmp_path) -> None:
+    os.symlink("gone.yaml", tmp_path / "dangling.yaml")
+    os.symlink("loop.yaml", tmp_path / "loop.yaml")
+    found = discover([str(tmp_path / "dangling.yaml"), str(tmp_path / "loop.yaml"), str(tmp_path / "nope.yaml")])
+    assert [(os.path.basename(e.file), e.message) for e in found.errors] == [
+        ("dangling.yaml", "broken symlink: its target gone.yaml does not exist"),
+        ("loop.yaml", "cannot read: Too many levels of symbolic links"),
+        ("nope.yaml", "no such file or directory")]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_with_a_manifest_suffix_in_a_directory_is_reported(tmp_path) -> None:
+    (tmp_path / "only").mkdir()
+    os.mkfifo(tmp_path / "only" / "p.yaml")
+    os.mkfifo(tmp_path / "only" / "notes.txt")  # would not have been read anyway
+    os.symlink("p.yaml", tmp_path / "only" / "to-fifo.yaml")
+    found = discover([str(tmp_path / "only")])
+    assert found.inputs == []
+    assert [(os.path.basename(e.file), e.message) for e in found.errors] == [
+        ("p.yaml", "not a regular file"), ("to-fifo.yaml", "not a regular file")]
+
+
+def test_stdin_named_twice_is_read_once_and_an_error() -> None:
+    result = _kubecheck("scan", "-", "-", "--rule", "drop-net-bind-service", "-o", "json",
+                        stdin=POD.format(name="p").encode())
+    report = json.loads(result.stdout)
+    assert [f["resource"]["name"] for f in report["findings"]] == ["p"]
+    assert [(e["file"], e["message"]) for e in report["errors"]] == [("<stdin>", "stdin is named twice")]
+    assert result.returncode == 2
