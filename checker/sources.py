@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import sys
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,6 +247,9 @@ def read_source(name: str) -> Source | InputError:
     if len(raw) > MAX_FILE_BYTES:
         return InputError(display, None, f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
     encoding = _encoding_of(raw)
+    if encoding == "utf-8-sig" and _looks_like_utf16(raw):
+        return InputError(display, None, "looks like UTF-16 text without a byte order mark (NUL bytes between the "
+                          "characters): kubectl reads it as UTF-8 and cannot parse it; save it as UTF-8")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -260,6 +264,14 @@ def read_source(name: str) -> Source | InputError:
 _BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                      (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
+
+
+def _looks_like_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte order mark: ASCII text in it has a NUL byte in every other place."""
+    if raw.count(0) < max(len(raw) // 4, 1):
+        return False
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    return max(even, odd) >= 0.9 * (even + odd) and max(even, odd) >= len(raw) // 4
 
 
 def _encoding_of(raw: bytes) -> str:
@@ -343,6 +355,9 @@ def _load_yaml_documents(
             mark = exc.context_mark  # libyaml noticed at the end of the input: the construct that is open
         line = mark.line + 1 + line_offset if mark is not None else None
         raise _ParseFailure(line, _one_line_yaml_error(exc, mark)) from None
+    except yaml.reader.ReaderError as exc:
+        line, message = _unacceptable_character(text, exc, line_offset)
+        raise _ParseFailure(line, message) from None
     except yaml.YAMLError as exc:
         raise _ParseFailure(None, " ".join(str(exc).split())) from None
     except RecursionError:
@@ -350,6 +365,21 @@ def _load_yaml_documents(
     finally:
         loader.dispose()
     return LoadResult(documents, duplicates)
+
+
+def _unacceptable_character(text: str, exc: yaml.reader.ReaderError, line_offset: int) -> tuple[int, str]:
+    """The line and message for a character YAML does not allow. libyaml gives its position in bytes of the
+    UTF-8 text; the pure-Python reader gives the character itself (its position is not the character's)."""
+    if isinstance(exc.character, int):
+        at = len(text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace"))
+    else:
+        at = max(text.find(str(exc.character)), 0)
+    at = min(at, len(text) - 1) if text else 0
+    character = text[at] if text else "\0"
+    line = text.count("\n", 0, at) + 1 + line_offset
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    what = "control character" if unicodedata.category(character) == "Cc" else "character"
+    return line, f"{what} U+{ord(character):04X} at line {line}, column {column} (not allowed in YAML)"
 
 
 def _parse_yaml_piecewise(source: Source) -> LoadResult:

@@ -399,3 +399,37 @@ def test_stdin_named_twice_is_read_once_and_an_error() -> None:
     assert [f["resource"]["name"] for f in report["findings"]] == ["p"]
     assert [(e["file"], e["message"]) for e in report["errors"]] == [("<stdin>", "stdin is named twice")]
     assert result.returncode == 2
+
+
+# --- characters YAML does not allow, and UTF-16 without a byte order mark ---
+
+def test_a_control_character_is_reported_with_its_line_and_column() -> None:
+    result = load([str(FIXTURES / "inputs" / "pod-control-character.yaml")])
+    assert [d.data["metadata"]["name"] for d in result.documents] == ["clean", "after"]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (18, "control character U+0001 at line 18, column 16 (not allowed in YAML)")]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("a: 1\nb: x\x00y\n", 2, "control character U+0000 at line 2, column 5 (not allowed in YAML)"),
+    ("a: 1\n" + "\x00" * 3, 2, "control character U+0000 at line 2, column 1 (not allowed in YAML)"),
+    ("a: \u20ac\u20ac\n\nb: \ufffe\n", 3, "character U+FFFE at line 3, column 4 (not allowed in YAML)"),
+])
+def test_characters_yaml_does_not_allow(text: str, line: int, message: str) -> None:
+    result = parse_source(Source("x.yaml", text))
+    assert [(e.line, e.message) for e in result.errors] == [(line, message)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path, encoding: str) -> None:
+    file = tmp_path / "deployment-web.yaml"
+    file.write_bytes((FIXTURES / "kubectl" / "deployment-web.yaml").read_text().encode(encoding))
+    error = read_source(str(file))
+    assert not isinstance(error, Source)
+    assert error.message.startswith("looks like UTF-16 text without a byte order mark")
+
+
+def test_a_nul_byte_in_utf8_text_is_not_taken_for_utf16(tmp_path) -> None:
+    file = tmp_path / "nul.yaml"
+    file.write_bytes(POD.format(name="p").encode() + b"\x00")
+    assert isinstance(read_source(str(file)), Source)
