@@ -282,6 +282,34 @@ def rules_list(
                + (f"; {config.file} selects: {selected}" if selected else ""))
 
 
+@rules_app.command("test")
+def rules_test(
+    rule_ids: Annotated[list[str] | None, typer.Argument(help="Rule ids (default: every rule).")] = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Run the examples written in rule files: pass examples must get no finding, fail examples one."""
+    from .examples import run_examples
+
+    catalog = _catalog(policy_dir)
+    unknown = [r for r in rule_ids or () if r not in catalog.rules]
+    if unknown:
+        _fail(f"error: unknown rule '{unknown[0]}' (see: kubecheck rules)")
+    config = _config(None)
+    try:
+        outcomes = run_examples(rule_ids or list(catalog.rules), [*config.policy_dirs, *(policy_dir or ())],
+                                [*config.settings, *(set_ or ())])
+    except UsageError as exc:
+        _fail(str(exc))
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in failed:
+        typer.echo(f"FAIL {outcome.rule}: {outcome.verdict} example {outcome.index + 1}: {outcome.detail}")
+    rules = len({o.rule for o in outcomes})
+    typer.echo(f"{counted(len(outcomes), 'example')} of {counted(rules, 'rule')}: "
+               + (f"{len(failed)} failed" if failed else "all as expected"))
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="The rule id.")],

@@ -78,8 +78,8 @@ def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
         holds, witnesses = compiled.assertion(scope)
         if holds:
             continue
-        if not witnesses:
-            witnesses = [Match(None, scope.home)]
+        located = [w for w in witnesses if w.path is not None]
+        witnesses = located or witnesses[:1] or [Match(None, scope.home)]  # unlocated ones only when alone
         if compiled.rule.report == "first":
             witnesses = witnesses[:1]
         seen: set[tuple] = set()

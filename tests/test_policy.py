@@ -50,6 +50,9 @@ def _write_rule(tmp_path, body: str, rule_id: str = "custom-rule"):
     (GOOD_RULE.replace("  path: image", "  all: {{path: image}}"), 7, "'all' takes a non-empty list"),
     (GOOD_RULE.replace("packs: [custom]", "packs: [other]"), 4, "packs must include it"),
     (GOOD_RULE.replace("{{container.name}}", "{{container.name"), 8, "a { or } that is not part of a placeholder"),
+    (GOOD_RULE.replace("  path: image", "  self: value\n  equals: x"), 7, "self names the element of an each"),
+    (GOOD_RULE.replace("remediation: Set image.\n", "remediation: Set image.\noverrides: [nope]\n"), 10,
+     "overrides names an unknown rule 'nope'"),
     (GOOD_RULE.replace("  path: image", "  path: image\n  note: 'image {{valu}}'"), 8,
      "note: unknown placeholder {valu}"),
 ])
@@ -146,3 +149,18 @@ def test_yml_rule_files_load_and_an_empty_policy_directory_is_a_mistake(tmp_path
     errors = load_catalog([str(empty)]).errors
     assert [(e.file, e.message) for e in errors] == [
         (str(empty), "policy directory holds no rule files (*.yaml, *.yml)")]
+
+
+def test_a_clause_that_does_not_locate_keeps_its_note(tmp_path) -> None:
+    body = GOOD_RULE.format(id="custom-rule").replace(
+        "assert:\n  path: image\n",
+        "when: {pod: spec.hostNetwork, equals: true, locate: false, note: on the host network}\n"
+        "assert: {path: image, equals: never, locate: false, note: 'image {value} is not allowed'}\n").replace(
+        '"container {container.name} has no image"', '"{note}, {when.note}"')
+    _write_rule(tmp_path, body)
+    pod = tmp_path.parent / f"{tmp_path.name}-pod.yaml"
+    pod.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n"
+                   "  containers: [{name: c, image: nginx}]\n")
+    report = scan([pod], rules=["custom-rule"], policy_dirs=[str(tmp_path)])
+    assert [(f.message, f.path) for f in report.findings] == [
+        ("image nginx is not allowed, on the host network", "spec.containers[0]")]

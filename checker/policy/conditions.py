@@ -53,6 +53,7 @@ class CompileEnv:
     scope: str
     params: Params
     data: dict[str, Any]
+    in_each: bool = False  # compiling the where/holds of an each: self may be used
 
 
 def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
@@ -146,8 +147,9 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     if len(keys) != 1 or len(subject) != 1 or keys[0] in ("param", "self"):
         raise RuleMistake((*where, "each"), "each names one subject: path, pod, resource or fact")
     resolve, _ = _make_subject(keys[0], subject[keys[0]], (*where, "each", keys[0]), env)
-    selector = compile_condition(spec["where"], (*where, "where"), env) if "where" in spec else None
-    holds = compile_condition(spec["holds"], (*where, "holds"), env)
+    inner_env = replace(env, in_each=True)
+    selector = compile_condition(spec["where"], (*where, "where"), inner_env) if "where" in spec else None
+    holds = compile_condition(spec["holds"], (*where, "holds"), inner_env)
 
     def every_element(scope: Scope) -> Result:
         passed: list[Match] = []
@@ -220,19 +222,19 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path, params
         raise RuleMistake((*where, "note"), f"note: {mistake}")
     if not isinstance(locate, bool):
         raise RuleMistake((*where, "locate"), "locate must be true or false")
-    if not locate:
-        def unlocated(scope: Scope) -> Result:
-            return condition(scope)[0], []
-
-        return unlocated
-    if note is None:
+    if note is None and locate:
         return condition
 
-    def noted(scope: Scope) -> Result:
+    def annotated(scope: Scope) -> Result:
         holds, witnesses = condition(scope)
-        return holds, [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
+        if note is not None:
+            witnesses = [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
+        if not locate:  # the values and notes stay (for {when.note}, and a finding with nothing else to point at)
+            witnesses = [replace(w, path=None, resource=None, line_in_value=None, column_in_value=None)
+                         for w in witnesses if w.value is not None or w.note]
+        return holds, witnesses
 
-    return noted
+    return annotated
 
 
 def _exists(resolve: Resolver, missing: Missing, want: bool) -> Condition:
@@ -395,6 +397,8 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
             raise RuleMistake(where, f"unknown parameter '{raw}'")
         return (lambda scope: []), (lambda scope: Match(None, None))
     if key == "self":
+        if not env.in_each:
+            raise RuleMistake(where, "self names the element of an each: use it inside each's where or holds")
         if raw not in ("value", "key"):
             raise RuleMistake(where, "self is value (the element) or key (where it sits), inside each")
 

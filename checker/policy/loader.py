@@ -81,7 +81,18 @@ def load_catalog(extra_dirs: list[str] | None = None) -> Catalog:
             catalog.rules[rule.id] = rule
             if is_user:
                 catalog.user_rules.add(rule.id)
+    for rule in catalog.rules.values():
+        unknown = [target for target in rule.overrides if target not in catalog.rules]
+        if unknown:
+            catalog.errors.append(PolicyError(rule.file, _line_of_key(rule.file, "overrides"),
+                                              f"overrides names an unknown rule '{unknown[0]}'"))
     return catalog
+
+
+def _line_of_key(file: str, key: str) -> int:
+    """The line of a top-level key in a rule file (for mistakes found after the file was read)."""
+    with open(file, encoding="utf-8-sig") as handle:
+        return next((number for number, line in enumerate(handle, 1) if line.startswith(f"{key}:")), 1)
 
 
 def _read_yaml(file: FsPath) -> tuple[yaml.Node | None, Any]:
