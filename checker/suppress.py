@@ -13,7 +13,10 @@ from typing import Any
 
 from .engine import RawFinding
 from .findings import Finding
+from .positions import PositionIndex, Request
+from .resources import Path, Resource
 from .sources import Document
+from .workloads import Workload
 
 ANNOTATION_PREFIX = "kubecheck.io/ignore."
 COMMENT = re.compile(r"#\s*kubecheck:ignore\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)[ \t]*([^\r\n]*)")
@@ -50,16 +53,17 @@ class Outcome:
 def apply(pairs: list[tuple[Finding, RawFinding]], documents: list[Document]) -> Outcome:
     outcome = Outcome()
     comments = _comments(documents)
+    annotations = _Annotations()
     used: set[Suppression] = set()
     for finding, raw in pairs:
-        suppression = _annotation_for(finding, raw) or _comment_for(finding, comments)
+        suppression = _annotation_for(finding, annotations.of(raw)) or _comment_for(finding, comments)
         if suppression is None:
             outcome.kept.append(finding)
             continue
         used.add(suppression)
         outcome.suppressed.append(Suppressed(finding, suppression))
     declared = {s for per_file in comments.values() for per_line in per_file.values() for s in per_line}
-    declared |= {s for finding, raw in pairs for s in _annotations(raw).values()}
+    declared |= {s for _, raw in pairs for s in annotations.of(raw).values()}
     for suppression in sorted(declared - used, key=lambda s: (s.file, s.line or 0, s.rule)):
         where = f"{suppression.file}:{suppression.line}" if suppression.line else suppression.file
         if not suppression.reason:
@@ -69,28 +73,53 @@ def apply(pairs: list[tuple[Finding, RawFinding]], documents: list[Document]) ->
     return outcome
 
 
-def _annotations(raw: RawFinding) -> dict[str, Suppression]:
-    """The ignore annotations of the finding's object and of its pod template, by rule."""
-    found: dict[str, Suppression] = {}
-    resource = raw.scope.resource
-    sources = [resource.obj.get("metadata")]
-    if raw.scope.workload is not None:
-        sources.append(raw.scope.workload.pod.get("metadata"))
-    for metadata in sources:
+class _Annotations:
+    """The ignore annotations that apply to each finding's scope, each placed on its own line; found once per
+    object and pod template."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, int], dict[str, Suppression]] = {}
+
+    def of(self, raw: RawFinding) -> dict[str, Suppression]:
+        """The ignore annotations of the finding's object and of its pod template, by rule."""
+        resource, workload = raw.scope.resource, raw.scope.workload
+        key = (id(resource), id(workload))
+        if key not in self._found:
+            self._found[key] = _annotations(resource, workload)
+        return self._found[key]
+
+
+def _annotations(resource: Resource, workload: Workload | None) -> dict[str, Suppression]:
+    """The ignore annotations of an object and of its pod template (the object's win), each on the line
+    where it is written; where that cannot be found (a view Spark builds), on the object's first line."""
+    written: list[tuple[str, str, Path]] = []  # rule, reason, path of the annotation in the document
+    owners: list[tuple[Any, Workload | None]] = [(resource.obj.get("metadata"), None)]
+    if workload is not None:
+        owners.append((workload.pod.get("metadata"), workload))
+    for metadata, owner in owners:
         annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
         if not isinstance(annotations, dict):
             continue
         for key, value in annotations.items():
             if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX):
-                rule = key[len(ANNOTATION_PREFIX):]
                 reason = value.strip() if isinstance(value, str) else ""
-                found.setdefault(rule, Suppression(rule, reason, "annotation", resource.document.source.name,
-                                                   resource.document.line))
+                path: Path = ("metadata", "annotations", key)
+                written.append((key[len(ANNOTATION_PREFIX):], reason,
+                                (*resource.base, *(owner.real_path(path) if owner else path))))
+    if not written:
+        return {}
+    document = resource.document
+    requests = [Request(document, path) for _, _, path in written] + [Request(document, resource.base)]
+    *positions, object_start = PositionIndex().locate_all(requests)
+    found: dict[str, Suppression] = {}
+    for (rule, reason, _), position in zip(written, positions, strict=True):
+        line = position.line if position.exact else object_start.line
+        found.setdefault(rule, Suppression(rule, reason, "annotation", document.source.name, line))
     return found
 
 
-def _annotation_for(finding: Finding, raw: RawFinding) -> Suppression | None:
-    suppression = _annotations(raw).get(finding.rule)
+def _annotation_for(finding: Finding, annotations: dict[str, Suppression]) -> Suppression | None:
+    suppression = annotations.get(finding.rule)
     return suppression if suppression is not None and suppression.reason else None
 
 

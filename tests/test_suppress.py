@@ -42,3 +42,36 @@ def test_cli_counts_and_lists_suppressed() -> None:
     text = run("scan", "fixtures/suppressions", "--pack", "pss-baseline", "--show-suppressed").stdout.decode()
     assert "Suppressed:" in text and "by comment at fixtures/suppressions/commented.yaml:9:" in text
     assert "3 suppressed" in text
+
+
+def test_annotation_suppressions_are_placed_on_the_annotations_line() -> None:
+    report = scan([SUPPRESSIONS / "annotated.yaml"], packs=["pss-baseline", "network-hardening"])
+    assert {(s.finding.rule, s.by.line) for s in report.suppressed} == {
+        ("pss-host-namespaces", 6), ("drop-net-bind-service", 14)}
+    assert any(n.endswith("annotated.yaml:7: suppression of pss-host-ports has no reason, so it does not apply")
+               for n in report.notes)
+    result = run("scan", "fixtures/suppressions/annotated.yaml", "--pack", "network-hardening", "--show-suppressed",
+                 "-o", "json")
+    [suppressed] = json.loads(result.stdout)["suppressed"]
+    assert suppressed["suppressed_by"] == {"kind": "annotation", "rule": "drop-net-bind-service", "line": 14,
+                                           "reason": "binds :9100 only; tracked in SEC-1500",
+                                           "file": "fixtures/suppressions/annotated.yaml"}
+    text = run("scan", "fixtures/suppressions/annotated.yaml", "--pack", "pss-baseline", "--show-suppressed")
+    assert "by annotation at fixtures/suppressions/annotated.yaml:6: SEC-1432" in text.stdout.decode()
+
+
+def test_annotations_in_a_list_item_and_on_a_spark_role_are_placed_on_their_line() -> None:
+    report = scan([SUPPRESSIONS / "list-and-spark.yaml"], rules=["drop-net-bind-service"])
+    assert report.findings == []
+    assert [(s.finding.resource["name"], s.by.line) for s in report.suppressed] == [("exporter", 24), ("pi", 43)]
+
+
+def test_an_annotation_the_pod_view_merges_is_placed_on_its_objects_line(tmp_path) -> None:
+    """Spark merges the template's annotations into the role's; the view maps them to the role's own map,
+    where this one is not written: the suppression is placed on the object's first line."""
+    text = (SUPPRESSIONS / "list-and-spark.yaml").read_text().split("---\n")[1]
+    text = text.replace("    annotations:\n      kubecheck.io/ignore", "    annotations: {team: spark}\n"
+                        "    template:\n      metadata:\n        annotations:\n          kubecheck.io/ignore")
+    (tmp_path / "spark.yaml").write_text(text)
+    report = scan([tmp_path / "spark.yaml"], rules=["drop-net-bind-service"])
+    assert [(s.finding.resource["name"], s.by.line) for s in report.suppressed] == [("pi", 1)]
