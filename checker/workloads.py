@@ -268,11 +268,14 @@ def _spark_view(resource: Resource, location: SparkRole) -> Workload | None:
 
     metadata: dict[str, Any] = {}
     for key in ("labels", "annotations"):
-        merged = {**template.metadata.get(key, {}), **(role_spec.get(key) or {})}
+        own = role_spec.get(key) if isinstance(role_spec.get(key), dict) else {}
+        merged = {**template.metadata.get(key, {}), **own}
         if merged or key in role_spec:
             metadata[key] = merged
         source = role_path if key in role_spec or key not in template.metadata else (*template.path, "metadata")
         mapping.append((("metadata", key), (*source, key)))
+        mapping += [(("metadata", key, name), (*template.path, "metadata", key, name))  # written in the template
+                    for name in template.metadata.get(key, {}) if name not in own and source == role_path]
     mapping.append((("metadata",), role_path))
     mapping.append((("spec",), role_path))
     mapping.sort(key=lambda pair: len(pair[0]), reverse=True)

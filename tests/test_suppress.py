@@ -66,12 +66,14 @@ def test_annotations_in_a_list_item_and_on_a_spark_role_are_placed_on_their_line
     assert [(s.finding.resource["name"], s.by.line) for s in report.suppressed] == [("exporter", 24), ("pi", 43)]
 
 
-def test_an_annotation_the_pod_view_merges_is_placed_on_its_objects_line(tmp_path) -> None:
-    """Spark merges the template's annotations into the role's; the view maps them to the role's own map,
-    where this one is not written: the suppression is placed on the object's first line."""
+def test_an_annotation_the_pod_view_merges_from_the_template_is_placed_on_its_line(tmp_path) -> None:
+    """Spark merges the template's annotations into the role's; one written only in the template maps back
+    to the template, where the suppression is placed."""
     text = (SUPPRESSIONS / "list-and-spark.yaml").read_text().split("---\n")[1]
     text = text.replace("    annotations:\n      kubecheck.io/ignore", "    annotations: {team: spark}\n"
                         "    template:\n      metadata:\n        annotations:\n          kubecheck.io/ignore")
     (tmp_path / "spark.yaml").write_text(text)
     report = scan([tmp_path / "spark.yaml"], rules=["drop-net-bind-service"])
-    assert [(s.finding.resource["name"], s.by.line) for s in report.suppressed] == [("pi", 1)]
+    line = next(n for n, text in enumerate((tmp_path / "spark.yaml").read_text().splitlines(), 1)
+                if "kubecheck.io/ignore" in text)
+    assert [(s.finding.resource["name"], s.by.line) for s in report.suppressed] == [("pi", line)]
