@@ -428,7 +428,17 @@ def _parse_json(source: Source) -> LoadResult:
     stream goes on after its end (its brackets balance) or at the next line that starts with `{`."""
     result = LoadResult()
     text = source.text
-    decoder = json.JSONDecoder()
+    duplicates: list[str] = []
+
+    def keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                duplicates.append(key)
+            seen.add(key)
+        return dict(pairs)
+
+    decoder = json.JSONDecoder(object_pairs_hook=keep_last)
     at, line, counted = _JSON_SPACE.match(text).end(), 1, 0
     while at < len(text):
         try:
@@ -452,6 +462,10 @@ def _parse_json(source: Source) -> LoadResult:
         line += text.count("\n", counted, at)
         counted = at
         result.documents.append(Document(source, len(result.documents), line, data, at, end))
+        result.errors.extend(InputError(source.name, line, f"duplicate key '{key}' in the object that starts here: "
+                                        "kubectl rejects the manifest; kubecheck checked the last value")
+                             for key in dict.fromkeys(duplicates))
+        duplicates.clear()
         at = _JSON_SPACE.match(text, end).end()
     return result
 

@@ -433,3 +433,11 @@ def test_a_nul_byte_in_utf8_text_is_not_taken_for_utf16(tmp_path) -> None:
     file = tmp_path / "nul.yaml"
     file.write_bytes(POD.format(name="p").encode() + b"\x00")
     assert isinstance(read_source(str(file)), Source)
+
+
+def test_duplicate_keys_in_json_are_errors_like_in_yaml() -> None:
+    text = '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "name": "b"}, "spec": {}}\n'
+    result = parse_source(Source("dup.json", text, is_json=True))
+    assert [d.data["metadata"]["name"] for d in result.documents] == ["b"]
+    assert [(e.line, e.message.split(":")[0]) for e in result.errors] == [
+        (1, "duplicate key 'name' in the object that starts here")]
