@@ -168,7 +168,8 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     and sparkConf (driver/executor settings and their driverEnv/executorEnv variables); and ConfigMaps of the
     scan the container mounts or takes variables from (located inside the ConfigMap). A comma-separated
     value is one address per element."""
-    matches = [Match(s.value, scope.container_path(s.path), s.origin) for s in listen_addresses(scope.container.spec)]
+    matches = [Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
+               for s in listen_addresses(scope.container.spec)]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
     if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
@@ -348,7 +349,8 @@ def _user(scope: Scope) -> list[Match]:
 @fact("container.listen_ports", "container")
 def _listen_ports(scope: Scope) -> list[Match]:
     """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
-    return [Match(port.number, scope.container_path(port.path), port.origin)
+    return [Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value,
+                  port.column_in_value)
             for port in listen_ports(scope.container.spec)]
 
 
@@ -394,7 +396,7 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
             fixes.append("keep NET_BIND_SERVICE and run as root" if user.kind != ROOT else "keep NET_BIND_SERVICE")
         note = (f"listens on port {port} ({match.note}), below {start} ({start_match.note}), but {why}. "
                 f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:]))
-        found.append(Match(port, match.path, note))
+        found.append(Match(port, match.path, note, None, match.line_in_value, match.column_in_value))
     return found
 
 

@@ -1,38 +1,118 @@
 """Find the listen/bind addresses a container is configured with, and where each is written.
 
-Sources: command and args (``--flag=value`` and ``--flag value``, also inside ``sh -c`` strings) of
-flags whose name says bind, listen, address or host, and env variables whose name says the same (or that
-are a known bind variable such as SPARK_LOCAL_IP). A comma-separated list is one address per element.
+Sources: command and args (``--flag=value`` and ``--flag value``, also inside ``sh -c`` scripts, with
+``$(VAR)`` references expanded as the kubelet does) and env variables, each read by what its name says.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import posixpath
 import re
-import shlex
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 from .resources import Path
 
-ADDRESS_NAME = re.compile(r"bind|listen|address|addr|host", re.IGNORECASE)
+# A cheap test for text that may name an address somewhere (a prefilter; is_address_name decides).
+ADDRESS_HINT = re.compile(r"bind|listen|addr|host", re.IGNORECASE)
 # Variables that hold a bind address although their name does not say so (Spark's bind address).
 ADDRESS_VARIABLES = frozenset({"SPARK_LOCAL_IP"})
+# The words of a name: --webhook-port, httpsPort, HTTP_PORT, spark.driver.bindAddress.
+NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# A word that says bind or listen (bind, bindAddress's "bind", listener, listenaddr), or address or host.
+BIND_WORD = re.compile(r"^(?:bind|listen)")
+ADDRESS_WORD = re.compile(r"^(?:host|\w*addrs?|\w*address(?:es)?)$")
+# Spark settings that set a variable of the driver's or executors' environment: spark.executorEnv.NAME,
+# spark.kubernetes.driverEnv.NAME.
+SPARK_ENV_KEY = re.compile(r"^spark\.(?:executorEnv|kubernetes\.driverEnv|kubernetes\.executorEnv)\.(?P<name>.+)$")
+# Words of a name that say others connect to the value (an advertised address), not that the program
+# binds it; they win over listen and bind (KAFKA_ADVERTISED_LISTENERS, --advertise-address).
+ADVERTISED_WORDS = frozenset({"advertise", "advertised", "announce", "announced", "external", "public"})
+# Words that say the setting names where the program connects to: --kubernetes-port, --apiserver-host,
+# DB_HOST, ES_HOST, --syslog-address. A name that also says listen or bind (--proxy-listen-port) is still one.
+REMOTE_WORDS = frozenset({
+    "target", "upstream", "remote", "backend", "peer", "peers", "proxy", "client", "dest", "destination",
+    "connect", "db", "database", "redis", "mysql", "postgres", "postgresql", "mongo", "mongodb", "kafka",
+    "zookeeper", "zk", "etcd", "smtp", "ldap", "svc", "service", "apiserver", "kubernetes", "k8s", "master",
+    "statsd", "elasticsearch", "es", "opensearch", "otlp", "collector", "jaeger", "zipkin", "graphite",
+    "influxdb", "cassandra", "memcached", "rabbitmq", "amqp", "nats", "consul", "vault", "sentry", "syslog",
+    "ssh",
+})
+# Programs whose flags say where they connect, never where they listen (rsync and nc listen only with
+# --daemon and -l). A command line of one of these gives no listen setting.
+CLIENT_PROGRAMS = frozenset({
+    "curl", "wget", "ssh", "scp", "sftp", "rsync", "nc", "ncat", "netcat", "telnet", "psql", "pg_isready",
+    "pg_dump", "pg_restore", "mysql", "mysqladmin", "mysqldump", "redis-cli", "mongo", "mongosh", "kubectl",
+    "grpcurl", "grpc_health_probe", "wait-for-it", "wait-for",
+})
+SERVER_MODE_FLAGS = {"rsync": re.compile(r"^--daemon$"), "nc": re.compile(r"^(?:--listen|-[a-zA-Z]*l[a-zA-Z]*)$")}
+SERVER_MODE_FLAGS["ncat"] = SERVER_MODE_FLAGS["netcat"] = SERVER_MODE_FLAGS["nc"]
+# Short flags that name a bind address for the program that takes them (gunicorn -b [::]:8000).
+SHORT_FLAGS = {"gunicorn": {"b": "bind"}, "hypercorn": {"b": "bind"}, "daphne": {"b": "bind"}}
+# Words before the program on a command line: exec, env, nohup, init wrappers, shell keywords (until, do,
+# if ...) and VAR=value assignments.
+WRAPPERS = frozenset({"exec", "env", "nohup", "command", "time", "nice", "setsid", "tini", "dumb-init", "--",
+                      "if", "then", "else", "elif", "while", "until", "do", "!", "{"})
+ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+OPERATOR_CHARS = ";&|()<>"
 
 
 @dataclass(frozen=True)
 class Setting:
-    """A flag or variable with its value, and the container-relative path of the entry holding the value."""
+    """A flag or variable with its value, the container-relative path of the entry holding the value, and
+    for a value inside a script the line and column (0-based) where it starts in that entry."""
 
     name: str
     value: str
     path: Path
     origin: str
+    line_in_value: int | None = None
+    column_in_value: int | None = None
+
+
+# --- what a name says -----------------------------------------------------------------------------------
+
+def name_words(name: str) -> list[str]:
+    """The lower-cased words of a setting name, split at - _ . and camelCase."""
+    return [word.lower() for word in NAME_WORD.findall(name)]
+
+
+def joined_words(name: str) -> set[str]:
+    """The words of a name and each pair of neighbours joined (apiServer: apiserver)."""
+    words = name_words(name)
+    return {*words, *(first + second for first, second in pairwise(words))}
+
+
+def says_bind(name: str) -> bool:
+    """The name says bind or listen and is not an advertised address."""
+    words = name_words(name)
+    return not ADVERTISED_WORDS.intersection(words) and (
+        any(BIND_WORD.match(word) for word in words) or name.rpartition(".")[2] in ADDRESS_VARIABLES)
+
+
+def is_remote_name(name: str) -> bool:
+    """The name says the program connects there: an advertised address, or a remote word without listen/bind."""
+    words = joined_words(name)
+    return not ADVERTISED_WORDS.isdisjoint(words) or (not says_bind(name) and not REMOTE_WORDS.isdisjoint(words))
 
 
 def is_address_name(name: str) -> bool:
-    """True when a flag, variable or config key names a bind/listen address or host. Dotted keys
-    (``spark.executorEnv.SPARK_LOCAL_IP``) are also matched by their last part against ADDRESS_VARIABLES."""
-    return ADDRESS_NAME.search(name) is not None or name.rpartition(".")[2] in ADDRESS_VARIABLES
+    """True when a flag, variable or config key names an address the program binds: a word says bind or
+    listen (not advertise, external or public), or address or host without a remote word (DB_HOST). Dotted
+    keys (``spark.executorEnv.SPARK_LOCAL_IP``) are also matched by their last part against ADDRESS_VARIABLES.
+    A Spark setting binds only when it says bind (spark.driver.bindAddress) or sets such a variable:
+    spark.driver.host is the host executors connect to."""
+    variable = SPARK_ENV_KEY.match(name)
+    if variable:
+        return is_address_name(variable["name"])
+    if says_bind(name):
+        return True
+    if name.startswith("spark."):
+        return False
+    return any(ADDRESS_WORD.match(word) for word in name_words(name)) and not is_remote_name(name)
 
 
 def split_addresses(value: str) -> list[str]:
@@ -42,49 +122,327 @@ def split_addresses(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def flag_settings(container: dict[str, Any]) -> list[Setting]:
-    """Every ``--flag=value`` / ``--flag value`` pair in command and args, in order. When the flag and its
-    value sit in different entries (``command: [app, --bind]``, ``args: ["::"]``) the origin names both."""
-    tokens: list[tuple[str, Path]] = []
-    for field_name in ("command", "args"):
-        entries = container.get(field_name)
-        if not isinstance(entries, list):
+# --- $(VAR) references, as the kubelet expands them -------------------------------------------------------
+
+MAX_EXPANDED = 65536  # references that would add more than this to a value stay as written (A="$(A)$(A)")
+
+
+@dataclass(frozen=True)
+class Expanded:
+    text: str
+    through: tuple[str, ...]  # the variables whose values went in, in order
+
+
+def expand_references(text: str, values: dict[str, str]) -> Expanded:
+    """Replace ``$(NAME)`` with the value of NAME where ``values`` knows it; an unknown reference stays as
+    written, ``$$`` is one ``$`` (so ``$$(X)`` is the text ``$(X)``), and a ``$`` before anything else stays.
+    A name runs to the first ``)``, as the kubelet reads it."""
+    if "$" not in text:
+        return Expanded(text, ())
+    closes = [match.start() for match in re.finditer(r"\)", text)]
+    out: list[str] = []
+    through: list[str] = []
+    added = position = 0
+    while (dollar := text.find("$", position)) >= 0:
+        out.append(text[position:dollar])
+        following = text[dollar + 1:dollar + 2]
+        later = bisect.bisect_left(closes, dollar + 2)
+        if following == "$":
+            out.append("$")
+            position = dollar + 2
+        elif following == "(" and later < len(closes):
+            close = closes[later]
+            name = text[dollar + 2:close]
+            if name in values and added + len(values[name]) <= MAX_EXPANDED:
+                out.append(values[name])
+                through.append(name)
+                added += len(values[name])
+            else:
+                out.append(text[dollar:close + 1])
+            position = close + 1
+        else:
+            out.append("$")
+            position = dollar + 1
+    out.append(text[position:])
+    return Expanded("".join(out), tuple(dict.fromkeys(through)))
+
+
+def env_values(container: dict[str, Any]) -> dict[str, str]:
+    """The container's variables with a literal value, each expanded with the ones defined before it; a
+    later valueFrom entry (known only at run time) hides an earlier literal of the same name."""
+    values: dict[str, str] = {}
+    for entry in _list(container.get("env")):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             continue
-        for index, entry in enumerate(entries):
+        value = _literal(entry.get("value"))
+        if value is None:
+            values.pop(entry["name"], None)
+        else:
+            values[entry["name"]] = expand_references(value, values).text
+    return values
+
+
+def _through(expanded: Expanded) -> str:
+    return "".join(f", with $({name}) from env {name}" for name in expanded.through)
+
+
+# --- command lines ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a command line (quotes removed) with the entry offset of each of its characters, or an
+    operator (; && | > ...)."""
+
+    text: str
+    offsets: tuple[int, ...]
+    operator: bool = False
+
+
+def shell_words(entry: str) -> list[Word]:
+    """The words and operators of a shell script, as sh splits them: blanks separate words, quotes and
+    backslashes group, a backslash-newline continues the line, # starts a comment, $(...) and ${...} stay
+    inside their word, and a newline ends a command."""
+    words: list[Word] = []
+    text: list[str] = []
+    offsets: list[int] = []
+    started = False
+    index, length = 0, len(entry)
+
+    def finish() -> None:
+        nonlocal started
+        if started:
+            words.append(Word("".join(text), tuple(offsets)))
+        text.clear()
+        offsets.clear()
+        started = False
+
+    def take(start: int, end: int) -> None:
+        text.extend(entry[start:end])
+        offsets.extend(range(start, end))
+
+    while index < length:
+        char = entry[index]
+        if char == "\\" and index + 1 < length:
+            if entry[index + 1] != "\n":
+                take(index + 1, index + 2)
+                started = True
+            index += 2
+        elif char in " \t\r":
+            finish()
+            index += 1
+        elif char == "\n" or (char in OPERATOR_CHARS and not (char == "(" and started)):
+            finish()
+            end = index + 1
+            while char != "\n" and end < length and entry[end] in OPERATOR_CHARS:
+                end += 1
+            words.append(Word(entry[index:end], tuple(range(index, end)), True))
+            index = end
+        elif char == "#" and not started:
+            end = entry.find("\n", index)
+            index = length if end < 0 else end
+        elif char == "'":
+            end = entry.find("'", index + 1)
+            end = length if end < 0 else end
+            take(index + 1, end)
+            started, index = True, end + 1
+        elif char == '"':
+            index += 1
+            while index < length and entry[index] != '"':
+                if entry[index] == "\\" and index + 1 < length and entry[index + 1] in '$`"\\\n':
+                    if entry[index + 1] != "\n":
+                        take(index + 1, index + 2)
+                    index += 2
+                else:
+                    take(index, index + 1)
+                    index += 1
+            started, index = True, index + 1
+        elif char == "$" and entry[index + 1:index + 2] in ("(", "{"):
+            end = _closing(entry, index + 1)
+            take(index, end)
+            started, index = True, end
+        else:
+            take(index, index + 1)
+            started, index = True, index + 1
+    finish()
+    return words
+
+
+def _closing(entry: str, opening: int) -> int:
+    """The offset just past the bracket that closes the one at ``opening`` (or the end of the entry)."""
+    pair = {"(": ")", "{": "}"}[entry[opening]]
+    depth = 0
+    for index in range(opening, len(entry)):
+        if entry[index] == entry[opening]:
+            depth += 1
+        elif entry[index] == pair:
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(entry)
+
+
+@dataclass(frozen=True)
+class _Token:
+    """A word of command or args, expanded, with where it is written and the command it belongs to."""
+
+    text: str  # after $(VAR) expansion
+    written: str  # as written
+    path: Path
+    offsets: tuple[int, ...] | None  # the entry offset of each written character (a script's word) or None
+    entry: str
+    segment: int
+    program: str | None
+    through: str = ""
+
+
+def command_tokens(container: dict[str, Any]) -> list[_Token]:
+    """The words of command and args in order. An entry with blanks is a script: its words start a new
+    command unless the first is a flag, and each separator (; && | newline) starts another. Each word knows
+    its command's program (None where the image's entrypoint runs)."""
+    values = env_values(container)
+    tokens: list[_Token] = []
+    segment, program = 0, None
+    command = container.get("command")
+    if isinstance(command, list) and command and isinstance(command[0], str):
+        program = _program_name(command[0])
+    for field_name in ("command", "args"):
+        for index, entry in enumerate(_list(container.get(field_name))):
             if isinstance(entry, bool) or not isinstance(entry, str | int | float):
                 continue
-            for token in _split(str(entry)):
-                tokens.append((token, (field_name, index)))
+            entry, path = str(entry), (field_name, index)
+            if not any(char.isspace() for char in entry):
+                tokens.append(_token(entry, path, None, entry, segment, program, values))
+                continue
+            words = shell_words(entry)
+            looking = bool(words) and not words[0].operator and not words[0].text.startswith("-")
+            if looking:
+                segment, program = segment + 1, None
+            for word in words:
+                if word.operator:
+                    if any(char in ";|()\n" for char in word.text) or not word.text.strip("&"):
+                        segment, program, looking = segment + 1, None, True
+                    continue  # a redirection (> 2>&1) is no separator
+                if looking:
+                    if word.text in WRAPPERS or ASSIGNMENT.match(word.text):
+                        continue
+                    program, looking = _program_name(word.text), False
+                tokens.append(_token(word.text, path, word.offsets, entry, segment, program, values))
+    return tokens
+
+
+def _token(text: str, path: Path, offsets: tuple[int, ...] | None, entry: str, segment: int,
+           program: str | None, values: dict[str, str]) -> _Token:
+    expanded = expand_references(text, values)
+    return _Token(expanded.text, text, path, offsets, entry, segment, program, _through(expanded))
+
+
+def _program_name(word: str) -> str:
+    name = posixpath.basename(word).lower()
+    return name.removesuffix(".sh") if name.endswith(".sh") else name
+
+
+def _client_segments(tokens: list[_Token]) -> set[int]:
+    """The commands run by a client program (rsync and nc only without their server flags)."""
+    words: dict[int, list[str]] = {}
+    programs: dict[int, str] = {}
+    for token in tokens:
+        if token.program in CLIENT_PROGRAMS:
+            words.setdefault(token.segment, []).append(token.text)
+            programs[token.segment] = token.program
+    return {segment for segment, program in programs.items()
+            if program not in SERVER_MODE_FLAGS
+            or not any(SERVER_MODE_FLAGS[program].match(word) for word in words[segment])}
+
+
+def flag_settings(container: dict[str, Any]) -> list[Setting]:
+    """Every ``--flag=value`` / ``--flag value`` pair in command and args, in order, but none of a client
+    program's command line (curl, psql, rsync, ...). When the flag and its value sit in different entries
+    (``command: [app, --bind]``, ``args: ["::"]``) the origin names both."""
+    tokens = command_tokens(container)
+    clients = _client_segments(tokens)
     settings: list[Setting] = []
-    for position, (token, path) in enumerate(tokens):
-        if not token.startswith("-") or token in ("-", "--"):
+    for position, token in enumerate(tokens):
+        text = token.text
+        if token.segment in clients or not text.startswith("-") or text in ("-", "--"):
             continue
-        flag = token.lstrip("-")
+        short = SHORT_FLAGS.get(token.program or "", {})
+        flag = text.lstrip("-")
+        if not text.startswith("--") and flag[:1] in short and (len(flag) == 1 or flag[1] != "="):
+            name, attached = short[flag[:1]], flag[1:]
+            if attached:
+                settings.append(_setting(name, attached, token, token, len(text) - len(attached)))
+                continue
+            flag = name
         if "=" in flag:
             name, value = flag.split("=", 1)
-            settings.append(Setting(name, value, path, f"{path[0]}: {token}"))
-        elif position + 1 < len(tokens) and not tokens[position + 1][0].startswith("-"):
-            value, value_path = tokens[position + 1]
-            if value_path[0] == path[0]:
-                origin = f"{path[0]}: {token} {value}"  # the path points at the value's entry
-            else:
-                origin = f"{path[0]}: {token}, {value_path[0]}[{value_path[1]}]: {value}"
-            settings.append(Setting(flag, value, value_path, origin))
+            settings.append(_setting(name, value, token, token, token.written.find("=") + 1))
+            continue
+        following = tokens[position + 1] if position + 1 < len(tokens) else None
+        if following is not None and following.segment == token.segment and not following.text.startswith("-"):
+            settings.append(_setting(flag, following.text, token, following, 0))
     return settings
 
 
+def _setting(name: str, value: str, flag: _Token, holder: _Token, skip: int) -> Setting:
+    """A setting whose value starts ``skip`` characters into the word ``holder`` (the flag's own word, or
+    the one after it)."""
+    field_name = flag.path[0]
+    through = flag.through + (holder.through if holder is not flag else "")
+    if holder is flag:
+        origin = f"{field_name}: {flag.written}"
+    elif holder.path[0] == field_name:
+        origin = f"{field_name}: {flag.written} {holder.written}"
+    else:
+        origin = f"{field_name}: {flag.written}, {holder.path[0]}[{holder.path[1]}]: {holder.written}"
+    line = column = None
+    if holder.offsets:
+        start = holder.offsets[min(max(skip, 0), len(holder.offsets) - 1)]
+        starts = _line_starts(holder.entry)
+        line = bisect.bisect_right(starts, start) - 1
+        column = start - starts[line]
+    return Setting(name, value, holder.path, origin + through, line, column)
+
+
+@functools.lru_cache(maxsize=32)
+def _line_starts(entry: str) -> tuple[int, ...]:
+    """The offset where each line of an entry starts."""
+    return (0, *(match.end() for match in re.finditer("\n", entry)))
+
+
+def ignored_entries(container: dict[str, Any]) -> list[str]:
+    """command and args entries that are not strings (an unquoted ``- --bind-address=::`` is the mapping
+    {"--bind-address=:": null} to YAML): not read, and rejected by the API server."""
+    notes = []
+    for field_name in ("command", "args"):
+        for index, entry in enumerate(_list(container.get(field_name))):
+            if isinstance(entry, dict):
+                written = " ".join(f"{key}:" if value is None else f"{key}: {value}" for key, value in entry.items())
+                notes.append(f"{field_name}[{index}] is a mapping, not a string: YAML read the unquoted "
+                             f"`- {written}` as a key and value, so it is not read here and the API server "
+                             "rejects it; quote the entry")
+            elif isinstance(entry, list | bool) or entry is None:
+                notes.append(f"{field_name}[{index}] is {type(entry).__name__}, not a string: not read here, and "
+                             "the API server rejects it; quote the entry")
+    return notes
+
+
+# --- env --------------------------------------------------------------------------------------------------
+
 def env_settings(container: dict[str, Any]) -> list[Setting]:
-    """Every env entry with a literal value (valueFrom is resolved at run time and skipped)."""
+    """Every env entry with a literal value, $(VAR) references expanded with the variables defined before
+    it (valueFrom is resolved at run time and skipped)."""
     settings: list[Setting] = []
-    env = container.get("env")
-    if not isinstance(env, list):
-        return settings
-    for index, entry in enumerate(env):
+    values: dict[str, str] = {}
+    for index, entry in enumerate(_list(container.get("env"))):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             continue
-        value = entry.get("value")
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            settings.append(Setting(entry["name"], str(value), ("env", index, "value"), f"env {entry['name']}"))
+        name, value = entry["name"], _literal(entry.get("value"))
+        if value is None:
+            values.pop(name, None)
+            continue
+        expanded = expand_references(value, values)
+        values[name] = expanded.text
+        settings.append(Setting(name, expanded.text, ("env", index, "value"), f"env {name}{_through(expanded)}"))
     return settings
 
 
@@ -102,10 +460,9 @@ def listen_addresses(container: dict[str, Any]) -> list[Setting]:
     return address_settings([*flag_settings(container), *env_settings(container)])
 
 
-def _split(entry: str) -> list[str]:
-    if not any(ch.isspace() for ch in entry):
-        return [entry]
-    try:
-        return shlex.split(entry)
-    except ValueError:
-        return entry.split()
+def _literal(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -4,6 +4,7 @@ and projected volumes, honouring items and subPath) and variables taken with env
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -13,7 +14,7 @@ from typing import Any
 import yaml
 
 from .context import ScanContext
-from .listen import ADDRESS_NAME, ADDRESS_VARIABLES, is_address_name, split_addresses
+from .listen import ADDRESS_HINT, ADDRESS_VARIABLES, is_address_name, split_addresses
 from .resources import Resource
 from .workloads import Container, Workload
 
@@ -22,10 +23,13 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # and sshd ``ListenAddress`` name one address, then options; HAProxy and Redis ``bind`` name one or more.
 LISTEN_DIRECTIVE = re.compile(r"""(?:^|[;{}])\s*(?:[Ll]isten|ListenAddress)\s+(?!=|:\s)["']?([^\s;{}"'#]+)""")
 BIND_DIRECTIVE = re.compile(r"""(?:^|[;{}])\s*bind\s+(?!=|:\s)([^;{}#]+)""")
-# The addresses a bind directive starts with, up to its first option (ssl, crt PATH, v4v6, ...).
-BIND_ADDRESSES = re.compile(r"""\s*(?:["']?[\[\]0-9A-Fa-f:.*,-]+["']?(?:\s+|$))+""")
+# The addresses a bind directive starts with, up to its first option (ssl, crt PATH, v4v6, ...); HAProxy
+# may prefix an address family (ipv6@:8443).
+BIND_ADDRESSES = re.compile(r"""\s*(?:["']?(?:[A-Za-z][A-Za-z0-9]*@)?[\[\]0-9A-Fa-f:.*,-]*["']?(?:\s+|$))+""")
 BIND_ADDRESS = re.compile(r"""[^\s,"']+""")
 KEY_VALUE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*["']?([^"'\s;#]+)""")
+# A key and its value separated by blanks, alone on a line (spark-defaults.conf: spark.driver.bindAddress ::).
+SPACED_KEY_VALUE = re.compile(r"""^\s*([A-Za-z][A-Za-z0-9_.\-]*)[ \t]+([^\s"';#]+)[ \t]*$""")
 ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
 NULL_TAG = "tag:yaml.org,2002:null"
 _COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
@@ -181,7 +185,7 @@ def addresses_in(text: str) -> list[DataAddress]:
     parses as a YAML or JSON mapping or list is read by its structure (scalars under a key that says
     bind, listen, address or host, also in lists and nested mappings); anything else line by line (nginx
     listen directives anywhere on a line, key=value and key: value), ignoring # comments."""
-    if not ADDRESS_NAME.search(text) and not any(name in text for name in ADDRESS_VARIABLES):
+    if not ADDRESS_HINT.search(text) and not any(name in text for name in ADDRESS_VARIABLES):
         return []
     structured = _structured_addresses(text)
     found = structured if structured is not None else _line_addresses(text)
@@ -255,16 +259,45 @@ def _line_addresses(text: str) -> list[DataAddress]:
         directives = [DataAddress(m.group(1), number, m.start(1)) for m in LISTEN_DIRECTIVE.finditer(code)]
         for bind in BIND_DIRECTIVE.finditer(code):
             leading = BIND_ADDRESSES.match(bind.group(1))
-            if leading is not None:
-                directives += [DataAddress(a.group(0), number, bind.start(1) + a.start())
-                               for a in BIND_ADDRESS.finditer(leading.group(0))]
+            if leading is not None and leading.group(0).strip():
+                directives += _bind_addresses([DataAddress(a.group(0), number, bind.start(1) + a.start())
+                                               for a in BIND_ADDRESS.finditer(leading.group(0))])
+            elif leading is not None:
+                directives.append(DataAddress("", number, bind.start(1)))  # a bind with no address: nothing
         if directives:
-            found.extend(directives)
+            found.extend(directive for directive in directives if directive.value)
             continue
-        match = KEY_VALUE.match(code)
-        if match and is_address_name(match.group(1)):
-            found.append(DataAddress(match.group(2), number, match.start(2)))
+        for pattern in (SPACED_KEY_VALUE, KEY_VALUE):
+            match = pattern.match(code)
+            if match and is_address_name(match.group(1)):
+                found.append(DataAddress(match.group(2), number, match.start(2)))
+                break
     return found
+
+
+def _bind_addresses(addresses: list[DataAddress]) -> list[DataAddress]:
+    """The addresses of one bind directive that matter. In Redis's form (addresses without ports: bind
+    127.0.0.1 -::1) a ``-`` marks an address Redis starts without, and Redis skips an IPv6 address whose
+    family the kernel lacks, so an IPv6 wildcard (::, ::*) beside an IPv4 address only adds an IPv6 socket:
+    neither is kept. HAProxy's addresses carry ports and are all kept."""
+    if not all(_portless(address.value) for address in addresses):
+        return addresses
+    kept = [address for address in addresses if not address.value.startswith("-")]
+    if any("." in address.value or address.value == "*" for address in kept):
+        kept = [address for address in kept if address.value not in ("::", "::*")]
+    return kept
+
+
+def _portless(value: str) -> bool:
+    """A Redis bind address: *, an IPv4 address, an IPv6 address or ::*, each maybe prefixed with -."""
+    bare = value.removeprefix("-")
+    if bare in ("*", "::*"):
+        return True
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        return False
+    return True
 
 
 def _without_comment(line: str) -> str:

@@ -6,34 +6,23 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
-from itertools import pairwise
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .listen import env_settings, flag_settings, listen_addresses
+from .listen import Setting, env_settings, flag_settings, is_remote_name, listen_addresses, name_words, says_bind
 from .resources import Path
 
-PORT_NAME = re.compile(r"port", re.IGNORECASE)
-LISTEN_NAME = re.compile(r"bind|listen", re.IGNORECASE)
-ADDR_NAME = re.compile(r"addr", re.IGNORECASE)  # addr, address; a name with only "host" says where it connects
-# Words of a setting's name (split at - _ . and camelCase) that say it names where the program connects to,
-# not where it listens: --kubernetes-port, --service-port, --apiserver-host, --statsd-host, ES_HOST, ...
-# A name that also says listen or bind (--proxy-listen-port) is still a listen setting.
-REMOTE_WORDS = frozenset({
-    "target", "upstream", "remote", "backend", "peer", "peers", "proxy", "client", "dest", "destination",
-    "connect", "db", "database", "redis", "mysql", "postgres", "postgresql", "mongo", "mongodb", "kafka",
-    "zookeeper", "zk", "etcd", "smtp", "ldap", "svc", "service", "apiserver", "kubernetes", "k8s", "master",
-    "statsd", "elasticsearch", "es", "opensearch", "otlp", "collector", "jaeger", "zipkin", "graphite",
-    "influxdb", "cassandra", "memcached", "rabbitmq", "amqp", "nats", "consul", "vault", "sentry",
-})
 # Env variables are read as listen ports only when their name says so (PORT, HTTP_PORT, LISTEN_PORT, ...).
 LISTEN_ENV_PORT = re.compile(r"^(?:(?:listen|bind|server|http|https|web|app|metrics|health|admin|grpc)_?)*port$",
                              re.IGNORECASE)
-# [scheme://]host:port[/path]; the host may be empty (:443), bracketed ([::]:443) or bare (:::443): the
-# port is what follows the last colon.
-ADDRESS_PORT = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>\[[^\]]*\]|[^\[\]/\s]*):(?P<port>\d{1,5})"
-                          r"(?:/\S*)?$", re.IGNORECASE)
-NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# [scheme:// | family@]host:port[/path]; the host may be empty (:443), bracketed ([::]:443) or bare (:::443):
+# the port is what follows the last colon. Schemes may be upper case with _ (SASL_SSL://), HAProxy prefixes
+# the address family (ipv6@:8443).
+ADDRESS_PORT = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+._-]*)://|(?P<family>[a-z][a-z0-9]*)@)?"
+                          r"(?P<host>\[[^\]]*\]|[^\[\]/\s]*):(?P<port>\d{1,5})(?:/\S*)?$", re.IGNORECASE)
+ADDRESS_PARTS = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+._-]*)://|(?P<family>[a-z][a-z0-9]*)@)?(?P<rest>.*)$",
+                           re.IGNORECASE | re.DOTALL)
+PORT_TEXT = re.compile(r"\d+|[a-z][a-z0-9-]*", re.IGNORECASE)  # a port number or service name (http)
 ANY, LOOPBACK, IP, VARIABLE, HOSTNAME = "any", "loopback", "ip", "variable", "hostname"
 
 
@@ -42,22 +31,24 @@ class Port:
     number: int
     path: Path  # container-relative
     origin: str
+    line_in_value: int | None = None  # for a port inside a script: its line and column there
+    column_in_value: int | None = None
 
 
 def listen_ports(container: dict[str, Any]) -> list[Port]:
     """One entry per port number, located where the program is told to listen (a flag, an address, an env
     variable) before the containerPort that only documents it; ``origin`` names every place."""
     found: list[Port] = []
-    for setting in flag_settings(container):
-        if PORT_NAME.search(setting.name) and _may_listen(setting.name) and _number(setting.value):
-            found.append(Port(int(setting.value), setting.path, setting.origin))
-    for setting in env_settings(container):
-        if LISTEN_ENV_PORT.match(setting.name) and _number(setting.value):
-            found.append(Port(int(setting.value), setting.path, setting.origin))
+    flags, env = flag_settings(container), env_settings(container)
+    for settings, is_port_name in ((flags, _port_flag), (env, LISTEN_ENV_PORT.match)):
+        remote = _ports_of_remote_hosts(settings)
+        for setting in settings:
+            if is_port_name(setting.name) and _number(setting.value) and setting not in remote:
+                found.append(_port(int(setting.value), setting))
     for setting in listen_addresses(container):
         port = address_port(setting.name, setting.value)
         if port is not None:
-            found.append(Port(port, setting.path, setting.origin))
+            found.append(_port(port, setting))
     entries = container.get("ports")
     if isinstance(entries, list):
         for index, entry in enumerate(entries):
@@ -70,18 +61,41 @@ def listen_ports(container: dict[str, Any]) -> list[Port]:
         if first is None:
             by_number[port.number] = port
         elif port.origin not in first.origin:
-            by_number[port.number] = Port(first.number, first.path, f"{first.origin}; {port.origin}")
+            by_number[port.number] = replace(first, origin=f"{first.origin}; {port.origin}")
     return list(by_number.values())
 
 
+def _port(number: int, setting: Setting) -> Port:
+    return Port(number, setting.path, setting.origin, setting.line_in_value, setting.column_in_value)
+
+
+def _port_flag(name: str) -> bool:
+    """A flag names a listen port when "port" is a word of its name (--port, --webhook-port, --httpsPort; not
+    --report-interval, --transport-retries, --sport) and the name is not a remote one (--kubernetes-port)."""
+    return "port" in name_words(name) and not is_remote_name(name)
+
+
+def _ports_of_remote_hosts(settings: list[Setting]) -> list[Setting]:
+    """Port settings given beside a host setting of the same prefix that names a concrete remote host
+    (``--host=web.ops.svc --port=80``, ``DB_HOST=10.0.0.2 DB_PORT=5432``): the port of that host."""
+    remote_prefixes = set()
+    for setting in settings:
+        words = name_words(setting.name)
+        if words and words[-1] in ("host", "hostname") and host_kind(address_host(setting.value)) in (IP, HOSTNAME):
+            remote_prefixes.add(tuple(words[:-1]))
+    return [setting for setting in settings
+            if name_words(setting.name)[-1:] == ["port"] and tuple(name_words(setting.name)[:-1]) in remote_prefixes]
+
+
 def address_port(name: str, value: str) -> int | None:
-    """The port a ``host:port`` value of the setting ``name`` makes the program listen on, or None.
+    """The port a ``host:port`` value of the address setting ``name`` makes the program listen on, or None.
 
     A name that says listen or bind is a listen address whatever the host. Otherwise a name with a remote
     word is an endpoint; an empty or wildcard host (":443", "0.0.0.0:443", "[::]:443") is a listen address;
-    a ``*host`` name with a concrete host, a URL (scheme://) with a concrete host, and a host name
-    ("frontend:80") are where the program connects to. What is left (an address name with a loopback, an
-    IP literal or a $(VAR) host) is a listen address."""
+    so is a loopback or $(VAR) host of an address name (--metrics-addr=127.0.0.1:8080) without a scheme.
+    A concrete IP (a pod does not know its own IP in advance: --syslog-address=10.0.0.5:514), a host name
+    ("frontend:80"), a URL with a concrete host and a ``*host`` name with a concrete host are where the
+    program connects to."""
     match = ADDRESS_PORT.match(value.strip())
     if match is None or not _number(match["port"]):
         return None
@@ -89,16 +103,31 @@ def address_port(name: str, value: str) -> int | None:
     if not host.startswith("[") and ":" in host and _is_ipv6(f"{host}:{match['port']}"):
         return None  # "::1:80" is an IPv6 address, not ::1 and a port
     port = int(match["port"])
-    if LISTEN_NAME.search(name):
+    if says_bind(name):
         return port
-    if _remote(name):
+    if is_remote_name(name):
         return None
     kind = host_kind(host)
     if kind == ANY:
         return port
-    if not ADDR_NAME.search(name) or match["scheme"] or kind == HOSTNAME:
+    if match["scheme"] or kind not in (LOOPBACK, VARIABLE) or not _says_addr(name):
         return None
     return port
+
+
+def address_host(value: str) -> str:
+    """The host of an address, without brackets: ``tcp://[fe80::1%eth0]:80/x`` is ``fe80::1%eth0``, ``::1``
+    is ``::1`` (an IPv6 address, not ``:`` and a port), ``:::80`` is ``::`` and ``ipv6@:8443`` is empty."""
+    parts = ADDRESS_PARTS.match(value.strip())
+    rest = parts["rest"] if parts else value.strip()
+    if rest.startswith("["):
+        return rest[1:].partition("]")[0]
+    if parts and parts["scheme"]:
+        rest = rest.split("/", 1)[0]  # a URL's path
+    if _is_ipv6(rest):
+        return rest
+    host, colon, port = rest.rpartition(":")
+    return host if colon and PORT_TEXT.fullmatch(port) else rest
 
 
 def host_kind(host: str) -> str:
@@ -119,18 +148,22 @@ def host_kind(host: str) -> str:
     return LOOPBACK if address.is_loopback else IP
 
 
-def name_words(name: str) -> set[str]:
-    """The lower-cased words of a setting name, and each pair of neighbours joined (apiServer: apiserver)."""
-    words = [word.lower() for word in NAME_WORD.findall(name)]
-    return {*words, *(first + second for first, second in pairwise(words))}
+def specific_ipv6(value: str) -> bool:
+    """The address binds one IPv6 address (``::1``, ``[fd00::1]:80``, ``fe80::1%eth0``): not the all-zero
+    wildcard, not an IPv4-mapped address (which programs may bind on an IPv4 socket), not IPv4 or a name."""
+    if value.count(":") < 2:
+        return False  # an IPv6 address has two colons at least
+    host = address_host(value)
+    try:
+        address = ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return not address.is_unspecified and address.ipv4_mapped is None
 
 
-def _may_listen(name: str) -> bool:
-    return LISTEN_NAME.search(name) is not None or not _remote(name)
-
-
-def _remote(name: str) -> bool:
-    return not name_words(name).isdisjoint(REMOTE_WORDS)
+def _says_addr(name: str) -> bool:
+    """addr or address is a word of the name (a name with only "host" says where it connects)."""
+    return any(word.endswith(("addr", "address")) for word in name_words(name))
 
 
 def _is_ipv6(text: str) -> bool:

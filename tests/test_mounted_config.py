@@ -31,11 +31,38 @@ def test_bind_and_listen_address_directives_of_haproxy_redis_and_sshd() -> None:
             bind :::80 v4v6
             bind [::]:443 ssl crt /etc/ssl/site.pem
         # redis.conf
-        bind 127.0.0.1 ::
+        bind 127.0.0.1 ::1
         ListenAddress ::
         """
-    assert _found(text) == [(":::80", 1, 9), ("[::]:443", 2, 9), ("127.0.0.1", 4, 5), ("::", 4, 15),
+    assert _found(text) == [(":::80", 1, 9), ("[::]:443", 2, 9), ("127.0.0.1", 4, 5), ("::1", 4, 15),
                             ("::", 5, 14)]
+
+
+def test_haproxy_address_family_prefixes() -> None:
+    assert _found("bind ipv6@:8443\nbind ipv6@:::8443 ssl\nbind ipv4@:80\n") == [
+        ("ipv6@:8443", 0, 5), ("ipv6@:::8443", 1, 5), ("ipv4@:80", 2, 5)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("bind * -::*\n", [("*", 0, 5)]),  # Redis 7's default: -::* is optional
+    ("bind 0.0.0.0 ::*\n", [("0.0.0.0", 0, 5)]),  # Redis skips an IPv6 socket it cannot create
+    ("bind 127.0.0.1 ::\n", [("127.0.0.1", 0, 5)]),
+    ("bind ::*\n", [("::*", 0, 5)]),  # IPv6 only: Redis listens nowhere without IPv6
+    ("bind 127.0.0.1 -::1\n", [("127.0.0.1", 0, 5)]),
+    ("bind 127.0.0.1 ::1\n", [("127.0.0.1", 0, 5), ("::1", 0, 15)]),  # ::1 fails where the sysctl removed it
+])
+def test_redis_bind_lines_keep_only_addresses_that_can_fail(text: str, expected) -> None:
+    assert _found(text) == expected
+
+
+def test_spark_defaults_keys_and_values_separated_by_blanks() -> None:
+    text = """\
+        spark.driver.bindAddress        ::
+        spark.blockManager.port         7079
+        spark.driver.host               driver-svc
+        export LISTEN_HOST=::
+        """
+    assert _found(text) == [("::", 0, 32), ("::", 3, 19)]
 
 
 def test_comma_separated_lists_and_spark_local_ip_in_data() -> None:
@@ -81,10 +108,12 @@ def test_pretty_json_values_at_their_lines() -> None:
             "listenAddress": "[::]:7000",
             "port": 7000
           },
-          "upstreamHost": "::"
+          "upstreamHost": "::",
+          "bindHost": "::"
         }
         """
-    assert _found(text) == [("[::]:7000", 2, 22), ("::", 5, 19)]
+    # upstreamHost names where the program connects (a remote word), not an address it binds
+    assert _found(text) == [("[::]:7000", 2, 22), ("::", 6, 15)]
 
 
 def test_yaml_lists_flow_maps_and_nested_mappings() -> None:
@@ -410,7 +439,7 @@ def test_config_map_data_is_read_once_per_scan(tmp_path, monkeypatch) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("bind=::\n", [("::", 0, 5)]),  # YAML reads this as the key "bind=:"
     ("listen = [::]:80\n", [("[::]:80", 0, 9)]),  # a property named listen, not a directive
-    ("bind 127.0.0.1 ::\n", [("127.0.0.1", 0, 5), ("::", 0, 15)]),  # YAML reads "bind 127.0.0.1 :" as a key
+    ("bind ::\n", [("::", 0, 5)]),  # YAML reads "bind :" as a key
 ])
 def test_properties_and_directives_that_yaml_misreads_are_read_by_line(text: str, expected) -> None:
     assert _found(text) == expected
