@@ -13,9 +13,9 @@ from typing import Any
 from .capabilities import CAPABILITIES, Origin, effective_capabilities
 from .findings import format_path
 from .identity import ROOT, UNKNOWN, User, resolve_user
-from .listen import is_address_name, listen_addresses, split_addresses
+from .listen import ignored_entries, is_address_name, listen_addresses, split_addresses
 from .mounted_config import mounted_addresses
-from .ports import listen_ports
+from .ports import listen_ports, specific_ipv6
 from .resources import Path
 from .scope import Match, Scope
 from .sysctls import container_sysctls, pod_sysctls
@@ -75,7 +75,8 @@ class _LowPorts:
     user: User
     capability: Origin | None  # how NET_BIND_SERVICE got into the container's set; None: it is not there
     standing: str  # MISSING, ROOT_BINDS, ADDED, NOT_EFFECTIVE or IMAGE_DECIDES
-    pod_lowest: int  # the lowest port below the start that any container of the pod listens on
+    pod_lowest: int  # the lowest port below the start that a container of the pod cannot bind
+    prefixed_add: int | None  # the index of a capabilities.add entry CAP_NET_BIND_SERVICE that adds nothing
 
     @property
     def ports(self) -> str:
@@ -85,15 +86,46 @@ class _LowPorts:
 def _low_ports(scope: Scope) -> _LowPorts:
     workload, container = scope.workload, scope.container
     assert workload is not None and container is not None
+    runtime = scope.params.get("container-runtime")
     start = _unprivileged_port_start(scope)[0]
     low = [m for m in _listen_ports(scope) if m.value < start.value]
-    capabilities = effective_capabilities(container.spec, scope.params.get("container-runtime")).capabilities
-    capability = capabilities.get("NET_BIND_SERVICE")
+    capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
-    # The sysctl is pod-wide: one value, low enough for every container's ports.
-    pod_ports = [port.number for each in workload.containers for port in listen_ports(each.spec)]
-    pod_lowest = min([port for port in pod_ports if port < start.value] + [m.value for m in low], default=start.value)
-    return _LowPorts(start, low, user, capability, _standing(user, capability, container.spec), pod_lowest)
+    # The sysctl is pod-wide: one value, low enough for every port that a container of the pod cannot bind.
+    failing = [port for each in workload.containers for port in _failing_ports(workload, each, runtime, start.value)]
+    return _LowPorts(start, low, user, capability, _standing(user, capability, container.spec),
+                     min(failing, default=start.value), _prefixed_add(container.spec, runtime))
+
+
+def _failing_ports(workload: Any, container: Any, runtime: str, start: int) -> list[int]:
+    """The ports below ``start`` that the container's process cannot bind (MISSING or NOT_EFFECTIVE)."""
+    low = [port.number for port in listen_ports(container.spec) if port.number < start]
+    if not low:
+        return []
+    capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
+    user = resolve_user(workload.spec, container.spec, container.norm_path)
+    return low if _standing(user, capability, container.spec) in (MISSING, NOT_EFFECTIVE) else []
+
+
+def _prefixed_add(container: dict[str, Any], runtime: str) -> int | None:
+    """Where capabilities.add writes CAP_NET_BIND_SERVICE, which containerd prefixes again
+    (CAP_CAP_NET_BIND_SERVICE, no capability): an add that adds nothing. CRI-O keeps the prefix."""
+    if runtime == "cri-o":
+        return None
+    context = container.get("securityContext")
+    capabilities = context.get("capabilities") if isinstance(context, dict) else None
+    adds = capabilities.get("add") if isinstance(capabilities, dict) else None
+    for index, value in enumerate(adds if isinstance(adds, list) else []):
+        if str(value).upper() == "CAP_NET_BIND_SERVICE":
+            return index
+    return None
+
+
+def _prefixed_note(situation: _LowPorts) -> str:
+    if situation.prefixed_add is None:
+        return ""
+    return (f"; capabilities.add[{situation.prefixed_add}] CAP_NET_BIND_SERVICE is a no-op, because containerd "
+            "adds the CAP_ prefix again (write NET_BIND_SERVICE)")
 
 
 def _standing(user: User, capability: Origin | None, container: dict[str, Any]) -> str:
@@ -133,8 +165,8 @@ def _port_reasons(scope: Scope) -> list[str]:
         return [f"no port below {start}: nothing to check"]
     ports = f"ports {situation.ports} < {start}"
     if capability is None:
-        return [f"{ports} and NET_BIND_SERVICE is not in the capability set (the kernel checks it, for root too): "
-                "a finding each"]
+        return [f"{ports} and NET_BIND_SERVICE is not in the capability set (the kernel checks it, for root too)"
+                f"{_prefixed_note(situation)}: a finding each"]
     if situation.standing == ROOT_BINDS:
         return [f"{ports}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it binds them: "
                 "no finding"]
@@ -149,8 +181,8 @@ def _port_reasons(scope: Scope) -> list[str]:
                 "manifest cannot show either: no finding"]
     return [f"{ports}: the process runs as non-root ({user.note}) and NET_BIND_SERVICE is in the set only "
             f"{_capability_source(capability)}; a non-root process has no effective capabilities, so it binds "
-            f"them only if its binary carries {FILE_CAPABILITY}: a finding each (add NET_BIND_SERVICE to "
-            "capabilities.add to state that plan)"]
+            f"them only if its binary carries {FILE_CAPABILITY}{_prefixed_note(situation)}: a finding each (add "
+            "NET_BIND_SERVICE to capabilities.add to state that plan)"]
 
 
 @fact("container.effective_capabilities", "container", detail=_capability_steps, detail_only=True)
@@ -162,12 +194,17 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
             for name, origin in sorted(computed.capabilities.items())]
 
 
-@fact("container.listen_addresses", "container")
+def _ignored_entries(scope: Scope) -> list[str]:
+    assert scope.container is not None
+    return ignored_entries(scope.container.spec) or ["every command and args entry is a string"]
+
+
+@fact("container.listen_addresses", "container", detail=_ignored_entries)
 def _listen_addresses(scope: Scope) -> list[Match]:
     """Listen/bind addresses from args, command and env; for a Spark driver or executor also its envVars map
-    and sparkConf (driver/executor settings and their driverEnv/executorEnv variables); and ConfigMaps of the
-    scan the container mounts or takes variables from (located inside the ConfigMap). A comma-separated
-    value is one address per element."""
+    and sparkConf (bindAddress settings and driverEnv/executorEnv variables; spark.driver.host is the host
+    others connect to); and ConfigMaps of the scan the container mounts or takes variables from (located
+    inside the ConfigMap). A comma-separated value is one address per element."""
     matches = [Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
                for s in listen_addresses(scope.container.spec)]
     workload, container = scope.workload, scope.container
@@ -186,6 +223,21 @@ def _listen_addresses(scope: Scope) -> list[Match]:
             matches.append(Match(found.value, ("data", found.key), found.origin, found.config_map,
                                  found.line_in_value, found.column_in_value))
     return matches
+
+
+@fact("container.ipv6_address_binds", "container")
+def _ipv6_address_binds(scope: Scope) -> list[Match]:
+    """The listen addresses (see container.listen_addresses) that are one specific IPv6 address: ::1,
+    [::1]:9090, fd00::1, [fe80::1%eth0]:80; not the all-zero wildcard, IPv4, IPv4-mapped or host names."""
+    return [match for match in _fact_of(scope, "container.listen_addresses")
+            if isinstance(match.value, str) and specific_ipv6(match.value)]
+
+
+def _fact_of(scope: Scope, name: str) -> list[Match]:
+    """A fact's matches for the scope, computed once per scope."""
+    if name not in scope.facts:
+        scope.facts[name] = FACTS[name].compute(scope)
+    return scope.facts[name]
 
 
 def _spark_env_vars(scope: Scope) -> list[Match]:
@@ -207,21 +259,41 @@ def _get(value: Any, path: Path) -> Any:
     return value
 
 
+DECLARED, SYSCTL, DEFAULT_SYSCTL = "declared", "sysctl", "default-sysctl"
+
+
 @fact("pod.ipv6_disabled", "pod")
 def _ipv6_disabled(scope: Scope) -> list[Match]:
     """True when IPv6 is disabled for the pod: by --set ipv6=disabled, or a pod sysctl disable_ipv6=1 (not
     with hostNetwork: true, where Kubernetes rejects the sysctl and the node's setting applies)."""
-    if scope.params.get("ipv6") == "disabled":
-        return [Match(True, None, "IPv6 is declared disabled (--set ipv6=disabled)")]
+    found = _ipv6_disabled_by(scope)
+    if found:
+        return [Match(True, found[0].path, found[0].note)]
     assert scope.workload is not None
     for entry in pod_sysctls(scope.workload.pod):
         if entry.name in IPV6_DISABLE_SYSCTLS and entry.value == "1":
             exempt = _host_namespace(scope, entry.name)
-            if exempt:
-                return [Match(False, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1, but with "
-                              f"{exempt}; declare a node without IPv6 with --set ipv6=disabled")]
-            return [Match(True, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1")]
+            return [Match(False, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1, but with "
+                          f"{exempt}; declare a node without IPv6 with --set ipv6=disabled")]
     return [Match(False, None, "")]
+
+
+@fact("pod.ipv6_disabled_by", "pod")
+def _ipv6_disabled_by(scope: Scope) -> list[Match]:
+    """How IPv6 is disabled for the pod, when it is: "declared" (--set ipv6=disabled: the nodes have the
+    ipv6.disable=1 boot flag or disable it by sysctl), "sysctl" (the pod sets net.ipv6.conf.all.disable_ipv6=1:
+    no interface of the pod keeps an IPv6 address) or "default-sysctl" (only .default.: interfaces created
+    after it get no IPv6, lo keeps ::1). A new pod network namespace does not inherit the node's IPv6
+    sysctls, and a hostNetwork pod cannot set its own, so nothing else disables it."""
+    if scope.params.get("ipv6") == "disabled":
+        return [Match(DECLARED, None, "IPv6 is declared disabled (--set ipv6=disabled)")]
+    assert scope.workload is not None
+    entries = {entry.name: entry for entry in reversed(pod_sysctls(scope.workload.pod))}
+    for name, kind in zip(IPV6_DISABLE_SYSCTLS, (SYSCTL, DEFAULT_SYSCTL), strict=True):
+        entry = entries.get(name)
+        if entry is not None and entry.value == "1" and not _host_namespace(scope, name):
+            return [Match(kind, scope.pod_path(entry.path), f"the pod sets sysctl {name}=1")]
+    return []
 
 
 def _host_namespace(scope: Scope, name: str) -> str:
@@ -274,6 +346,9 @@ def _required_sysctls(scope: Scope) -> list[_Required]:
         if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed):
             unsafe = (f" It is not a safe sysctl, so the kubelet admits the pod only where it runs with "
                       f"--allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
+        if name.startswith("net.ipv6."):
+            unsafe += (" Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan for them "
+                       "with --set required-sysctls=).")
         if entry is not None:
             match = Match(name, scope.pod_path(entry.path),
                           f'sysctl {name} is set to "{entry.value}", not "{wanted}".{unsafe}')
@@ -354,6 +429,9 @@ def _listen_ports(scope: Scope) -> list[Match]:
             for port in listen_ports(scope.container.spec)]
 
 
+DROP_RULE_TRADE_OFF = "which drop-net-bind-service reports"
+
+
 @fact("container.unbindable_ports", "container", detail=_port_reasons)
 def _unbindable_ports(scope: Scope) -> list[Match]:
     """Ports below the pod's unprivileged-port start that the process cannot bind, with the cheapest fix.
@@ -362,7 +440,9 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
     capability set no process has it, root included. With it, root binds; a non-root process holds no
     effective capability after exec, so it binds only through its binary's file capability: a finding when
     the capability comes from the default set (or ALL, or privileged), none when capabilities.add names it
-    (the plan ingress-nginx follows) or when the user is unknown (the image decides)."""
+    (the plan ingress-nginx follows) or when the user is unknown (the image decides). The fixes come cheapest
+    first: the pod-wide sysctl (the lowest port any container of the pod cannot bind), a higher port, then
+    keeping the capability, which trades this finding for a drop-net-bind-service one."""
     situation = _low_ports(scope)
     if not situation.low or situation.standing not in (MISSING, NOT_EFFECTIVE):
         return []
@@ -375,6 +455,7 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
         why = (f"it runs as non-root ({user.note}): a non-root process has no effective capabilities, and "
                f"NET_BIND_SERVICE {_capability_source(situation.capability)} does not help it unless its binary "
                f"carries {FILE_CAPABILITY}")
+    why += _prefixed_note(situation)
     host_network = workload.spec.get("hostNetwork") is True
     version_ok = scope.params.get("k8s.version") >= SAFE_PORT_SYSCTL_SINCE
     found = []
@@ -387,17 +468,28 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
             value = situation.pod_lowest
             sysctl = f"set the safe sysctl {UNPRIVILEGED_PORT_START}={value} in spec.securityContext.sysctls"
             if value != port:
-                sysctl += f" (port {value} is the lowest below {start} in the pod, and the sysctl is pod-wide)"
+                sysctl += f" (port {value} is the lowest below {start} that the pod's containers cannot bind, " \
+                          "and the sysctl is pod-wide)"
             fixes.insert(0, sysctl)
-        if situation.capability is not None:
-            fixes.append(f"run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that carries "
-                         f"{FILE_CAPABILITY}")
-        else:
-            fixes.append("keep NET_BIND_SERVICE and run as root" if user.kind != ROOT else "keep NET_BIND_SERVICE")
+        fixes.append(_capability_fix(situation))
         note = (f"listens on port {port} ({match.note}), below {start} ({start_match.note}), but {why}. "
                 f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:]))
         found.append(Match(port, match.path, note, None, match.line_in_value, match.column_in_value))
     return found
+
+
+def _capability_fix(situation: _LowPorts) -> str:
+    """The last resort: keep the capability (root) or state the file-capability plan (non-root); either keeps
+    NET_BIND_SERVICE in the set, which drop-net-bind-service reports."""
+    if situation.prefixed_add is not None:
+        plan = f" for a binary that carries {FILE_CAPABILITY}" if situation.user.kind != ROOT else ""
+        return f"write NET_BIND_SERVICE in capabilities.add{plan}, {DROP_RULE_TRADE_OFF}"
+    if situation.capability is not None:
+        return (f"run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that carries "
+                f"{FILE_CAPABILITY}; either keeps the capability, {DROP_RULE_TRADE_OFF}")
+    if situation.user.kind == ROOT:
+        return f"keep NET_BIND_SERVICE, {DROP_RULE_TRADE_OFF}"
+    return f"keep NET_BIND_SERVICE and run as root, {DROP_RULE_TRADE_OFF}"
 
 
 @fact("pod.selecting_services", "pod")

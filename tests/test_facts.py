@@ -106,10 +106,61 @@ def test_the_suggested_sysctl_is_the_lowest_low_port_of_the_pod() -> None:
     scopes = {scope.container.name: scope for scope in _scopes(text)}
     note = _fact("container.unbindable_ports", scopes["c"])[0].note
     assert ("set the safe sysctl net.ipv4.ip_unprivileged_port_start=22 in spec.securityContext.sysctls (port 22 "
-            "is the lowest below 1024 in the pod, and the sysctl is pod-wide)") in note
+            "is the lowest below 1024 that the pod's containers cannot bind, and the sysctl is pod-wide)") in note
     assert "ip_unprivileged_port_start=22 in spec.securityContext.sysctls;" in \
         _fact("container.unbindable_ports", scopes["init"])[0].note
 
+
+
+TWO = """apiVersion: v1
+kind: Pod
+metadata: {name: two}
+spec:
+  containers:
+  - name: dns
+    image: coredns
+    securityContext: {runAsUser: 0}
+    ports: [{containerPort: 53, protocol: UDP}]
+  - name: web
+    image: nginx-unpriv
+    securityContext: {runAsUser: 101}
+    ports: [{containerPort: 80}]
+"""
+
+
+def test_a_port_the_pod_binds_does_not_lower_the_suggested_sysctl() -> None:
+    """Root keeps NET_BIND_SERVICE and binds 53 whatever the sysctl: only web's 80 fails, so 80 is enough."""
+    scopes = {scope.container.name: scope for scope in _scopes(TWO)}
+    assert _fact("container.unbindable_ports", scopes["dns"]) == []
+    [web] = _fact("container.unbindable_ports", scopes["web"])
+    assert "set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in spec.securityContext.sysctls;" in web.note
+
+
+def test_fixes_come_cheapest_first_and_the_capability_fix_names_its_trade_off() -> None:
+    [dropped] = _fact("container.unbindable_ports", _pod(container="{runAsUser: 0, capabilities: {drop: [ALL]}}"))
+    assert dropped.note.endswith("Cheapest fix: set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in "
+                                 "spec.securityContext.sysctls; or listen on port 1024 or above; or keep "
+                                 "NET_BIND_SERVICE, which drop-net-bind-service reports")
+    [default] = _fact("container.unbindable_ports", _pod(pod="{runAsUser: 1000}"))
+    assert default.note.endswith("or run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that "
+                                 "carries the file capability cap_net_bind_service; either keeps the capability, "
+                                 "which drop-net-bind-service reports")
+
+
+def test_a_cap_prefixed_add_is_named_as_the_no_op_it_is_on_containerd() -> None:
+    prefixed = "{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE], drop: [ALL]}}"
+    [finding] = _fact("container.unbindable_ports", _pod(container=prefixed))
+    assert ("NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too); "
+            "capabilities.add[0] CAP_NET_BIND_SERVICE is a no-op, because containerd adds the CAP_ prefix again "
+            "(write NET_BIND_SERVICE)") in finding.note
+    assert finding.note.endswith("or write NET_BIND_SERVICE in capabilities.add for a binary that carries the file "
+                                 "capability cap_net_bind_service, which drop-net-bind-service reports")
+    no_drop = _pod(container="{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE]}}")
+    [kept] = _fact("container.unbindable_ports", no_drop)
+    assert "from the runtime default set" in kept.note and "CAP_NET_BIND_SERVICE is a no-op" in kept.note
+    assert "CAP_NET_BIND_SERVICE is a no-op" in _reasons(no_drop)
+    cri_o = _scopes(POD.format(pod="{}", container=prefixed), settings=("container-runtime=cri-o",))[0]
+    assert _fact("container.unbindable_ports", cri_o) == []  # CRI-O keeps the prefix: the plan is stated
 
 REQUIRED = """apiVersion: v1
 kind: Pod
@@ -180,3 +231,53 @@ def test_spark_env_vars_and_env_keys_belong_to_their_role() -> None:
     assert found[("executor", "spark-kubernetes-executor")] == [
         ("0.0.0.0", ("spec", "sparkConf", "spark.executorEnv.SPARK_LOCAL_IP"),
          "sparkConf spark.executorEnv.SPARK_LOCAL_IP")]
+
+
+SYSCTLS = """apiVersion: v1
+kind: Pod
+metadata: {{name: s}}
+spec:
+  {host}securityContext: {{sysctls: {sysctls}}}
+  containers: [{{name: c, image: x}}]
+"""
+
+
+def _disabled_by(sysctls: str, host: str = "", settings: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    scope = _scopes(SYSCTLS.format(sysctls=sysctls, host=host), "pod", settings)[0]
+    return [(m.value, m.note) for m in _fact("pod.ipv6_disabled_by", scope)]
+
+
+def test_how_ipv6_is_disabled_for_the_pod() -> None:
+    both = ("[{name: net.ipv6.conf.default.disable_ipv6, value: '1'}, "
+            "{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]")
+    assert _disabled_by(both) == [("sysctl", "the pod sets sysctl net.ipv6.conf.all.disable_ipv6=1")]
+    default = "[{name: net/ipv6/conf/default/disable_ipv6, value: '1'}]"
+    assert _disabled_by(default) == [("default-sysctl", "the pod sets sysctl net.ipv6.conf.default.disable_ipv6=1")]
+    assert _disabled_by("[{name: net.ipv6.conf.all.disable_ipv6, value: '0'}]") == []
+    assert _disabled_by(both, host="hostNetwork: true\n  ") == []  # the node's own setting applies
+    assert _disabled_by("[]", settings=("ipv6=disabled",)) == [
+        ("declared", "IPv6 is declared disabled (--set ipv6=disabled)")]
+
+
+def test_required_ipv6_sysctls_warn_about_boot_flag_nodes_and_an_empty_list_demands_none() -> None:
+    [missing] = _fact("pod.missing_required_sysctls", _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod",
+                                                             ("ipv6=disabled",))[0])
+    assert missing.note.endswith("Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan "
+                                 "for them with --set required-sysctls=).")
+    empty = _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls="))[0]
+    assert _fact("pod.missing_required_sysctls", empty) == []
+    assert _reasons(empty, "pod.missing_required_sysctls") == "required-sysctls names no sysctl: nothing to check"
+    [other] = _fact("pod.missing_required_sysctls", _scopes(
+        SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536"))[0])
+    assert "ipv6.disable=1" not in other.note
+
+
+def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
+    text = POD.format(pod="{}", container="{}").replace("    ports:", "    args:\n    - --bind-address=::\n"
+                                                         "    - --v=2\n    ports:")
+    scope = _scopes(text)[0]
+    assert _fact("container.listen_addresses", scope) == []
+    assert _reasons(scope, "container.listen_addresses") == (
+        'args[0] is a mapping, not a string: YAML read the unquoted `- --bind-address=::` as a key and value, so '
+        "it is not read here and the API server rejects it; quote the entry")
+    assert _reasons(_pod(), "container.listen_addresses") == "every command and args entry is a string"

@@ -42,3 +42,18 @@ def test_spark_application_binding_ipv6_wildcard() -> None:
     report = scan([SPARK / "spark-pi-ipv6-bind.yaml"], rules=["no-ipv6-wildcard-bind"], settings=IPV4_ONLY)
     assert [(f.container, f.path, f.line) for f in report.findings] == [
         ("spark-kubernetes-driver", 'spec.sparkConf["spark.driver.bindAddress"]', 16)]
+
+
+def test_spark_application_fixed_for_ipv4_passes_and_its_driver_host_is_no_bind(tmp_path) -> None:
+    settings = [*IPV4_ONLY, "allowed-unsafe-sysctls=net.ipv6.conf.all.disable_ipv6"]
+    report = scan([SPARK / "spark-pi-ipv4.yaml"], packs=["network-hardening"], settings=settings)
+    assert report.findings == []
+    fixed = (SPARK / "spark-pi-ipv4.yaml").read_text()
+    variants = {"host": (fixed.replace('"spark-pi-driver-svc.default.svc"', '"[::]"'), []),
+                "bind": (fixed.replace('bindAddress: "0.0.0.0"', 'bindAddress: "[::]"'),
+                         ['spec.sparkConf["spark.driver.bindAddress"]'])}
+    for name, (text, expected) in variants.items():
+        file = tmp_path / f"{name}.yaml"
+        file.write_text(text)
+        found = scan([file], rules=["no-ipv6-wildcard-bind"])  # the pod's own sysctl disables IPv6
+        assert [f.path for f in found.findings] == expected
