@@ -46,7 +46,7 @@ def test_the_cli_uses_the_config_and_options_win() -> None:
     assert {f["rule"] for f in report["findings"]} == {"pss-sysctls"}
     # network-hardening less the skipped rule, and pss-restricted at v1.33: 19 controls, less two that start
     # later (probe hosts v1.34, restricted procMount v1.35) and three baseline ones overridden.
-    assert report["summary"]["rules"] == 6 + 14
+    assert report["summary"]["rules"] == 7 + 14
     overridden = run("scan", hardened, "--config", str(CONFIG), "--pack", "network-hardening",
                      "--set", "allowed-unsafe-sysctls=", "-o", "json")
     assert {f["rule"] for f in json.loads(overridden.stdout)["findings"]} == {"unsafe-sysctls"}
