@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
+from .expansion import Expanded, as_list, env_values, expand_references, literal
 from .resources import Path
+from .shell import shell_words
 
 # A cheap test for text that may name an address somewhere (a prefilter; is_address_name decides).
 ADDRESS_HINT = re.compile(r"bind|listen|addr|host", re.IGNORECASE)
@@ -57,7 +59,6 @@ SHORT_FLAGS = {"gunicorn": {"b": "bind"}, "hypercorn": {"b": "bind"}, "daphne": 
 WRAPPERS = frozenset({"exec", "env", "nohup", "command", "time", "nice", "setsid", "tini", "dumb-init", "--",
                       "if", "then", "else", "elif", "while", "until", "do", "!", "{"})
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-OPERATOR_CHARS = ";&|()<>"
 
 
 @dataclass(frozen=True)
@@ -122,164 +123,11 @@ def split_addresses(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-# --- $(VAR) references, as the kubelet expands them -------------------------------------------------------
-
-MAX_EXPANDED = 65536  # references that would add more than this to a value stay as written (A="$(A)$(A)")
-
-
-@dataclass(frozen=True)
-class Expanded:
-    text: str
-    through: tuple[str, ...]  # the variables whose values went in, in order
-
-
-def expand_references(text: str, values: dict[str, str]) -> Expanded:
-    """Replace ``$(NAME)`` with the value of NAME where ``values`` knows it; an unknown reference stays as
-    written, ``$$`` is one ``$`` (so ``$$(X)`` is the text ``$(X)``), and a ``$`` before anything else stays.
-    A name runs to the first ``)``, as the kubelet reads it."""
-    if "$" not in text:
-        return Expanded(text, ())
-    closes = [match.start() for match in re.finditer(r"\)", text)]
-    out: list[str] = []
-    through: list[str] = []
-    added = position = 0
-    while (dollar := text.find("$", position)) >= 0:
-        out.append(text[position:dollar])
-        following = text[dollar + 1:dollar + 2]
-        later = bisect.bisect_left(closes, dollar + 2)
-        if following == "$":
-            out.append("$")
-            position = dollar + 2
-        elif following == "(" and later < len(closes):
-            close = closes[later]
-            name = text[dollar + 2:close]
-            if name in values and added + len(values[name]) <= MAX_EXPANDED:
-                out.append(values[name])
-                through.append(name)
-                added += len(values[name])
-            else:
-                out.append(text[dollar:close + 1])
-            position = close + 1
-        else:
-            out.append("$")
-            position = dollar + 1
-    out.append(text[position:])
-    return Expanded("".join(out), tuple(dict.fromkeys(through)))
-
-
-def env_values(container: dict[str, Any]) -> dict[str, str]:
-    """The container's variables with a literal value, each expanded with the ones defined before it; a
-    later valueFrom entry (known only at run time) hides an earlier literal of the same name."""
-    values: dict[str, str] = {}
-    for entry in _list(container.get("env")):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            continue
-        value = _literal(entry.get("value"))
-        if value is None:
-            values.pop(entry["name"], None)
-        else:
-            values[entry["name"]] = expand_references(value, values).text
-    return values
-
-
 def _through(expanded: Expanded) -> str:
     return "".join(f", with $({name}) from env {name}" for name in expanded.through)
 
 
 # --- command lines ----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Word:
-    """A word of a command line (quotes removed) with the entry offset of each of its characters, or an
-    operator (; && | > ...)."""
-
-    text: str
-    offsets: tuple[int, ...]
-    operator: bool = False
-
-
-def shell_words(entry: str) -> list[Word]:
-    """The words and operators of a shell script, as sh splits them: blanks separate words, quotes and
-    backslashes group, a backslash-newline continues the line, # starts a comment, $(...) and ${...} stay
-    inside their word, and a newline ends a command."""
-    words: list[Word] = []
-    text: list[str] = []
-    offsets: list[int] = []
-    started = False
-    index, length = 0, len(entry)
-
-    def finish() -> None:
-        nonlocal started
-        if started:
-            words.append(Word("".join(text), tuple(offsets)))
-        text.clear()
-        offsets.clear()
-        started = False
-
-    def take(start: int, end: int) -> None:
-        text.extend(entry[start:end])
-        offsets.extend(range(start, end))
-
-    while index < length:
-        char = entry[index]
-        if char == "\\" and index + 1 < length:
-            if entry[index + 1] != "\n":
-                take(index + 1, index + 2)
-                started = True
-            index += 2
-        elif char in " \t\r":
-            finish()
-            index += 1
-        elif char == "\n" or (char in OPERATOR_CHARS and not (char == "(" and started)):
-            finish()
-            end = index + 1
-            while char != "\n" and end < length and entry[end] in OPERATOR_CHARS:
-                end += 1
-            words.append(Word(entry[index:end], tuple(range(index, end)), True))
-            index = end
-        elif char == "#" and not started:
-            end = entry.find("\n", index)
-            index = length if end < 0 else end
-        elif char == "'":
-            end = entry.find("'", index + 1)
-            end = length if end < 0 else end
-            take(index + 1, end)
-            started, index = True, end + 1
-        elif char == '"':
-            index += 1
-            while index < length and entry[index] != '"':
-                if entry[index] == "\\" and index + 1 < length and entry[index + 1] in '$`"\\\n':
-                    if entry[index + 1] != "\n":
-                        take(index + 1, index + 2)
-                    index += 2
-                else:
-                    take(index, index + 1)
-                    index += 1
-            started, index = True, index + 1
-        elif char == "$" and entry[index + 1:index + 2] in ("(", "{"):
-            end = _closing(entry, index + 1)
-            take(index, end)
-            started, index = True, end
-        else:
-            take(index, index + 1)
-            started, index = True, index + 1
-    finish()
-    return words
-
-
-def _closing(entry: str, opening: int) -> int:
-    """The offset just past the bracket that closes the one at ``opening`` (or the end of the entry)."""
-    pair = {"(": ")", "{": "}"}[entry[opening]]
-    depth = 0
-    for index in range(opening, len(entry)):
-        if entry[index] == entry[opening]:
-            depth += 1
-        elif entry[index] == pair:
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(entry)
-
 
 @dataclass(frozen=True)
 class _Token:
@@ -306,7 +154,7 @@ def command_tokens(container: dict[str, Any]) -> list[_Token]:
     if isinstance(command, list) and command and isinstance(command[0], str):
         program = _program_name(command[0])
     for field_name in ("command", "args"):
-        for index, entry in enumerate(_list(container.get(field_name))):
+        for index, entry in enumerate(as_list(container.get(field_name))):
             if isinstance(entry, bool) or not isinstance(entry, str | int | float):
                 continue
             entry, path = str(entry), (field_name, index)
@@ -414,7 +262,7 @@ def ignored_entries(container: dict[str, Any]) -> list[str]:
     {"--bind-address=:": null} to YAML): not read, and rejected by the API server."""
     notes = []
     for field_name in ("command", "args"):
-        for index, entry in enumerate(_list(container.get(field_name))):
+        for index, entry in enumerate(as_list(container.get(field_name))):
             if isinstance(entry, dict):
                 written = " ".join(f"{key}:" if value is None else f"{key}: {value}" for key, value in entry.items())
                 notes.append(f"{field_name}[{index}] is a mapping, not a string: YAML read the unquoted "
@@ -433,10 +281,10 @@ def env_settings(container: dict[str, Any]) -> list[Setting]:
     it (valueFrom is resolved at run time and skipped)."""
     settings: list[Setting] = []
     values: dict[str, str] = {}
-    for index, entry in enumerate(_list(container.get("env"))):
+    for index, entry in enumerate(as_list(container.get("env"))):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             continue
-        name, value = entry["name"], _literal(entry.get("value"))
+        name, value = entry["name"], literal(entry.get("value"))
         if value is None:
             values.pop(name, None)
             continue
@@ -458,11 +306,3 @@ def address_settings(settings: list[Setting]) -> list[Setting]:
 def listen_addresses(container: dict[str, Any]) -> list[Setting]:
     """The flag and env settings whose name says it is a bind/listen address or host."""
     return address_settings([*flag_settings(container), *env_settings(container)])
-
-
-def _literal(value: Any) -> str | None:
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []

@@ -11,15 +11,15 @@ import time
 import pytest
 import yaml
 
+from checker.expansion import expand_references
 from checker.listen import (
     env_settings,
-    expand_references,
     flag_settings,
     is_address_name,
     listen_addresses,
-    shell_words,
     split_addresses,
 )
+from checker.shell import shell_words
 
 from .conftest import FIXTURES, ROOT, scan
 
