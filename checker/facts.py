@@ -16,9 +16,9 @@ from .identity import ROOT, UNKNOWN, User, resolve_user
 from .listen import ignored_entries, is_address_name, listen_addresses, split_addresses
 from .mounted_config import mounted_addresses
 from .ports import listen_ports, specific_ipv6
-from .resources import Path
 from .scope import Match, Scope
 from .sysctls import container_sysctls, pod_sysctls
+from .workloads import value_at
 
 IPV6_DISABLE_SYSCTLS = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
 UNPRIVILEGED_PORT_START = "net.ipv4.ip_unprivileged_port_start"
@@ -211,7 +211,7 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
     if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
         matches += _spark_env_vars(scope)
-        spark_conf = _get(scope.resource.obj, spark_conf_path)
+        spark_conf = value_at(scope.resource.obj, spark_conf_path)
         if isinstance(spark_conf, dict):
             for key, value in spark_conf.items():
                 role = "executor" if SPARK_EXECUTOR_KEY.search(str(key)) else "driver"
@@ -244,19 +244,13 @@ def _spark_env_vars(scope: Scope) -> list[Match]:
     """The deprecated ``envVars`` map (NAME: value) of a SparkApplication driver or executor, read like env.
     The role's fields sit where the normalized main container maps to, so its real path is found there."""
     path = scope.container_path(("envVars",))
-    env_vars = _get(scope.resource.obj, path)
+    env_vars = value_at(scope.resource.obj, path)
     if not isinstance(env_vars, dict):
         return []
     return [Match(address, (*path, name), f"envVars {name}")
             for name, value in env_vars.items()
             if is_address_name(str(name)) and isinstance(value, str | int) and not isinstance(value, bool)
             for address in split_addresses(str(value))]
-
-
-def _get(value: Any, path: Path) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 DECLARED, SYSCTL, DEFAULT_SYSCTL = "declared", "sysctl", "default-sysctl"
