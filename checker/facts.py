@@ -15,7 +15,7 @@ from .findings import format_path
 from .identity import ROOT, UNKNOWN, User, resolve_user
 from .listen import ignored_entries, is_address_name, listen_addresses, split_addresses
 from .mounted_config import mounted_addresses
-from .ports import listen_ports, specific_ipv6
+from .ports import Port, listen_ports, specific_ipv6
 from .scope import Match, Scope
 from .sysctls import container_sysctls, pod_sysctls
 from .workloads import value_at
@@ -92,14 +92,15 @@ def _low_ports(scope: Scope) -> _LowPorts:
     capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
     # The sysctl is pod-wide: one value, low enough for every port that a container of the pod cannot bind.
-    failing = [port for each in workload.containers for port in _failing_ports(workload, each, runtime, start.value)]
+    failing = [port for each in workload.containers
+               for port in _failing_ports(workload, each, runtime, start.value, scope)]
     return _LowPorts(start, low, user, capability, _standing(user, capability, container.spec),
                      min(failing, default=start.value), _prefixed_add(container.spec, runtime))
 
 
-def _failing_ports(workload: Any, container: Any, runtime: str, start: int) -> list[int]:
+def _failing_ports(workload: Any, container: Any, runtime: str, start: int, scope: Scope) -> list[int]:
     """The ports below ``start`` that the container's process cannot bind (MISSING or NOT_EFFECTIVE)."""
-    low = [port.number for port in listen_ports(container.spec) if port.number < start]
+    low = [port.number for port in _ports_of(scope, container.spec) if port.number < start]
     if not low:
         return []
     capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
@@ -420,7 +421,12 @@ def _listen_ports(scope: Scope) -> list[Match]:
     """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
     return [Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value,
                   port.column_in_value)
-            for port in listen_ports(scope.container.spec)]
+            for port in _ports_of(scope, scope.container.spec)]
+
+
+def _ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:
+    """listen_ports of a container spec, worked out once per scan (each container of a pod needs all of them)."""
+    return scope.context.cached(("listen-ports", id(container)), listen_ports, container)
 
 
 DROP_RULE_TRADE_OFF = "which drop-net-bind-service reports"

@@ -40,8 +40,10 @@ def split_patches(resources: list[Resource]) -> tuple[list[Resource], list[Resou
     patches = patch_files(resources)
     if not patches:
         return resources, []
+    names = {os.path.basename(path) for path in patches}  # resolve only files that can be one of them
     keep, skipped = [], []
     for resource in resources:
-        named = os.path.realpath(resource.document.source.name) in patches
+        source = resource.document.source.name
+        named = os.path.basename(source) in names and os.path.realpath(source) in patches
         (skipped if named else keep).append(resource)
     return keep, skipped

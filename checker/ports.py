@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .listen import Setting, env_settings, flag_settings, is_remote_name, listen_addresses, name_words, says_bind
+from .listen import Setting, address_settings, env_settings, flag_settings, is_remote_name, name_words, says_bind
 from .resources import Path
 
 # Env variables are read as listen ports only when their name says so (PORT, HTTP_PORT, LISTEN_PORT, ...).
@@ -45,7 +45,7 @@ def listen_ports(container: dict[str, Any]) -> list[Port]:
         for setting in settings:
             if is_port_name(setting.name) and _number(setting.value) and setting not in remote:
                 found.append(_port(int(setting.value), setting))
-    for setting in listen_addresses(container):
+    for setting in address_settings([*flags, *env]):
         port = address_port(setting.name, setting.value)
         if port is not None:
             found.append(_port(port, setting))

@@ -72,10 +72,12 @@ def _span(document: Document) -> tuple[str, int]:
     return lead + text[document.start:document.end], text.count("\n", 0, line_start)
 
 
-def walk_events(text: str, wanted: set[Path]) -> dict[Path, _Spot]:
-    """Record where each path that is a prefix of a wanted path sits, in one pass over the events."""
+def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
+    """Record where each path that is a prefix of a wanted path sits, in one pass over the events; and
+    whether an alias or a merge key lies on the way (only then can a composed tree find more)."""
     prefixes = {path[:i] for path in wanted for i in range(len(path) + 1)}
     found: dict[Path, _Spot] = {}
+    through_aliases = False
     stack: list[_Frame] = []
     for event in yaml.parse(text, Loader=yaml.CSafeLoader):
         if not isinstance(event, _NODE_EVENTS):
@@ -94,6 +96,7 @@ def walk_events(text: str, wanted: set[Path]) -> dict[Path, _Spot]:
             frame.expect_key = False
             frame.key = event.value if isinstance(event, yaml.ScalarEvent) else None
             frame.key_mark = event.start_mark
+            through_aliases = through_aliases or frame.key == MERGE_KEY
             if isinstance(event, _COLLECTION_START):
                 stack.append(_Frame(None, False, True))
             continue
@@ -106,13 +109,15 @@ def walk_events(text: str, wanted: set[Path]) -> dict[Path, _Spot]:
             frame.index += 1
             mark = event.start_mark
         on_path = path is not None and path in prefixes
+        if on_path and isinstance(event, yaml.AliasEvent):
+            through_aliases = True
         if on_path:
             scalar = isinstance(event, yaml.ScalarEvent)
             found[path] = _Spot(mark, event.start_mark, getattr(event, "style", None),  # type: ignore[index]
                                 event.end_mark, event.value if scalar else None)
         if isinstance(event, _COLLECTION_START):
             stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), not on_path))
-    return found
+    return found, through_aliases
 
 
 class PositionIndex:
@@ -128,15 +133,15 @@ class PositionIndex:
             text, line_offset = _span(document)
             wanted = {_as_keys(requests[n].path) for n in numbers}
             try:
-                spots = walk_events(text, wanted)
+                spots, through_aliases = walk_events(text, wanted)
             except yaml.YAMLError:
-                spots = {}
+                spots, through_aliases = {}, True
             composed: yaml.Node | bool | None = False
             for number in numbers:
                 request = requests[number]
                 path = _as_keys(request.path)
                 spot = spots.get(path)
-                if spot is None and (MERGE_KEY in text or ("&" in text and "*" in text)):
+                if spot is None and through_aliases:
                     if composed is False:
                         composed = _compose(text)
                     position = _from_tree(composed, path, request, text, line_offset)  # type: ignore[arg-type]

@@ -4,9 +4,13 @@ every character of a word in the text it came from (so a flag inside a script ca
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 OPERATOR_CHARS = ";&|()<>"
+# Characters that never end or change a word once it has started: runs of them are taken at once.
+_PLAIN_RUN = re.compile(r"[^\\ \t\r\n;&|)<>'\"$]*")
+_QUOTED_RUN = re.compile(r'[^"\\]*')
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,18 @@ def shell_words(entry: str) -> list[Word]:
                         take(index + 1, index + 2)
                     index += 2
                 else:
-                    take(index, index + 1)
-                    index += 1
+                    end = max(_QUOTED_RUN.match(entry, index).end(), index + 1)  # up to the next " or \
+                    take(index, end)
+                    index = end
             started, index = True, index + 1
         elif char == "$" and entry[index + 1:index + 2] in ("(", "{"):
             end = _closing(entry, index + 1)
             take(index, end)
             started, index = True, end
-        else:
-            take(index, index + 1)
-            started, index = True, index + 1
+        else:  # a run of ordinary characters (a lone $ included) joins the word
+            end = max(_PLAIN_RUN.match(entry, index).end(), index + 1)
+            take(index, end)
+            started, index = True, end
     finish()
     return words
 
