@@ -92,16 +92,14 @@ def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
         matches = FACTS[name].compute(scope)
         scope.facts.setdefault(name, matches)
         detail = FACTS[name].detail
-        if detail is not None:
-            yield f"{name}:"
-            yield from (f"  {line}" for line in detail(scope))
-            if FACTS[name].detail_only:
-                continue
-        elif not matches:
+        lines = detail(scope) if detail is not None else []
+        if not matches and not lines:
             yield f"{name}: (none)"
             continue
-        else:
-            yield f"{name}:"
+        yield f"{name}:"
+        yield from (f"  {line}" for line in lines)
+        if FACTS[name].detail_only:
+            continue
         for match in matches:
             yield f"  {show_value(match.value)}{_located(scope, match)}" + (f"  {match.note}" if match.note else "")
 

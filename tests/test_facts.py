@@ -280,4 +280,4 @@ def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
     assert _reasons(scope, "container.listen_addresses") == (
         'args[0] is a mapping, not a string: YAML read the unquoted `- --bind-address=::` as a key and value, so '
         "it is not read here and the API server rejects it; quote the entry")
-    assert _reasons(_pod(), "container.listen_addresses") == "every command and args entry is a string"
+    assert _reasons(_pod(), "container.listen_addresses") == ""
