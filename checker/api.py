@@ -9,18 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import suppress
-from .context import ScanContext
+from .commands.fix import FixResult, apply_fixes
 from .engine import RawFinding, evaluate, value_key
-from .findings import Finding, Report, RuleInfo, format_path
-from .fix import FixResult, apply_fixes
-from .kustomize import split_patches
+from .findings import Finding, Report, RuleInfo
+from .inputs.documents import LoadResult, Source
+from .inputs.kustomize import split_patches
+from .inputs.loading import load, parse_source
+from .inputs.paths import format_path
+from .inputs.positions import Position, PositionIndex, Request
+from .inputs.resources import resources_of
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.params import ParamError, Params, resolve_params
 from .policy.templates import render, template_values
-from .positions import Position, PositionIndex, Request
-from .resources import resources_of
-from .sources import LoadResult, Source, load, parse_source
+from .workloads.index import ScanContext
 
 
 class UsageError(Exception):

@@ -17,11 +17,11 @@ import yaml
 from .api import Plan, UsageError, plan, run_plan
 from .config import Config, ConfigError, load_config
 from .findings import Severity, counted, error_place
+from .inputs.documents import InputError
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.loader import load_catalog
 from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
-from .sources import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -172,7 +172,7 @@ def explain_command(
     config_file: ConfigOption = None,
 ) -> None:
     """Show, per target, the facts a rule saw and the clause that passed or failed."""
-    from .explain import explain
+    from .commands.explain import explain
 
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
@@ -236,7 +236,7 @@ def webhook_command(
     config_file: ConfigOption = None,
 ) -> None:
     """Serve a validating admission webhook that checks each request's object with the selected rules."""
-    from .webhook import WebhookConfig, make_server
+    from .commands.webhook import WebhookConfig, make_server
 
     if not insecure and not (tls_cert and tls_key):
         _fail("error: the API server calls webhooks over HTTPS: give --tls-cert and --tls-key (or --insecure)")
@@ -289,7 +289,7 @@ def rules_test(
     set_: SetOption = None,
 ) -> None:
     """Run the examples written in rule files: pass examples must get no finding, fail examples one."""
-    from .examples import run_examples
+    from .commands.rule_examples import run_examples
 
     catalog = _catalog(policy_dir)
     unknown = [r for r in rule_ids or () if r not in catalog.rules]

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .context import ScanContext
+from .facts.scope import Match, Scope
+from .inputs.resources import Resource
 from .policy.model import CompiledRule
 from .policy.params import Params
-from .resources import Resource
-from .scope import Match, Scope
-from .workloads import Workload, workloads_of
+from .workloads.index import ScanContext
+from .workloads.pods import Workload
+from .workloads.registry import workloads_of
 
 
 @dataclass

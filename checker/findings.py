@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from .resources import Path
-from .sources import InputError
+from .inputs.documents import InputError
 
 
 class Severity(IntEnum):
@@ -33,17 +32,6 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-def format_path(path: Path) -> str:
-    """Render a path as ``spec.containers[1].securityContext`` (keys with dots or slashes are quoted)."""
-    out: list[str] = []
-    for step in path:
-        if isinstance(step, int):
-            out.append(f"[{step}]")
-        elif step and all(ch.isalnum() or ch in "_-" for ch in str(step)):
-            out.append(("." if out else "") + str(step))
-        else:
-            out.append(f'["{step}"]')
-    return "".join(out)
 
 
 @dataclass

@@ -13,10 +13,11 @@ from typing import Any
 
 from .engine import RawFinding
 from .findings import Finding
-from .positions import PositionIndex, Request
-from .resources import Path, Resource
-from .sources import Document
-from .workloads import Workload
+from .inputs.documents import Document
+from .inputs.paths import Path
+from .inputs.positions import PositionIndex, Request
+from .inputs.resources import Resource
+from .workloads.pods import Workload
 
 ANNOTATION_PREFIX = "kubecheck.io/ignore."
 COMMENT = re.compile(r"#\s*kubecheck:ignore\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)[ \t]*([^\r\n]*)")

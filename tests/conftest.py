@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import plan, run_plan
+from checker.api import plan, run_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

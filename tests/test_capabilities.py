@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.capabilities import ALL_CAPABILITIES, RUNTIME_DEFAULTS, effective_capabilities
+from checker.semantics.capabilities import ALL_CAPABILITIES, RUNTIME_DEFAULTS, effective_capabilities
 
 
 def _caps(add=None, drop=None, privileged=None, runtime="containerd"):

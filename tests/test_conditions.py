@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from checker.context import ScanContext
+from checker.facts.scope import Scope
+from checker.inputs.documents import Document, Source
+from checker.inputs.resources import Resource
 from checker.policy.conditions import CompileEnv, RuleMistake, compile_condition
 from checker.policy.loader import load_catalog
 from checker.policy.params import resolve_params
-from checker.resources import Resource
-from checker.scope import Scope
-from checker.sources import Document, Source
+from checker.workloads.index import ScanContext
 
 PARAMS = resolve_params(load_catalog().params, ["ipv6=disabled", "pss.version=v1.30"])
 OBJECT = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "labels": {"a": "1"}},

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.sources import load
+from checker.inputs.loading import load
 
 from .conftest import CORPUS, scan
 

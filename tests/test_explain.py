@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checker.api import plan
-from checker.explain import explain
+from checker.commands.explain import explain
 
 from .conftest import FIXTURES
 

@@ -4,13 +4,14 @@ into its set), the unprivileged-port start, required sysctls and host namespaces
 from __future__ import annotations
 
 from checker.api import plan
-from checker.context import ScanContext
+from checker.commands.explain import explain
 from checker.engine import scopes_of
-from checker.explain import explain
 from checker.facts import FACTS
-from checker.resources import resources_of
-from checker.scope import Scope
-from checker.sources import Source, parse_source
+from checker.facts.scope import Scope
+from checker.inputs.documents import Source
+from checker.inputs.loading import parse_source
+from checker.inputs.resources import resources_of
+from checker.workloads.index import ScanContext
 
 POD = """apiVersion: v1
 kind: Pod

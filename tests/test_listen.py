@@ -11,15 +11,9 @@ import time
 import pytest
 import yaml
 
-from checker.expansion import expand_references
-from checker.listen import (
-    env_settings,
-    flag_settings,
-    is_address_name,
-    listen_addresses,
-    split_addresses,
-)
-from checker.shell import shell_words
+from checker.semantics.expansion import expand_references
+from checker.semantics.listen import env_settings, flag_settings, is_address_name, listen_addresses, split_addresses
+from checker.semantics.shell import shell_words
 
 from .conftest import FIXTURES, ROOT, scan
 

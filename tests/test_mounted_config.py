@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from checker import mounted_config
-from checker.context import ScanContext, same_namespace
-from checker.mounted_config import addresses_in, mounted_files
-from checker.resources import Resource
-from checker.sources import Document, Source
+from checker.inputs.documents import Document, Source
+from checker.inputs.resources import Resource
+from checker.semantics import mounted_config
+from checker.semantics.mounted_config import addresses_in, mounted_files
+from checker.workloads.index import ScanContext, same_namespace
 
 from .conftest import scan
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.listen import joined_words
-from checker.ports import address_host, address_port, host_kind, listen_ports, specific_ipv6
+from checker.semantics.listen import joined_words
+from checker.semantics.ports import address_host, address_port, host_kind, listen_ports, specific_ipv6
 
 
 def _ports(container: dict) -> list[tuple[int, str]]:

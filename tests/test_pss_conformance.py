@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker import plan, run_plan
+from checker.api import plan, run_plan
 
 from .conftest import PSS_CONFORMANCE, need_shared
 

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 import sys
 
-from checker.resources import resources_of
-from checker.sources import Document, Source
+from checker.inputs.documents import Document, Source
+from checker.inputs.resources import resources_of
 
 from .conftest import ROOT
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import random
 
-from checker import plan
-from checker.api import scan_text
+from checker.api import plan, scan_text
 
 from .conftest import FIXTURES
 

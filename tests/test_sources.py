@@ -14,7 +14,11 @@ import time
 
 import pytest
 
-from checker.sources import MAX_EXPANDED_NODES, Source, discover, load, parse_source, read_source
+from checker.inputs.decoding import read_source
+from checker.inputs.discovery import discover
+from checker.inputs.documents import Source
+from checker.inputs.loading import load, parse_source
+from checker.inputs.yaml_parser import MAX_EXPANDED_NODES
 
 from .conftest import FIXTURES, ROOT
 

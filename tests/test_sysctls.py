@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.sysctls import container_sysctls, normalize_name, pod_sysctls
+from checker.semantics.sysctls import container_sysctls, normalize_name, pod_sysctls
 
 
 @pytest.mark.parametrize(("raw", "normalized"), [

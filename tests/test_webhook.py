@@ -15,8 +15,8 @@ import urllib.request
 import pytest
 
 from checker.api import plan
+from checker.commands.webhook import WebhookConfig, make_server, review
 from checker.findings import Severity
-from checker.webhook import WebhookConfig, make_server, review
 
 from .conftest import FIXTURES
 
@@ -113,9 +113,10 @@ def test_a_deeply_nested_body_is_a_400() -> None:
 def test_an_object_the_scan_cannot_read_is_never_allowed(monkeypatch) -> None:
     """JSON the webhook reads but the scan cannot (nesting near the limit, read with a deeper stack) must not
     pass as an object without findings: the API server's failurePolicy decides."""
-    import checker.webhook as webhook
+    import checker.commands.webhook as webhook
+
     from checker.findings import Report
-    from checker.sources import InputError
+    from checker.inputs.documents import InputError
 
     config = WebhookConfig(plan(packs=["pss-baseline"]), Severity.HIGH)
     unread = Report(errors=[InputError("admission-request", 1, "nesting is too deep: more than 900 levels at column 9; "

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from checker.api import plan, run_plan
-from checker.resources import resources_of
-from checker.sources import load
-from checker.workloads import workloads_of
+from checker.inputs.loading import load
+from checker.inputs.resources import resources_of
+from checker.workloads.registry import workloads_of
 
 from .conftest import FIXTURES
 

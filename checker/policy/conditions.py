@@ -17,8 +17,8 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
 
 from ..facts import FACTS
-from ..resources import Path
-from ..scope import Match, Scope
+from ..facts.scope import Match, Scope
+from ..inputs.paths import Path
 from .params import ParamError, Params, parse_version
 from .templates import template_mistake
 

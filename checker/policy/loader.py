@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 
 from ..findings import Severity
-from ..positions import locate_in_node
-from ..resources import Path
+from ..inputs.paths import Path
+from ..inputs.positions import locate_in_node
 from .conditions import CompileEnv, RuleMistake, compile_condition
 from .model import REPORT_MODES, SCOPES, PolicyError, Rule
 from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, resolve_params

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sysctls import normalize_name
+from ..semantics.sysctls import normalize_name
 
 PARAM_TYPES = ("string", "enum", "version", "map", "list", "bool", "int", "sysctls", "sysctl-patterns")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)$")

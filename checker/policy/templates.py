@@ -9,12 +9,12 @@ import re
 from collections import abc
 from typing import TYPE_CHECKING, Any
 
-from ..findings import format_path
+from ..inputs.paths import format_path
 from .params import Params, format_version
 
 if TYPE_CHECKING:
-    from ..scope import Match, Scope
-    from ..workloads import Container
+    from ..facts.scope import Match, Scope
+    from ..workloads.pods import Container
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
 TEMPLATE_NAMES = frozenset({

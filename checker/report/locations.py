@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..sources import STDIN_NAME
+from ..inputs.documents import STDIN_NAME
 
 
 def artifact_uri(file: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .api import UsageError, plan, scan_text
+from ..api import UsageError, plan, scan_text
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .resources import Path, Resource
-from .workloads import Container, Workload
+from ..inputs.paths import Path
+from ..inputs.resources import Resource
+from ..workloads.pods import Container, Workload
 
 if TYPE_CHECKING:
-    from .context import ScanContext
-    from .policy.params import Params
+    from ..policy.params import Params
+    from ..workloads.index import ScanContext
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..inputs.paths import Path
 from .listen import Setting, address_settings, env_settings, flag_settings, is_remote_name, name_words, says_bind
-from .resources import Path
 
 # Env variables are read as listen ports only when their name says so (PORT, HTTP_PORT, LISTEN_PORT, ...).
 LISTEN_ENV_PORT = re.compile(r"^(?:(?:listen|bind|server|http|https|web|app|metrics|health|admin|grpc)_?)*port$",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .resources import Path
+from ..inputs.paths import Path
 
 ROOT, NON_ROOT, UNKNOWN = "root", "non-root", "unknown"
 

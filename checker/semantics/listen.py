@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
+from ..inputs.paths import Path
 from .expansion import Expanded, as_list, env_values, expand_references, literal
-from .resources import Path
 from .shell import shell_words
 
 # A cheap test for text that may name an address somewhere (a prefilter; is_address_name decides).

@@ -15,11 +15,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .engine import RawFinding
-from .findings import Finding, format_path
-from .resources import Path
-from .sources import Document, InputError, Source
-from .workloads import value_at
+from ..engine import RawFinding
+from ..findings import Finding
+from ..inputs.documents import Document, InputError, Source
+from ..inputs.paths import Path, format_path
+from ..workloads.pods import value_at
 
 FIX_OPS = ("ensure-in-list", "set")
 _SEQUENCE_UNDER_KEY = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n( *)- ", re.MULTILINE)

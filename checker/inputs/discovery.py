@@ -11,17 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .documents import STDIN_NAME, InputError
+
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-STDIN_NAME = "<stdin>"
-
-
-@dataclass(frozen=True)
-class InputError:
-    """An input that could not be read or parsed, or that was refused."""
-
-    file: str
-    line: int | None
-    message: str
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, TypeVar
 
-from .resources import Resource
+from ..inputs.resources import Resource
 
 T = TypeVar("T")
 

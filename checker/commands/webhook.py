@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .api import Plan, scan_text
-from .findings import Finding, Severity
+from ..api import Plan, scan_text
+from ..findings import Finding, Severity
 
 MAX_BODY = 8 * 1024 * 1024
 MAX_WARNING = 256  # the API server may truncate longer warnings

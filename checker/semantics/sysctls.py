@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .resources import Path
+from ..inputs.paths import Path
 
 
 def normalize_name(name: str) -> str:

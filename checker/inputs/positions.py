@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .resources import Path
-from .sources import Document
+from .documents import Document
+from .paths import Path
 
 MERGE_KEY = "<<"
 _COLLECTION_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)

@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from .context import ScanContext
+from ..inputs.resources import Resource
+from ..workloads.index import ScanContext
+from ..workloads.pods import Container, Workload
 from .listen import ADDRESS_HINT, ADDRESS_VARIABLES, is_address_name, split_addresses
-from .resources import Resource
-from .workloads import Container, Workload
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A listen directive where a statement starts (line start, or after ; { or }): nginx and Apache ``listen``

@@ -8,18 +8,19 @@ import json
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from .api import Plan, findings_of
-from .context import ScanContext
-from .engine import run_rules, scopes_of
-from .findings import error_place, format_path
-from .policy.conditions import CompileEnv, compile_condition
-from .policy.loader import resolve_data
-from .policy.model import CompiledRule
-from .policy.templates import show_value, template_values
-from .positions import PositionIndex, Request
-from .resources import resources_of
-from .scope import Match, Scope
-from .sources import load
+from ..api import Plan, findings_of
+from ..engine import run_rules, scopes_of
+from ..facts.scope import Match, Scope
+from ..findings import error_place
+from ..inputs.loading import load
+from ..inputs.paths import format_path
+from ..inputs.positions import PositionIndex, Request
+from ..inputs.resources import resources_of
+from ..policy.conditions import CompileEnv, compile_condition
+from ..policy.loader import resolve_data
+from ..policy.model import CompiledRule
+from ..policy.templates import show_value, template_values
+from ..workloads.index import ScanContext
 
 CONTAINER_FACTS = ("container.effective_capabilities", "container.listen_addresses", "container.listen_ports",
                    "container.user")
@@ -79,7 +80,7 @@ def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan) -> Iterat
 
 
 def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
-    from .facts import FACTS
+    from ..facts import FACTS
 
     names = list(POD_FACTS)
     if scope.container is not None:

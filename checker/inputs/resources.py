@@ -7,10 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .sources import Document
-
-PathKey = str | int
-Path = tuple[PathKey, ...]
+from .documents import Document
+from .paths import Path
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""Listening facts: the addresses and ports a container listens on, from args, command, env, Spark
+settings and mounted ConfigMaps, each at the place it is written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..semantics.listen import ignored_entries, is_address_name, listen_addresses, split_addresses
+from ..semantics.mounted_config import mounted_addresses
+from ..semantics.ports import Port, listen_ports, specific_ipv6
+from ..workloads.pods import value_at
+from .registry import fact, fact_of
+from .scope import Match, Scope
+
+# sparkConf keys of the executor: spark.executor.*, spark.executorEnv.*, spark.kubernetes.executor.*
+SPARK_EXECUTOR_KEY = re.compile(r"(?:^|\.)executor(?:Env)?\.")
+
+
+def _ignored_entries(scope: Scope) -> list[str]:
+    assert scope.container is not None
+    return ignored_entries(scope.container.spec)
+
+
+@fact("container.listen_addresses", "container", detail=_ignored_entries)
+def _listen_addresses(scope: Scope) -> list[Match]:
+    """Listen/bind addresses from args, command and env; for a Spark driver or executor also its envVars map
+    and sparkConf (bindAddress settings and driverEnv/executorEnv variables; spark.driver.host is the host
+    others connect to); and ConfigMaps of the scan the container mounts or takes variables from (located
+    inside the ConfigMap). A comma-separated value is one address per element."""
+    matches = [Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
+               for s in listen_addresses(scope.container.spec)]
+    workload, container = scope.workload, scope.container
+    spark_conf_path = workload.extras.get("sparkConf") if workload else None
+    if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
+        matches += _spark_env_vars(scope)
+        spark_conf = value_at(scope.resource.obj, spark_conf_path)
+        if isinstance(spark_conf, dict):
+            for key, value in spark_conf.items():
+                role = "executor" if SPARK_EXECUTOR_KEY.search(str(key)) else "driver"
+                if role == workload.role and is_address_name(str(key)) and isinstance(value, str):
+                    matches += [Match(address, (*spark_conf_path, key), f"sparkConf {key}")
+                                for address in split_addresses(value)]
+    if workload is not None and container is not None:
+        for found in mounted_addresses(workload, container, scope.context):
+            matches.append(Match(found.value, ("data", found.key), found.origin, found.config_map,
+                                 found.line_in_value, found.column_in_value))
+    return matches
+
+
+@fact("container.ipv6_address_binds", "container")
+def _ipv6_address_binds(scope: Scope) -> list[Match]:
+    """The listen addresses (see container.listen_addresses) that are one specific IPv6 address: ::1,
+    [::1]:9090, fd00::1, [fe80::1%eth0]:80; not the all-zero wildcard, IPv4, IPv4-mapped or host names."""
+    return [match for match in fact_of(scope, "container.listen_addresses")
+            if isinstance(match.value, str) and specific_ipv6(match.value)]
+
+
+def _spark_env_vars(scope: Scope) -> list[Match]:
+    """The deprecated ``envVars`` map (NAME: value) of a SparkApplication driver or executor, read like env.
+    The role's fields sit where the normalized main container maps to, so its real path is found there."""
+    path = scope.container_path(("envVars",))
+    env_vars = value_at(scope.resource.obj, path)
+    if not isinstance(env_vars, dict):
+        return []
+    return [Match(address, (*path, name), f"envVars {name}")
+            for name, value in env_vars.items()
+            if is_address_name(str(name)) and isinstance(value, str | int) and not isinstance(value, bool)
+            for address in split_addresses(str(value))]
+
+
+@fact("container.listen_ports", "container")
+def _listen_ports(scope: Scope) -> list[Match]:
+    """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
+    return [Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value,
+                  port.column_in_value)
+            for port in ports_of(scope, scope.container.spec)]
+
+
+def ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:
+    """listen_ports of a container spec, worked out once per scan (each container of a pod needs all of them)."""
+    return scope.context.cached(("listen-ports", id(container)), listen_ports, container)

@@ -1,0 +1,37 @@
+"""Security-context facts: the user a container runs as (root, non-root or unknown) and the
+deprecated per-container seccomp annotations of a pod.
+"""
+
+from __future__ import annotations
+
+from ..semantics.users import resolve_user
+from .registry import fact
+from .scope import Match, Scope
+
+
+@fact("container.user", "container")
+def _user(scope: Scope) -> list[Match]:
+    """root, non-root or unknown: runAsUser, then runAsNonRoot, container first, then pod."""
+    assert scope.workload is not None and scope.container is not None
+    user = resolve_user(scope.workload.spec, scope.container.spec, scope.container.norm_path)
+    return [Match(user.kind, scope.pod_path(user.path) if user.path else scope.home, user.note)]
+
+
+SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
+
+
+@fact("pod.container_seccomp_annotations", "pod")
+def _container_seccomp_annotations(scope: Scope) -> list[Match]:
+    """The deprecated per-container seccomp annotations (container.seccomp.security.alpha.kubernetes.io/NAME)
+    of the pod's containers, init and ephemeral containers that have one; located at the annotation."""
+    workload = scope.workload
+    assert workload is not None
+    annotations = workload.pod.get("metadata", {}).get("annotations")
+    if not isinstance(annotations, dict):
+        return []
+    matches = []
+    for container in workload.containers:
+        key = SECCOMP_CONTAINER_ANNOTATION + container.name
+        if isinstance(annotations.get(key), str):
+            matches.append(Match(annotations[key], scope.pod_path(("metadata", "annotations", key))))
+    return matches

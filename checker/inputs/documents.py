@@ -1,0 +1,54 @@
+"""The data every input stage passes on: a Source (one input's decoded text), its parsed Documents,
+the LoadResult of a scan's reading, and InputError for what could not be read or parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be read or parsed, or that was refused."""
+
+    file: str
+    line: int | None
+    message: str
+
+
+@dataclass
+class Source:
+    """One input: its display name and its text (kept for on-demand position lookups)."""
+
+    name: str
+    text: str
+    is_json: bool = False
+    encoding: str = "utf-8-sig"
+
+    @property
+    def format(self) -> str:
+        """The parser that reads it: json or yaml."""
+        return "json" if self.is_json else "yaml"
+
+
+@dataclass
+class Document:
+    """One parsed YAML/JSON document of a source."""
+
+    source: Source
+    index: int
+    line: int
+    data: Any
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    inputs: int = 0
+    hidden: list[str] = field(default_factory=list)

@@ -1,0 +1,77 @@
+"""Read and parse every input discovery.py finds, in command-line order (many files in worker
+processes); each source goes to the parser registered for its format.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+
+from .decoding import read_source
+from .discovery import discover
+from .documents import STDIN_NAME, InputError, LoadResult, Source
+from .json_parser import parse_json
+from .yaml_parser import parse_yaml
+
+# The parser of each input format (Source.format): a function from a source to its documents and errors.
+PARSERS: dict[str, Callable[[Source], LoadResult]] = {"yaml": parse_yaml, "json": parse_json}
+
+
+def parse_source(source: Source) -> LoadResult:
+    """Split a source into documents. A broken document is reported and its neighbours still parsed."""
+    result = PARSERS[source.format](source)
+    if source.encoding == "utf-32":
+        result.errors.append(InputError(source.name, None, "UTF-32 text: kubectl reads only UTF-8 and UTF-16, so "
+                                        "it cannot apply this file; kubecheck checked it"))
+    return result
+
+
+PARALLEL_MIN_INPUTS = 200  # below this, starting worker processes costs more than it saves
+CHUNK_SIZE = 64
+
+
+def load(paths: Iterable[str], include_hidden: bool = False, workers: int | None = None) -> LoadResult:
+    """Discover, read and parse every input, in command-line order. Many inputs are parsed in worker
+    processes, in chunks whose results are joined in input order, so output stays deterministic."""
+    discovery = discover(paths, include_hidden)
+    result = LoadResult(errors=list(discovery.errors), inputs=len(discovery.inputs), hidden=discovery.hidden)
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    files = [name for name in discovery.inputs if name != "-"]
+    parsed: dict[str, LoadResult] = {}
+    if workers > 1 and len(files) >= PARALLEL_MIN_INPUTS:
+        parsed = _parse_in_workers(files, workers)
+    for name in discovery.inputs:
+        part = parsed.get(name) or _read_and_parse(name)
+        result.documents.extend(part.documents)
+        result.errors.extend(part.errors)
+    return result
+
+
+def _read_and_parse(name: str) -> LoadResult:
+    source = read_source(name)
+    if isinstance(source, InputError):
+        return LoadResult(errors=[source])
+    result = parse_source(source)
+    if name == "-" and not result.errors and all(document.data is None for document in result.documents):
+        # `kubectl ... | kubecheck scan -` with a failed kubectl: an empty pipe must not pass the gate
+        result.errors.append(InputError(STDIN_NAME, None, "no input on stdin (did the command before the pipe fail?)"))
+    return result
+
+
+def _parse_chunk(names: list[str]) -> list[tuple[str, LoadResult]]:
+    return [(name, _read_and_parse(name)) for name in names]
+
+
+def _parse_in_workers(files: list[str], workers: int) -> dict[str, LoadResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [files[i:i + CHUNK_SIZE] for i in range(0, len(files), CHUNK_SIZE)]
+    # fork is cheap and safe here (no threads); elsewhere the platform's default start method is used.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return {name: part for chunk in pool.map(_parse_chunk, chunks) for name, part in chunk}
+    except (OSError, RuntimeError):
+        return {}  # no worker processes here: the caller parses in this process

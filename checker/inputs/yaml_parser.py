@@ -1,0 +1,170 @@
+"""Parse YAML text into documents with libyaml (duplicate keys noted, aliases bounded); a broken
+stream is parsed again piece by piece so one bad document does not hide its neighbours.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from typing import Any
+
+import yaml
+
+from .documents import Document, InputError, LoadResult, Source
+
+MAX_EXPANDED_NODES = 2_000_000
+
+# A line that starts or ends a YAML document. Quoted scalars may not hold such lines, and block scalars
+# are always indented below a top-level key, so splitting on them is safe for error recovery.
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+class _ManifestLoader(yaml.CSafeLoader):
+    """libyaml's safe loader that also notes duplicate mapping keys (kubectl's decoder rejects them, while
+    PyYAML keeps the last value silently). Merge keys (<<) may override, as YAML allows."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # key, line, first line (0-based)
+        self._checked: set[int] = set()
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode) and id(node) not in self._checked:
+            self._checked.add(id(node))  # before merges are flattened into it
+            first: dict[str, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != MERGE_TAG:
+                    if key_node.value in first:
+                        self.duplicates.append((key_node.value, key_node.start_mark.line, first[key_node.value]))
+                    else:
+                        first[key_node.value] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _ParseFailure(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _load_yaml_documents(
+    source: Source, text: str, first_index: int, line_offset: int, char_offset: int = 0
+) -> LoadResult:
+    """The documents of a text (and duplicate keys, as errors); raises _ParseFailure if it is broken."""
+    documents: list[Document] = []
+    duplicates: list[InputError] = []
+    loader = _ManifestLoader(text)
+    may_alias = "&" in text and "*" in text
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            line = node.start_mark.line + 1 + line_offset
+            data = loader.construct_document(node)
+            if may_alias and _expanded_size(data) > MAX_EXPANDED_NODES:
+                raise _ParseFailure(line, "aliases expand to more than "
+                                    f"{MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused")
+            documents.append(Document(source, first_index + len(documents), line, data,
+                                      node.start_mark.index + char_offset, node.end_mark.index + char_offset))
+        duplicates.extend(InputError(source.name, dup_line + 1 + line_offset,
+                                     f"duplicate key '{key}' (first at line {first + 1 + line_offset}): kubectl "
+                                     "rejects the manifest; kubecheck checked the last value")
+                          for key, dup_line, first in loader.duplicates)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None and exc.context_mark is not None and mark.line >= text.count("\n"):
+            mark = exc.context_mark  # libyaml noticed at the end of the input: the construct that is open
+        line = mark.line + 1 + line_offset if mark is not None else None
+        raise _ParseFailure(line, _one_line_yaml_error(exc, mark)) from None
+    except yaml.reader.ReaderError as exc:
+        line, message = _unacceptable_character(text, exc, line_offset)
+        raise _ParseFailure(line, message) from None
+    except yaml.YAMLError as exc:
+        raise _ParseFailure(None, " ".join(str(exc).split())) from None
+    except RecursionError:
+        raise _ParseFailure(None, "nesting is too deep; refused") from None
+    finally:
+        loader.dispose()
+    return LoadResult(documents, duplicates)
+
+
+def _unacceptable_character(text: str, exc: yaml.reader.ReaderError, line_offset: int) -> tuple[int, str]:
+    """The line and message for a character YAML does not allow. libyaml gives its position in bytes of the
+    UTF-8 text; the pure-Python reader gives the character itself (its position is not the character's)."""
+    if isinstance(exc.character, int):
+        at = len(text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "replace"))
+    else:
+        at = max(text.find(str(exc.character)), 0)
+    at = min(at, len(text) - 1) if text else 0
+    character = text[at] if text else "\0"
+    line = text.count("\n", 0, at) + 1 + line_offset
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    what = "control character" if unicodedata.category(character) == "Cc" else "character"
+    return line, f"{what} U+{ord(character):04X} at line {line}, column {column} (not allowed in YAML)"
+
+
+def _parse_yaml_piecewise(source: Source) -> LoadResult:
+    """Parse each `---`-separated chunk on its own so that one broken document does not hide the rest."""
+    result = LoadResult()
+    text = source.text
+    starts = [0] + [m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0]
+    starts.append(len(text))
+    index = 0
+    for begin, end in itertools.pairwise(starts):
+        chunk = text[begin:end]
+        line_offset = text.count("\n", 0, begin)
+        try:
+            part = _load_yaml_documents(source, chunk, index, line_offset, begin)
+        except _ParseFailure as failure:
+            hint = " (a Helm or Go template? render it first: helm template ...)" if "{{" in chunk else ""
+            result.errors.append(InputError(source.name, failure.line, failure.message + hint))
+            index += 1
+            continue
+        result.documents.extend(part.documents)
+        result.errors.extend(part.errors)
+        index += max(len(part.documents), 1)
+    return result
+
+
+def _one_line_yaml_error(exc: yaml.MarkedYAMLError, mark: yaml.Mark | None) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    text = "; ".join(" ".join(p.split()) for p in parts) or "invalid YAML"
+    if mark is not None:
+        text += f" (column {mark.column + 1})"
+    return f"YAML parse error: {text}"
+
+
+def _expanded_size(data: Any) -> int:
+    """Count the nodes a document would have with every alias expanded, in time linear in its distinct nodes."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if isinstance(node, dict):
+            key = id(node)
+            if key not in memo:
+                memo[key] = 0
+                memo[key] = 1 + sum(size(v) for v in node.values())
+            return memo[key]
+        if isinstance(node, list):
+            key = id(node)
+            if key not in memo:
+                memo[key] = 0
+                memo[key] = 1 + sum(size(v) for v in node)
+            return memo[key]
+        return 1
+
+    return size(data)
+
+
+def parse_yaml(source: Source) -> LoadResult:
+    """The documents of a YAML source; when the stream is broken, each `---`-separated piece on its own."""
+    try:
+        return _load_yaml_documents(source, source.text, 0, 0)
+    except _ParseFailure:
+        return _parse_yaml_piecewise(source)

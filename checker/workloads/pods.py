@@ -1,0 +1,109 @@
+"""The normalized pod view of a workload (Workload) and its containers (Container): a Pod-shaped
+{metadata, spec} with a mapping from each normalized path back to the real path inside the object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..inputs.paths import Path
+from ..inputs.resources import Resource
+
+CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
+
+
+@dataclass
+class Container:
+    """One container of a workload, with its group (containers, initContainers, ...) and index."""
+
+    workload: Workload
+    group: str
+    index: int
+    spec: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        name = self.spec.get("name")
+        return str(name) if name else f"{self.group}[{self.index}]"
+
+    @property
+    def norm_path(self) -> Path:
+        return ("spec", self.group, self.index)
+
+
+@dataclass
+class Workload:
+    """A normalized Pod view (``{"metadata": ..., "spec": ...}``) of one pod template in a resource."""
+
+    resource: Resource
+    role: str | None
+    pod: dict[str, Any]
+    mapping: list[tuple[Path, Path]]
+    generic: bool = False
+    extras: dict[str, Path] = field(default_factory=dict)
+    containers: list[Container] = field(default_factory=list)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.pod["spec"]
+
+    @property
+    def label(self) -> str:
+        return f"{self.resource.kind}/{self.resource.name}" + (f" ({self.role})" if self.role else "")
+
+    def real_path(self, norm: Path) -> Path:
+        """Translate a path of the normalized view into the path inside the resource object."""
+        for prefix, real in self.mapping:
+            if norm[: len(prefix)] == prefix:
+                return real + norm[len(prefix):]
+        return norm
+
+    def container_at(self, real: Path) -> Container | None:
+        """The container a path inside the resource object belongs to, if any: the inverse of real_path,
+        through the most specific mapping entry."""
+        best: tuple[Path, Path] | None = None
+        for norm, mapped in self.mapping:
+            if real[: len(mapped)] == mapped and (best is None or len(mapped) > len(best[1])):
+                best = (norm, mapped)
+        norm = best[0] + real[len(best[1]):] if best is not None else real
+        for container in self.containers:
+            if norm[:3] == container.norm_path:
+                return container
+        return None
+
+
+def append_listed(target: list[Any], mapping: list[tuple[Path, Path]], group: str, entries: Any,
+                   base: Path | None) -> None:
+    """Append entries to a normalized list, mapping each new index back to where the entry is written.
+    ``entries`` is a list (at ``base``) or a list of (path, entry) pairs (base None)."""
+    if not isinstance(entries, list):
+        return
+    for position, entry in enumerate(entries):
+        real, value = (entry if base is None else ((*base, position), entry))
+        mapping.append((("spec", group, len(target)), real))
+        target.append(value)
+
+
+def containers_of(workload: Workload) -> list[Container]:
+    containers: list[Container] = []
+    for group in CONTAINER_GROUPS:
+        entries = workload.spec.get(group)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if isinstance(entry, dict):
+                containers.append(Container(workload, group, index, entry))
+    return containers
+
+
+def value_at(value: Any, path: Path) -> Any:
+    """The value at a path inside an object, or None where the path leads nowhere."""
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value

@@ -1,0 +1,130 @@
+"""The Spark Operator's SparkApplication driver and executor as pod views, built the way the operator
+and Spark build the pods: the role's template is the base and the SparkPodSpec's fields win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..inputs.paths import Path
+from ..inputs.resources import Resource
+from .pods import CONTAINER_GROUPS, Workload, append_listed, value_at
+
+
+@dataclass(frozen=True)
+class SparkRole:
+    """A Spark Operator driver or executor (SparkPodSpec) under an application spec at ``app``."""
+
+    app: Path
+    role: str
+SPARK_MAIN_CONTAINER = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
+# SparkPodSpec fields that belong to the main container, and those that belong to the pod.
+SPARK_CONTAINER_FIELDS = ("image", "securityContext", "env", "envFrom", "ports", "volumeMounts", "lifecycle",
+                          "resources", "command", "args")
+SPARK_POD_FIELDS = {"podSecurityContext": "securityContext", "hostNetwork": "hostNetwork",
+                    "initContainers": "initContainers", "nodeSelector": "nodeSelector",
+                    "tolerations": "tolerations", "affinity": "affinity", "dnsConfig": "dnsConfig",
+                    "schedulerName": "schedulerName", "hostAliases": "hostAliases",
+                    "shareProcessNamespace": "shareProcessNamespace"}
+
+
+def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
+    """The driver's or executor's pod as Spark builds it: the role's ``template`` (a PodTemplateSpec, Spark
+    3+) is the base, its first container (or the one sparkConf's podTemplateContainerName names) is the main
+    container, and the SparkPodSpec's own fields win over the template's. Every normalized path maps back to
+    the field it came from, in the role or in its template."""
+    app = value_at(resource.obj, location.app)
+    if not isinstance(app, dict):
+        return None
+    role_path = (*location.app, location.role)
+    role_spec = app.get(location.role)
+    if not isinstance(role_spec, dict):
+        return None
+    template = _SparkTemplate.of(role_spec, role_path, app, location.role)
+    mapping: list[tuple[Path, Path]] = []
+
+    main: dict[str, Any] = {**template.main, "name": SPARK_MAIN_CONTAINER[location.role]}
+    if "image" in app:
+        main["image"] = app["image"]
+    for key in template.main:
+        mapping.append((("spec", "containers", 0, key), (*template.main_path, key)))
+    for key in SPARK_CONTAINER_FIELDS:
+        if key in role_spec:
+            main[key] = role_spec[key]
+            mapping.append((("spec", "containers", 0, key), (*role_path, key)))
+        elif key not in template.main:
+            mapping.append((("spec", "containers", 0, key), (*role_path, key)))
+    mapping.append((("spec", "containers", 0), role_path))
+
+    spec: dict[str, Any] = {key: value for key, value in template.spec.items() if key not in CONTAINER_GROUPS}
+    for key in spec:
+        mapping.append((("spec", key), (*template.path, "spec", key)))
+    containers = [main]
+    append_listed(containers, mapping, "containers", role_spec.get("sidecars"), (*role_path, "sidecars"))
+    append_listed(containers, mapping, "containers", template.other_containers, None)
+    spec["containers"] = containers
+    for source_key, pod_key in SPARK_POD_FIELDS.items():
+        if source_key in role_spec and pod_key not in CONTAINER_GROUPS:
+            spec[pod_key] = role_spec[source_key]
+            mapping.append((("spec", pod_key), (*role_path, source_key)))
+        elif pod_key not in spec:
+            mapping.append((("spec", pod_key), (*role_path, source_key)))
+    init_containers: list[Any] = []
+    append_listed(init_containers, mapping, "initContainers", role_spec.get("initContainers"),
+                   (*role_path, "initContainers"))
+    append_listed(init_containers, mapping, "initContainers", template.spec.get("initContainers"),
+                   (*template.path, "spec", "initContainers"))
+    if init_containers:
+        spec["initContainers"] = init_containers
+    volumes: list[Any] = []
+    append_listed(volumes, mapping, "volumes", app.get("volumes"), (*location.app, "volumes"))
+    append_listed(volumes, mapping, "volumes", template.spec.get("volumes"), (*template.path, "spec", "volumes"))
+    if volumes or "volumes" in app:
+        spec["volumes"] = volumes
+    mapping.append((("spec", "volumes"), (*location.app, "volumes")))
+
+    metadata: dict[str, Any] = {}
+    for key in ("labels", "annotations"):
+        own = role_spec.get(key) if isinstance(role_spec.get(key), dict) else {}
+        merged = {**template.metadata.get(key, {}), **own}
+        if merged or key in role_spec:
+            metadata[key] = merged
+        source = role_path if key in role_spec or key not in template.metadata else (*template.path, "metadata")
+        mapping.append((("metadata", key), (*source, key)))
+        mapping += [(("metadata", key, name), (*template.path, "metadata", key, name))  # written in the template
+                    for name in template.metadata.get(key, {}) if name not in own and source == role_path]
+    mapping.append((("metadata",), role_path))
+    mapping.append((("spec",), role_path))
+    mapping.sort(key=lambda pair: len(pair[0]), reverse=True)
+    extras = {"sparkConf": (*location.app, "sparkConf")}
+    return Workload(resource, location.role, {"metadata": metadata, "spec": spec}, mapping, extras=extras)
+
+
+@dataclass
+class _SparkTemplate:
+    """A Spark role's pod template, split the way Spark reads it: the main container and the rest."""
+
+    path: Path
+    spec: dict[str, Any]
+    metadata: dict[str, Any]
+    main: dict[str, Any]
+    main_path: Path
+    other_containers: list[tuple[Path, Any]]
+
+    @classmethod
+    def of(cls, role_spec: dict[str, Any], role_path: Path, app: dict[str, Any], role: str) -> _SparkTemplate:
+        path = (*role_path, "template")
+        template = role_spec.get("template")
+        template = template if isinstance(template, dict) else {}
+        spec = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+        metadata = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
+        metadata = {k: v for k, v in metadata.items() if k in ("labels", "annotations") and isinstance(v, dict)}
+        entries = spec.get("containers") if isinstance(spec.get("containers"), list) else []
+        wanted = (app.get("sparkConf") or {}).get(f"spark.kubernetes.{role}.podTemplateContainerName") \
+            if isinstance(app.get("sparkConf"), dict) else None
+        index = next((i for i, c in enumerate(entries) if isinstance(c, dict) and c.get("name") == wanted), 0)
+        main = entries[index] if entries and isinstance(entries[index], dict) else {}
+        main = {k: v for k, v in main.items() if k != "name"}
+        others = [((*path, "spec", "containers", i), c) for i, c in enumerate(entries) if i != index]
+        return cls(path, spec, metadata, main, (*path, "spec", "containers", index), others)
