@@ -49,8 +49,13 @@ def main() -> None:
     cases = {
         "parse only (yaml.CSafeLoader)": [sys.executable, "-c", PARSE_ONLY, args.corpus],
         "kubecheck --pack network-hardening": [*kubecheck, "--pack", "network-hardening"],
-        "kubecheck --pack pss-baseline --pack pss-restricted": [*kubecheck, "--pack", "pss-baseline",
-                                                               "--pack", "pss-restricted"],
+        "kubecheck --pack pss-baseline --pack pss-restricted": [
+            *kubecheck,
+            "--pack",
+            "pss-baseline",
+            "--pack",
+            "pss-restricted",
+        ],
         "kubecheck (default packs)": kubecheck,
     }
     for label, command in cases.items():

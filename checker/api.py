@@ -41,8 +41,13 @@ class Plan:
     rules: list
 
 
-def plan(packs: Iterable[str] = (), rules: Iterable[str] = (), skip_rules: Iterable[str] = (),
-         policy_dirs: Iterable[str] = (), settings: Iterable[str] = ()) -> Plan:
+def plan(
+    packs: Iterable[str] = (),
+    rules: Iterable[str] = (),
+    skip_rules: Iterable[str] = (),
+    policy_dirs: Iterable[str] = (),
+    settings: Iterable[str] = (),
+) -> Plan:
     """Load and validate the policies, resolve parameters and compile the selected rules."""
     catalog = load_catalog(list(policy_dirs))
     if catalog.errors:
@@ -79,22 +84,34 @@ def check_loaded(chosen: Plan, loaded: LoadResult) -> Report:
     checked, patches = split_patches(found.items)
     context = ScanContext.of(checked)
     evaluation = evaluate(checked, chosen.rules, chosen.params, context)
-    report = Report(errors=loaded.errors, resources=len(checked), skipped_documents=found.skipped,
-                    rules=len(chosen.rules), kustomize_patches=len(patches))
-    report.rule_info = [RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
-                        for r in (compiled.rule for compiled in chosen.rules)]
+    report = Report(
+        errors=loaded.errors,
+        resources=len(checked),
+        skipped_documents=found.skipped,
+        rules=len(chosen.rules),
+        kustomize_patches=len(patches),
+    )
+    report.rule_info = [
+        RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
+        for r in (compiled.rule for compiled in chosen.rules)
+    ]
     report.files = loaded.inputs
     outcome = suppress.apply(_located(evaluation.findings, chosen.params), loaded.documents)
     report.findings, report.suppressed = outcome.kept, outcome.suppressed
     report.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
     report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
-    report.notes.extend(f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
-                        "Kustomization of this scan), not checked as a whole object" for r in patches)
+    report.notes.extend(
+        f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
+        "Kustomization of this scan), not checked as a whole object"
+        for r in patches
+    )
     report.notes.extend(outcome.notes)
     for workload in evaluation.generic_workloads:
         resource = workload.resource
-        report.notes.append(f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "
-                            f"{resource.name}: pod template found by the generic spec.template fallback")
+        report.notes.append(
+            f"{resource.document.source.name}:{resource.document.line}: {resource.kind} "
+            f"{resource.name}: pod template found by the generic spec.template fallback"
+        )
     return report
 
 
@@ -126,8 +143,10 @@ def _located(raw_findings: list[RawFinding], params: Params) -> list[tuple[Findi
     raw_findings = list(unique.values())
     requests = [_request(raw) for raw in raw_findings]
     positions = PositionIndex().locate_all(requests)
-    pairs = [(_finding(raw, request, position, params), raw)
-             for raw, request, position in zip(raw_findings, requests, positions, strict=True)]
+    pairs = [
+        (_finding(raw, request, position, params), raw)
+        for raw, request, position in zip(raw_findings, requests, positions, strict=True)
+    ]
     return sorted(pairs, key=lambda pair: pair[0].sort_key())
 
 
@@ -135,8 +154,13 @@ def _place_key(raw: RawFinding) -> tuple:
     """What makes a finding distinct: rule, place, line inside the value and value; for a witness that lies
     outside the scope's resource, also the resource and the container (or pod) the finding is about."""
     request = _request(raw)
-    key: tuple = (raw.compiled.rule.id, id(request.document), request.path, request.line_in_value,
-                  value_key(raw.witness.value))
+    key: tuple = (
+        raw.compiled.rule.id,
+        id(request.document),
+        request.path,
+        request.line_in_value,
+        value_key(raw.witness.value),
+    )
     witness_resource = raw.witness.resource
     if witness_resource is not None and witness_resource is not raw.scope.resource:
         key += (id(raw.scope.resource), raw.scope.home)
@@ -146,8 +170,9 @@ def _place_key(raw: RawFinding) -> tuple:
 def _request(raw: RawFinding) -> Request:
     located_in = raw.witness.resource or raw.scope.resource
     path = raw.witness.path if raw.witness.path is not None else raw.scope.home
-    return Request(located_in.document, (*located_in.base, *path), raw.witness.line_in_value,
-                   raw.witness.column_in_value)
+    return Request(
+        located_in.document, (*located_in.base, *path), raw.witness.line_in_value, raw.witness.column_in_value
+    )
 
 
 def _finding(raw: RawFinding, request: Request, position: Position, params: Params) -> Finding:

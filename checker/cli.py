@@ -25,8 +25,12 @@ from .report import FORMATS, RenderOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Policy-as-code compliance checks for Kubernetes manifests.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Policy-as-code compliance checks for Kubernetes manifests.",
+)
 rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List the rules, or show one rule.")
 app.add_typer(rules_app, name="rules")
 
@@ -46,15 +50,18 @@ class Color(StrEnum):
 
 
 PackOption = Annotated[list[str], typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
-PolicyDirOption = Annotated[list[str], typer.Option("--policy-dir", help="Add rules from this directory "
-                                                    "(repeatable).")]
+PolicyDirOption = Annotated[list[str], typer.Option("--policy-dir", help="Add rules from this directory (repeatable).")]
 
 
 RuleOption = Annotated[list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")]
 SkipRuleOption = Annotated[list[str] | None, typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Set a rule parameter, KEY=VALUE (repeatable).")]
-ConfigOption = Annotated[str | None, typer.Option("--config", help="Configuration file (default: .kubecheck.yaml "
-                                                  "in the working directory, if there is one).")]
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config", help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one)."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -67,8 +74,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Policy-as-code compliance checks for Kubernetes manifests."""
 
@@ -86,8 +94,14 @@ def _config(config_file: str | None) -> Config:
         raise  # unreachable: _fail exits
 
 
-def _plan(config: Config, pack: list[str] | None, rule: list[str] | None, skip_rule: list[str] | None,
-          policy_dir: list[str] | None, settings: list[str] | None) -> Plan:
+def _plan(
+    config: Config,
+    pack: list[str] | None,
+    rule: list[str] | None,
+    skip_rule: list[str] | None,
+    policy_dir: list[str] | None,
+    settings: list[str] | None,
+) -> Plan:
     """The run's plan: command-line packs and rules replace the configuration's selection (both lists: a
     --rule alone runs that rule, not the file's packs besides); skipped rules, policy directories and
     parameters add to it (a --set wins over the same parameter in the file)."""
@@ -96,10 +110,13 @@ def _plan(config: Config, pack: list[str] | None, rule: list[str] | None, skip_r
     else:
         packs, rules = config.packs, config.rules
     try:
-        return plan(packs=packs, rules=rules,
-                    skip_rules=[*config.skip_rules, *(skip_rule or ())],
-                    policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
-                    settings=[*config.settings, *(settings or ())])
+        return plan(
+            packs=packs,
+            rules=rules,
+            skip_rules=[*config.skip_rules, *(skip_rule or ())],
+            policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
+            settings=[*config.settings, *(settings or ())],
+        )
     except UsageError as exc:
         _fail(_in_config(exc, config, packs, rules, skip_rule or []))
         raise  # unreachable: _fail exits
@@ -114,9 +131,11 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
         name = config.settings[origin.index].partition("=")[0].strip()
         return f"error: {config.where('params.' + name)}: params: {str(origin).removeprefix('--set ')}"
     if isinstance(origin, SelectionError):
-        for key, items in (("packs", packs if packs is config.packs else []),
-                           ("rules", rules if rules is config.rules else []),
-                           ("skip-rules", [s for s in config.skip_rules if s not in cli_skips])):
+        for key, items in (
+            ("packs", packs if packs is config.packs else []),
+            ("rules", rules if rules is config.rules else []),
+            ("skip-rules", [s for s in config.skip_rules if s not in cli_skips]),
+        ):
             if origin.item in items:
                 return f"error: {config.where(key)}: {key}: {origin}"
     return str(exc)
@@ -131,16 +150,25 @@ def scan(
     skip_rule: SkipRuleOption = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Lowest severity that fails the run "
-                                                "(critical, high, medium, low; info never fails). "
-                                                "Default: low.")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Lowest severity that fails the run (critical, high, medium, low; info never fails). Default: low.",
+        ),
+    ] = None,
     config_file: ConfigOption = None,
     color: Annotated[Color, typer.Option("--color", help="Colour in text output.")] = Color.auto,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show paths, fixes and notes.")] = False,
-    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="List suppressed findings with "
-                                                  "their reasons (text and json).")] = False,
-    include_hidden: Annotated[bool, typer.Option("--include-hidden", help="Also walk hidden files and folders "
-                                                 "(.github, ...) below named directories.")] = False,
+    show_suppressed: Annotated[
+        bool, typer.Option("--show-suppressed", help="List suppressed findings with their reasons (text and json).")
+    ] = False,
+    include_hidden: Annotated[
+        bool,
+        typer.Option(
+            "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
+        ),
+    ] = False,
 ) -> None:
     """Check manifests against the selected rules."""
     config = _config(config_file)
@@ -151,7 +179,8 @@ def scan(
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     report = run_plan(chosen, paths, include_hidden or config.include_hidden)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
-        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and output == Output.text)
+        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and output == Output.text
+    )
     options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
     sys.stdout.write(FORMATS[output.value](report, options))
     if output != Output.text:
@@ -184,8 +213,7 @@ def explain_command(
 @app.command("fix")
 def fix_command(
     paths: Annotated[list[str], typer.Argument(help="Files or directories to fix.")],
-    write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")]
-    = False,
+    write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -211,8 +239,11 @@ def fix_command(
         typer.echo(note, err=True)
     _print_errors(result.errors)
     action = "made" if write else "proposed"
-    typer.echo(f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
-               f"{counted(result.without_fix, 'finding')} without an automatic fix", err=True)
+    typer.echo(
+        f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
+        f"{counted(result.without_fix, 'finding')} without an automatic fix",
+        err=True,
+    )
     raise typer.Exit(EXIT_USAGE if result.errors else EXIT_OK)
 
 
@@ -220,8 +251,9 @@ def fix_command(
 def webhook_command(
     tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="PEM certificate (with its chain).")] = None,
     tls_key: Annotated[str | None, typer.Option("--tls-key", help="PEM private key.")] = None,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")]
-    = False,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")
+    ] = False,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8443,
     pack: PackOption = None,
@@ -229,10 +261,10 @@ def webhook_command(
     skip_rule: SkipRuleOption = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. "
-                                                "Default: high.")] = None,
-    warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")]
-    = False,
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. Default: high.")
+    ] = None,
+    warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")] = False,
     config_file: ConfigOption = None,
 ) -> None:
     """Serve a validating admission webhook that checks each request's object with the selected rules."""
@@ -244,12 +276,20 @@ def webhook_command(
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     try:
         threshold = Severity.parse(fail_on or config.fail_on or "high")
-        server = make_server(WebhookConfig(chosen, threshold, warn_only), host, port,
-                             None if insecure else tls_cert, None if insecure else tls_key)
+        server = make_server(
+            WebhookConfig(chosen, threshold, warn_only),
+            host,
+            port,
+            None if insecure else tls_cert,
+            None if insecure else tls_key,
+        )
     except (ValueError, OSError) as exc:
         _fail(f"error: {exc}")
-    typer.echo(f"kubecheck webhook: {len(chosen.rules)} rules, listening on {host}:{server.server_address[1]}"
-               f" ({'http' if insecure else 'https'})", err=True)
+    typer.echo(
+        f"kubecheck webhook: {len(chosen.rules)} rules, listening on {host}:{server.server_address[1]}"
+        f" ({'http' if insecure else 'https'})",
+        err=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -270,16 +310,21 @@ def rules_list(
     unknown = wanted - set(all_packs(catalog))
     if unknown:
         _fail(f"error: unknown pack '{sorted(unknown)[0]}' (packs: {', '.join(all_packs(catalog))})")
-    rows = [r for r in sorted(catalog.rules.values(), key=lambda r: (r.packs[0], r.id))
-            if not wanted or wanted & set(r.packs)]
+    rows = [
+        r
+        for r in sorted(catalog.rules.values(), key=lambda r: (r.packs[0], r.id))
+        if not wanted or wanted & set(r.packs)
+    ]
     width = max((len(r.id) for r in rows), default=10)
     for rule in rows:
         packs = ",".join(rule.packs)
         typer.echo(f"{rule.id:<{width}}  {rule.severity.label:<8}  {packs:<34}  {rule.title}")
     config = _config(None)
     selected = ", ".join([*config.packs, *config.rules])
-    typer.echo(f"\n{counted(len(rows), 'rule')}; default packs: {', '.join(DEFAULT_PACKS)}"
-               + (f"; {config.file} selects: {selected}" if selected else ""))
+    typer.echo(
+        f"\n{counted(len(rows), 'rule')}; default packs: {', '.join(DEFAULT_PACKS)}"
+        + (f"; {config.file} selects: {selected}" if selected else "")
+    )
 
 
 @rules_app.command("test")
@@ -297,16 +342,21 @@ def rules_test(
         _fail(f"error: unknown rule '{unknown[0]}' (see: kubecheck rules)")
     config = _config(None)
     try:
-        outcomes = run_examples(rule_ids or list(catalog.rules), [*config.policy_dirs, *(policy_dir or ())],
-                                [*config.settings, *(set_ or ())])
+        outcomes = run_examples(
+            rule_ids or list(catalog.rules),
+            [*config.policy_dirs, *(policy_dir or ())],
+            [*config.settings, *(set_ or ())],
+        )
     except UsageError as exc:
         _fail(str(exc))
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
         typer.echo(f"FAIL {outcome.rule}: {outcome.verdict} example {outcome.index + 1}: {outcome.detail}")
     rules = len({o.rule for o in outcomes})
-    typer.echo(f"{counted(len(outcomes), 'example')} of {counted(rules, 'rule')}: "
-               + (f"{len(failed)} failed" if failed else "all as expected"))
+    typer.echo(
+        f"{counted(len(outcomes), 'example')} of {counted(rules, 'rule')}: "
+        + (f"{len(failed)} failed" if failed else "all as expected")
+    )
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
@@ -320,20 +370,27 @@ def rules_show(
     rule = catalog.rules.get(rule_id)
     if rule is None:
         _fail(f"error: unknown rule '{rule_id}' (see: kubecheck rules)")
-    lines = [f"{rule.id}: {rule.title}",
-             f"severity: {rule.severity.label}    scope: {rule.scope}    packs: {', '.join(rule.packs)}"]
+    lines = [
+        f"{rule.id}: {rule.title}",
+        f"severity: {rule.severity.label}    scope: {rule.scope}    packs: {', '.join(rule.packs)}",
+    ]
     if rule.check_id:
         lines.append(f"upstream check: {rule.check_id}")
     if rule.versions:
-        bounds = [f"since {rule.versions['since']}" if "since" in rule.versions else "",
-                  f"until {rule.versions['until']}" if "until" in rule.versions else ""]
+        bounds = [
+            f"since {rule.versions['since']}" if "since" in rule.versions else "",
+            f"until {rule.versions['until']}" if "until" in rule.versions else "",
+        ]
         lines.append(f"applies to {rule.versions['param']} " + " ".join(b for b in bounds if b))
     if rule.overrides:
         lines.append(f"overrides: {', '.join(rule.overrides)}")
     if rule.description:
         lines += ["", *textwrap.wrap(" ".join(rule.description.split()), 100)]
-    lines += ["", "Remediation:", *textwrap.wrap(" ".join(rule.remediation.split()), 100,
-                                                 initial_indent="  ", subsequent_indent="  ")]
+    lines += [
+        "",
+        "Remediation:",
+        *textwrap.wrap(" ".join(rule.remediation.split()), 100, initial_indent="  ", subsequent_indent="  "),
+    ]
     if rule.references:
         lines += ["", "References:", *(f"  {ref}" for ref in rule.references)]
     for verdict in ("pass", "fail"):

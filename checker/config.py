@@ -82,8 +82,10 @@ def load_config(explicit: str | None) -> Config:
                 raise fail(key, "'params' maps parameter names to values")
             for name, param in value.items():
                 if isinstance(param, float):
-                    raise fail(f"params.{name}", f"params: {name}: YAML reads {param!r} as a number; quote it "
-                               "(a version is written 'v1.30')")
+                    raise fail(
+                        f"params.{name}",
+                        f"params: {name}: YAML reads {param!r} as a number; quote it (a version is written 'v1.30')",
+                    )
             config.settings = [f"{name}={_param_text(v)}" for name, v in value.items()]
         elif key == "fail-on":
             try:

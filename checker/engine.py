@@ -30,8 +30,9 @@ class Evaluation:
     generic_workloads: list[Workload]
 
 
-def scopes_of(resource: Resource, kinds: set[str], params: Params, context: ScanContext,
-              generic: list[Workload] | None = None) -> Iterator[Scope]:
+def scopes_of(
+    resource: Resource, kinds: set[str], params: Params, context: ScanContext, generic: list[Workload] | None = None
+) -> Iterator[Scope]:
     """The evaluation targets of one resource, for the scope kinds asked for: the resource, each pod view,
     each container (containers of one pod share the pod's facts)."""
     if "resource" in kinds:
@@ -52,8 +53,9 @@ def scopes_of(resource: Resource, kinds: set[str], params: Params, context: Scan
                 pod_facts.update({k: v for k, v in scope.facts.items() if k.startswith("pod.")})
 
 
-def evaluate(resources: list[Resource], rules: list[CompiledRule], params: Params,
-             context: ScanContext | None = None) -> Evaluation:
+def evaluate(
+    resources: list[Resource], rules: list[CompiledRule], params: Params, context: ScanContext | None = None
+) -> Evaluation:
     context = context or ScanContext.of(resources)
     by_scope: dict[str, list[CompiledRule]] = {"resource": [], "pod": [], "container": []}
     for compiled in rules:

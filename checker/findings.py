@@ -32,8 +32,6 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-
-
 @dataclass
 class Finding:
     rule: str

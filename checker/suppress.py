@@ -105,8 +105,13 @@ def _annotations(resource: Resource, workload: Workload | None) -> dict[str, Sup
             if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX):
                 reason = value.strip() if isinstance(value, str) else ""
                 path: Path = ("metadata", "annotations", key)
-                written.append((key[len(ANNOTATION_PREFIX):], reason,
-                                (*resource.base, *(owner.real_path(path) if owner else path))))
+                written.append(
+                    (
+                        key[len(ANNOTATION_PREFIX) :],
+                        reason,
+                        (*resource.base, *(owner.real_path(path) if owner else path)),
+                    )
+                )
     if not written:
         return {}
     document = resource.document
@@ -140,7 +145,8 @@ def _comments(documents: list[Document]) -> dict[str, dict[int, list[Suppression
                 reason = match.group(2).strip()
                 for rule in match.group(1).split(","):
                     per_line.setdefault(number, []).append(
-                        Suppression(rule.strip(), reason, "comment", source.name, number))
+                        Suppression(rule.strip(), reason, "comment", source.name, number)
+                    )
     return found
 
 

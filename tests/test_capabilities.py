@@ -18,19 +18,22 @@ def _caps(add=None, drop=None, privileged=None, runtime="containerd"):
     return effective_capabilities({"name": "c", "securityContext": context}, runtime)
 
 
-@pytest.mark.parametrize(("add", "drop", "has_bind", "reason"), [
-    (None, None, True, "runtime default set and not dropped"),
-    (None, ["NET_BIND_SERVICE"], False, None),
-    (None, ["net_bind_service"], False, None),
-    (None, ["ALL"], False, None),
-    (None, ["all"], False, None),
-    (None, ["CAP_NET_BIND_SERVICE"], True, "becomes CAP_CAP_NET_BIND_SERVICE"),
-    (["NET_BIND_SERVICE"], ["ALL"], True, "re-added after drop ALL"),
-    (["NET_BIND_SERVICE"], ["NET_BIND_SERVICE"], False, None),  # individual drops come after adds
-    (["ALL"], None, True, "added by ALL"),
-    (["ALL"], ["ALL"], False, None),
-    (["ALL"], ["NET_BIND_SERVICE"], False, None),
-])
+@pytest.mark.parametrize(
+    ("add", "drop", "has_bind", "reason"),
+    [
+        (None, None, True, "runtime default set and not dropped"),
+        (None, ["NET_BIND_SERVICE"], False, None),
+        (None, ["net_bind_service"], False, None),
+        (None, ["ALL"], False, None),
+        (None, ["all"], False, None),
+        (None, ["CAP_NET_BIND_SERVICE"], True, "becomes CAP_CAP_NET_BIND_SERVICE"),
+        (["NET_BIND_SERVICE"], ["ALL"], True, "re-added after drop ALL"),
+        (["NET_BIND_SERVICE"], ["NET_BIND_SERVICE"], False, None),  # individual drops come after adds
+        (["ALL"], None, True, "added by ALL"),
+        (["ALL"], ["ALL"], False, None),
+        (["ALL"], ["NET_BIND_SERVICE"], False, None),
+    ],
+)
 def test_net_bind_service(add, drop, has_bind, reason) -> None:
     result = _caps(add, drop)
     assert ("NET_BIND_SERVICE" in result.capabilities) is has_bind
@@ -51,9 +54,17 @@ def test_default_sets_differ_by_runtime() -> None:
 
 def test_paths_point_at_the_deciding_entry() -> None:
     assert _caps(add=["SYS_TIME", "NET_BIND_SERVICE"], drop=["ALL"]).capabilities["NET_BIND_SERVICE"].path == (
-        "securityContext", "capabilities", "add", 1)
+        "securityContext",
+        "capabilities",
+        "add",
+        1,
+    )
     assert _caps(drop=["CHOWN", "CAP_NET_BIND_SERVICE"]).capabilities["NET_BIND_SERVICE"].path == (
-        "securityContext", "capabilities", "drop", 1)
+        "securityContext",
+        "capabilities",
+        "drop",
+        1,
+    )
 
 
 def test_steps_explain_the_computation() -> None:
@@ -68,13 +79,16 @@ def test_malformed_capabilities_are_tolerated() -> None:
     assert set(result.capabilities) == set(RUNTIME_DEFAULTS["containerd"])
 
 
-@pytest.mark.parametrize(("add", "drop", "has_bind", "step"), [
-    # CRI-O leaves a name that already starts with cap_ (any case) unprefixed, so these work there.
-    (None, ["CAP_NET_BIND_SERVICE"], False, "drop[0] 'CAP_NET_BIND_SERVICE' -> -CAP_NET_BIND_SERVICE"),
-    (None, ["cap_net_bind_service"], False, "drop[0] 'cap_net_bind_service' -> -CAP_NET_BIND_SERVICE"),
-    (["CAP_NET_BIND_SERVICE"], ["ALL"], True, "add[0] 'CAP_NET_BIND_SERVICE' -> +CAP_NET_BIND_SERVICE"),
-    (["FOO"], ["ALL"], False, "add[0] 'FOO' -> CAP_FOO is not a capability: CRI-O refuses to create the container"),
-])
+@pytest.mark.parametrize(
+    ("add", "drop", "has_bind", "step"),
+    [
+        # CRI-O leaves a name that already starts with cap_ (any case) unprefixed, so these work there.
+        (None, ["CAP_NET_BIND_SERVICE"], False, "drop[0] 'CAP_NET_BIND_SERVICE' -> -CAP_NET_BIND_SERVICE"),
+        (None, ["cap_net_bind_service"], False, "drop[0] 'cap_net_bind_service' -> -CAP_NET_BIND_SERVICE"),
+        (["CAP_NET_BIND_SERVICE"], ["ALL"], True, "add[0] 'CAP_NET_BIND_SERVICE' -> +CAP_NET_BIND_SERVICE"),
+        (["FOO"], ["ALL"], False, "add[0] 'FOO' -> CAP_FOO is not a capability: CRI-O refuses to create the container"),
+    ],
+)
 def test_cri_o_prefixes_only_names_without_cap(add, drop, has_bind, step) -> None:
     result = _caps(add, drop, runtime="cri-o")
     assert ("NET_BIND_SERVICE" in result.capabilities) is has_bind
@@ -84,5 +98,7 @@ def test_cri_o_prefixes_only_names_without_cap(add, drop, has_bind, step) -> Non
 def test_containerd_ignores_a_doubly_prefixed_add() -> None:
     result = _caps(add=["CAP_NET_BIND_SERVICE"], drop=["ALL"])
     assert result.capabilities == {}
-    assert "add[0] 'CAP_NET_BIND_SERVICE' -> CAP_CAP_NET_BIND_SERVICE is not a capability: the runtime ignores it" \
+    assert (
+        "add[0] 'CAP_NET_BIND_SERVICE' -> CAP_CAP_NET_BIND_SERVICE is not a capability: the runtime ignores it"
         in result.steps
+    )

@@ -48,8 +48,18 @@ def test_json_report_golden_and_contract() -> None:
     report = json.loads(result.stdout)
     assert set(report) == {"findings", "errors", "summary"}
     for finding in report["findings"]:
-        assert list(finding) == ["rule", "severity", "message", "file", "line", "column", "resource",
-                                 "container", "path", "remediation"]
+        assert list(finding) == [
+            "rule",
+            "severity",
+            "message",
+            "file",
+            "line",
+            "column",
+            "resource",
+            "container",
+            "path",
+            "remediation",
+        ]
         assert list(finding["resource"]) == ["apiVersion", "kind", "name", "namespace"]
     for error in report["errors"]:
         assert list(error) == ["file", "line", "message"] and error["line"]
@@ -61,17 +71,20 @@ def test_output_is_deterministic() -> None:
     assert first == run("scan", *reversed(GOLDEN_INPUTS), "-o", "json").stdout
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["fixtures/kubectl/kustomize-api.yaml"], 0),  # drops ALL; binds [::] but IPv6 is not declared disabled
-    (["fixtures/kubectl/kustomize-api.yaml", "--set", "ipv6=disabled"], 1),
-    (["fixtures/kubectl/kustomize-api.yaml", "--set", "ipv6=disabled", "--fail-on", "critical"], 0),
-    (["fixtures/kubectl/deployment-web.yaml", "--fail-on", "info"], 1),
-    (["fixtures/errors/unclosed-flow.yaml"], 2),
-    (["fixtures/kubectl", "--pack", "nope"], 2),
-    (["fixtures/kubectl", "--set", "ipv6=maybe"], 2),
-    (["fixtures/kubectl", "--fail-on", "urgent"], 2),
-    (["does/not/exist.yaml"], 2),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["fixtures/kubectl/kustomize-api.yaml"], 0),  # drops ALL; binds [::] but IPv6 is not declared disabled
+        (["fixtures/kubectl/kustomize-api.yaml", "--set", "ipv6=disabled"], 1),
+        (["fixtures/kubectl/kustomize-api.yaml", "--set", "ipv6=disabled", "--fail-on", "critical"], 0),
+        (["fixtures/kubectl/deployment-web.yaml", "--fail-on", "info"], 1),
+        (["fixtures/errors/unclosed-flow.yaml"], 2),
+        (["fixtures/kubectl", "--pack", "nope"], 2),
+        (["fixtures/kubectl", "--set", "ipv6=maybe"], 2),
+        (["fixtures/kubectl", "--fail-on", "urgent"], 2),
+        (["does/not/exist.yaml"], 2),
+    ],
+)
 def test_exit_codes(args, code) -> None:
     result = run("scan", *args)
     assert result.returncode == code, result.stdout + result.stderr
@@ -83,15 +96,15 @@ def test_stdin_yaml_and_json_from_kubectl() -> None:
         result = run("scan", "-", "-o", "json", stdin=(FIXTURES / "kubectl" / name).read_bytes())
         findings = json.loads(result.stdout)["findings"]
         assert [(f["file"], f["rule"], f["container"]) for f in findings] == [
-            ("<stdin>", "drop-net-bind-service", "nginx")]
+            ("<stdin>", "drop-net-bind-service", "nginx")
+        ]
         assert findings[0]["line"] > 1
 
 
 def test_admission_review_object_is_checked_with_request_namespace() -> None:
     result = run("scan", "fixtures/admission/review-create-deployment.json", "-o", "json")
     finding = json.loads(result.stdout)["findings"][0]
-    assert finding["resource"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
-                                   "namespace": "team-a"}
+    assert finding["resource"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "team-a"}
     assert finding["path"] == "spec.template.spec.containers[0].securityContext.capabilities.drop"
     assert (finding["line"], finding["column"]) == (49, 15)  # the container: the nearest existing parent
 

@@ -13,8 +13,12 @@ from checker.policy.params import resolve_params
 from checker.workloads.index import ScanContext
 
 PARAMS = resolve_params(load_catalog().params, ["ipv6=disabled", "pss.version=v1.30"])
-OBJECT = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "labels": {"a": "1"}},
-          "data": {"n": 5, "flag": True, "list": ["x", "y"], "items": [{"k": 1}, {"k": 7}]}}
+OBJECT = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "m", "labels": {"a": "1"}},
+    "data": {"n": 5, "flag": True, "list": ["x", "y"], "items": [{"k": 1}, {"k": 7}]},
+}
 
 
 def _run(spec, params=PARAMS, data=None):
@@ -23,31 +27,34 @@ def _run(spec, params=PARAMS, data=None):
     return condition(Scope("resource", resource, params, ScanContext()))
 
 
-@pytest.mark.parametrize(("spec", "holds"), [
-    ({"path": "data.n"}, True),
-    ({"path": "data.missing"}, False),
-    ({"path": "data.missing", "exists": False}, True),
-    ({"path": "data.n", "equals": 5}, True),
-    ({"path": "data.flag", "equals": 1}, False),  # true is not 1
-    ({"path": "data.n", "in": [1, 5]}, True),
-    ({"path": "data.list", "contains": "y"}, True),
-    ({"path": "metadata.name", "matches": "^m$"}, True),
-    ({"path": "metadata.name", "starts_with": "M", "ignore_case": True}, True),
-    ({"path": "data.n", "gt": 4}, True),
-    ({"path": "data.n", "lte": 4}, False),
-    ({"path": "data.items[*].k", "gt": 5}, True),
-    ({"path": "data.items[*].k", "gt": 5, "match": "all"}, False),
-    ({"path": "data.nothing[*]", "gt": 5, "match": "all"}, True),
-    ({"path": "data.items[?k > 5].k", "equals": 7}, True),  # a filter: evaluated by jsonpath-ng
-    ({"resource": "metadata.labels.a", "equals": "1"}, True),
-    ({"not": {"path": "data.n"}}, False),
-    ({"all": [{"path": "data.n"}, {"path": "data.flag", "equals": True}]}, True),
-    ({"any": [{"path": "data.missing"}, {"path": "data.n", "equals": 5}]}, True),
-    ({"param": "ipv6", "equals": "disabled"}, True),
-    ({"param": "pss.version", "version_gte": "v1.30"}, True),
-    ({"param": "pss.version", "version_lt": "v1.30"}, False),
-    ({"path": "data.n", "in": {"data": "allowed"}}, True),
-])
+@pytest.mark.parametrize(
+    ("spec", "holds"),
+    [
+        ({"path": "data.n"}, True),
+        ({"path": "data.missing"}, False),
+        ({"path": "data.missing", "exists": False}, True),
+        ({"path": "data.n", "equals": 5}, True),
+        ({"path": "data.flag", "equals": 1}, False),  # true is not 1
+        ({"path": "data.n", "in": [1, 5]}, True),
+        ({"path": "data.list", "contains": "y"}, True),
+        ({"path": "metadata.name", "matches": "^m$"}, True),
+        ({"path": "metadata.name", "starts_with": "M", "ignore_case": True}, True),
+        ({"path": "data.n", "gt": 4}, True),
+        ({"path": "data.n", "lte": 4}, False),
+        ({"path": "data.items[*].k", "gt": 5}, True),
+        ({"path": "data.items[*].k", "gt": 5, "match": "all"}, False),
+        ({"path": "data.nothing[*]", "gt": 5, "match": "all"}, True),
+        ({"path": "data.items[?k > 5].k", "equals": 7}, True),  # a filter: evaluated by jsonpath-ng
+        ({"resource": "metadata.labels.a", "equals": "1"}, True),
+        ({"not": {"path": "data.n"}}, False),
+        ({"all": [{"path": "data.n"}, {"path": "data.flag", "equals": True}]}, True),
+        ({"any": [{"path": "data.missing"}, {"path": "data.n", "equals": 5}]}, True),
+        ({"param": "ipv6", "equals": "disabled"}, True),
+        ({"param": "pss.version", "version_gte": "v1.30"}, True),
+        ({"param": "pss.version", "version_lt": "v1.30"}, False),
+        ({"path": "data.n", "in": {"data": "allowed"}}, True),
+    ],
+)
 def test_operators(spec, holds) -> None:
     assert _run(spec, data={"allowed": [5]})[0] is holds
 
@@ -64,19 +71,23 @@ def test_missing_values_witness_the_intended_path() -> None:
 
 
 def test_parameter_conditions_fold_to_constants() -> None:
-    condition = compile_condition({"all": [{"param": "ipv6", "equals": "enabled"}, {"path": "x"}]}, (),
-                                  CompileEnv("resource", PARAMS, {}))
+    condition = compile_condition(
+        {"all": [{"param": "ipv6", "equals": "enabled"}, {"path": "x"}]}, (), CompileEnv("resource", PARAMS, {})
+    )
     assert getattr(condition, "constant", None) is False
 
 
-@pytest.mark.parametrize(("spec", "where"), [
-    ({"path": "a", "equals": 1, "in": [1]}, ("in",)),
-    ({"path": "a", "fact": "pod.ipv6_disabled"}, ()),
-    ({"path": "a", "gt": "x"}, ("gt",)),
-    ({"path": "a[", "equals": 1}, ("path",)),
-    ({"fact": "container.effective_capabilities", "equals": "X"}, ("fact",)),  # needs container scope
-    ({"any": []}, ("any",)),
-])
+@pytest.mark.parametrize(
+    ("spec", "where"),
+    [
+        ({"path": "a", "equals": 1, "in": [1]}, ("in",)),
+        ({"path": "a", "fact": "pod.ipv6_disabled"}, ()),
+        ({"path": "a", "gt": "x"}, ("gt",)),
+        ({"path": "a[", "equals": 1}, ("path",)),
+        ({"fact": "container.effective_capabilities", "equals": "X"}, ("fact",)),  # needs container scope
+        ({"any": []}, ("any",)),
+    ],
+)
 def test_mistakes_name_their_place(spec, where) -> None:
     with pytest.raises(RuleMistake) as caught:
         compile_condition(spec, (), CompileEnv("resource", PARAMS, {}))

@@ -65,6 +65,7 @@ def test_parallel_parsing_gives_the_same_documents_in_the_same_order() -> None:
     sequential = load([str(CORPUS)], include_hidden=True, workers=1)
     parallel = load([str(CORPUS)], include_hidden=True, workers=2)
     assert [(d.source.name, d.index, d.line, d.start, d.end) for d in parallel.documents] == [
-        (d.source.name, d.index, d.line, d.start, d.end) for d in sequential.documents]
+        (d.source.name, d.index, d.line, d.start, d.end) for d in sequential.documents
+    ]
     assert [d.data for d in parallel.documents[:200]] == [d.data for d in sequential.documents[:200]]
     assert parallel.errors == sequential.errors

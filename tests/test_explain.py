@@ -19,17 +19,21 @@ def test_explain_shows_capability_steps_clauses_and_verdict() -> None:
 
 def test_explain_says_why_a_rule_does_not_apply(tmp_path) -> None:
     file = tmp_path / "win.yaml"
-    file.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  os: {name: windows}\n"
-                    "  containers:\n  - {name: c, image: x}\n")
+    file.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  os: {name: windows}\n"
+        "  containers:\n  - {name: c, image: x}\n"
+    )
     text, _ = explain(plan(rules=["drop-net-bind-service"]), [str(file)])
     assert "verdict: the rule does not apply here" in text
 
 
 def test_explain_root_process_keeps_capability_no_finding(tmp_path) -> None:
     file = tmp_path / "root.yaml"
-    file.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: r}\nspec:\n  containers:\n"
-                    "  - name: web\n    image: nginx\n    securityContext: {runAsUser: 0}\n"
-                    "    ports: [{containerPort: 80}]\n")
+    file.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\nspec:\n  containers:\n"
+        "  - name: web\n    image: nginx\n    securityContext: {runAsUser: 0}\n"
+        "    ports: [{containerPort: 80}]\n"
+    )
     text, _ = explain(plan(rules=["privileged-port-without-capability"]), [str(file)], "web")
     assert "runAsUser 0 in the container securityContext" in text
     assert "80  at spec.containers[0].ports[0].containerPort (line 9)" in text
@@ -52,18 +56,23 @@ def test_explain_rules_with_each_clauses_show_the_deciding_elements() -> None:
 
 def test_explain_notes_only_where_a_clause_decides_against_and_with_placeholders_filled(tmp_path) -> None:
     file = tmp_path / "sysctls.yaml"
-    file.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: s}\nspec:\n  securityContext:\n    sysctls:\n"
-                    "    - {name: kernel.shm_rmid_forced, value: '1'}\n    - {name: net.core.somaxconn, value: '1'}\n"
-                    "  containers: [{name: c, image: x}]\n")
+    file.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: s}\nspec:\n  securityContext:\n    sysctls:\n"
+        "    - {name: kernel.shm_rmid_forced, value: '1'}\n    - {name: net.core.somaxconn, value: '1'}\n"
+        "  containers: [{name: c, image: x}]\n"
+    )
     text, _ = explain(plan(rules=["unsafe-sysctls"], settings=["k8s.version=v1.30"]), [str(file)])
     # The namespaced-sysctl clause holds: its values are listed without the note that would condemn them.
     lines = [line.strip() for line in text.splitlines()]
     assert "kernel.shm_rmid_forced  at spec.securityContext.sysctls[0] (line 7)" in lines
-    assert not any(line.startswith(("kernel.shm_rmid_forced", "net.core.somaxconn")) and "node-level" in line
-                   for line in lines)
-    assert ("net.core.somaxconn  at spec.securityContext.sysctls[1] (line 8)  is not in the safe set of Kubernetes "
-            "v1.30: the kubelet rejects the pod (SysctlForbidden) unless it runs with "
-            "--allowed-unsafe-sysctls=net.core.somaxconn") in text
+    assert not any(
+        line.startswith(("kernel.shm_rmid_forced", "net.core.somaxconn")) and "node-level" in line for line in lines
+    )
+    assert (
+        "net.core.somaxconn  at spec.securityContext.sysctls[1] (line 8)  is not in the safe set of Kubernetes "
+        "v1.30: the kubelet rejects the pod (SysctlForbidden) unless it runs with "
+        "--allowed-unsafe-sysctls=net.core.somaxconn"
+    ) in text
     values = [line for line in lines if not line.startswith(("holds", "FAILS"))]
     assert not any("{param." in line or "{value}" in line for line in values)
     assert "is a network sysctl" not in "\n".join(values)  # the hostNetwork clause is not what fails

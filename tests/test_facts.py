@@ -52,9 +52,11 @@ def test_non_root_with_the_default_set_cannot_bind() -> None:
     scope = _pod(pod="{runAsUser: 101}")
     [match] = _fact("container.unbindable_ports", scope)
     assert match.value == 80
-    assert ("runs as non-root (runAsUser 101 in the pod securityContext): a non-root process has no effective "
-            "capabilities, and NET_BIND_SERVICE from the runtime default set does not help it unless its binary "
-            "carries the file capability cap_net_bind_service") in match.note
+    assert (
+        "runs as non-root (runAsUser 101 in the pod securityContext): a non-root process has no effective "
+        "capabilities, and NET_BIND_SERVICE from the runtime default set does not help it unless its binary "
+        "carries the file capability cap_net_bind_service"
+    ) in match.note
     assert "a finding each" in _reasons(scope)
 
 
@@ -103,14 +105,18 @@ def test_host_network_ignores_the_port_sysctl() -> None:
 def test_the_suggested_sysctl_is_the_lowest_low_port_of_the_pod() -> None:
     text = POD.format(pod="{runAsUser: 1000}", container="{}") + (
         "  initContainers:\n  - {name: init, image: x, args: [--port=22]}\n"
-        "  - {name: high, image: x, args: [--port=8080]}\n")
+        "  - {name: high, image: x, args: [--port=8080]}\n"
+    )
     scopes = {scope.container.name: scope for scope in _scopes(text)}
     note = _fact("container.unbindable_ports", scopes["c"])[0].note
-    assert ("set the safe sysctl net.ipv4.ip_unprivileged_port_start=22 in spec.securityContext.sysctls (port 22 "
-            "is the lowest below 1024 that the pod's containers cannot bind, and the sysctl is pod-wide)") in note
-    assert "ip_unprivileged_port_start=22 in spec.securityContext.sysctls;" in \
-        _fact("container.unbindable_ports", scopes["init"])[0].note
-
+    assert (
+        "set the safe sysctl net.ipv4.ip_unprivileged_port_start=22 in spec.securityContext.sysctls (port 22 "
+        "is the lowest below 1024 that the pod's containers cannot bind, and the sysctl is pod-wide)"
+    ) in note
+    assert (
+        "ip_unprivileged_port_start=22 in spec.securityContext.sysctls;"
+        in _fact("container.unbindable_ports", scopes["init"])[0].note
+    )
 
 
 TWO = """apiVersion: v1
@@ -139,29 +145,38 @@ def test_a_port_the_pod_binds_does_not_lower_the_suggested_sysctl() -> None:
 
 def test_fixes_come_cheapest_first_and_the_capability_fix_names_its_trade_off() -> None:
     [dropped] = _fact("container.unbindable_ports", _pod(container="{runAsUser: 0, capabilities: {drop: [ALL]}}"))
-    assert dropped.note.endswith("Cheapest fix: set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in "
-                                 "spec.securityContext.sysctls; or listen on port 1024 or above; or keep "
-                                 "NET_BIND_SERVICE, which drop-net-bind-service reports")
+    assert dropped.note.endswith(
+        "Cheapest fix: set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in "
+        "spec.securityContext.sysctls; or listen on port 1024 or above; or keep "
+        "NET_BIND_SERVICE, which drop-net-bind-service reports"
+    )
     [default] = _fact("container.unbindable_ports", _pod(pod="{runAsUser: 1000}"))
-    assert default.note.endswith("or run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that "
-                                 "carries the file capability cap_net_bind_service; either keeps the capability, "
-                                 "which drop-net-bind-service reports")
+    assert default.note.endswith(
+        "or run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that "
+        "carries the file capability cap_net_bind_service; either keeps the capability, "
+        "which drop-net-bind-service reports"
+    )
 
 
 def test_a_cap_prefixed_add_is_named_as_the_no_op_it_is_on_containerd() -> None:
     prefixed = "{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE], drop: [ALL]}}"
     [finding] = _fact("container.unbindable_ports", _pod(container=prefixed))
-    assert ("NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too); "
-            "capabilities.add[0] CAP_NET_BIND_SERVICE is a no-op, because containerd adds the CAP_ prefix again "
-            "(write NET_BIND_SERVICE)") in finding.note
-    assert finding.note.endswith("or write NET_BIND_SERVICE in capabilities.add for a binary that carries the file "
-                                 "capability cap_net_bind_service, which drop-net-bind-service reports")
+    assert (
+        "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too); "
+        "capabilities.add[0] CAP_NET_BIND_SERVICE is a no-op, because containerd adds the CAP_ prefix again "
+        "(write NET_BIND_SERVICE)"
+    ) in finding.note
+    assert finding.note.endswith(
+        "or write NET_BIND_SERVICE in capabilities.add for a binary that carries the file "
+        "capability cap_net_bind_service, which drop-net-bind-service reports"
+    )
     no_drop = _pod(container="{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE]}}")
     [kept] = _fact("container.unbindable_ports", no_drop)
     assert "from the runtime default set" in kept.note and "CAP_NET_BIND_SERVICE is a no-op" in kept.note
     assert "CAP_NET_BIND_SERVICE is a no-op" in _reasons(no_drop)
     cri_o = _scopes(POD.format(pod="{}", container=prefixed), settings=("container-runtime=cri-o",))[0]
     assert _fact("container.unbindable_ports", cri_o) == []  # CRI-O keeps the prefix: the plan is stated
+
 
 REQUIRED = """apiVersion: v1
 kind: Pod
@@ -178,23 +193,27 @@ def test_host_namespaces_exempt_their_sysctls_and_explain_says_why() -> None:
     scope = _scopes(REQUIRED, "pod", TWO_REQUIRED)[0]
     assert _fact("pod.missing_required_sysctls", scope) == []
     reasons = _reasons(scope, "pod.missing_required_sysctls")
-    assert "net.ipv6.conf.all.disable_ipv6=1: not demanded: with hostNetwork: true the pod shares the node's " \
-           "network namespace" in reasons
+    assert (
+        "net.ipv6.conf.all.disable_ipv6=1: not demanded: with hostNetwork: true the pod shares the node's "
+        "network namespace" in reasons
+    )
     assert "kernel.msgmax=65536: not demanded: with hostIPC: true the pod shares the node's IPC namespace" in reasons
     only_network = _scopes(REQUIRED.replace("  hostIPC: true\n", ""), "pod", TWO_REQUIRED)[0]
     assert [m.value for m in _fact("pod.missing_required_sysctls", only_network)] == ["kernel.msgmax"]
 
 
 def test_a_host_network_pod_sysctl_does_not_disable_ipv6_nor_count_as_demanded() -> None:
-    text = REQUIRED.replace("  hostIPC: true\n", "  securityContext:\n    sysctls: "
-                            "[{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]\n")
+    text = REQUIRED.replace(
+        "  hostIPC: true\n", "  securityContext:\n    sysctls: [{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]\n"
+    )
     scope = _scopes(text, "pod")[0]
     [disabled] = _fact("pod.ipv6_disabled", scope)
     assert disabled.value is False and "with hostNetwork: true" in disabled.note
     demanded = _scopes(text, "pod", ("ipv6=disabled",))[0]
     assert [m.note for m in _fact("pod.sysctls", demanded)] == [""]
-    assert "(the pod sets it anyway, which Kubernetes rejects: see unsafe-sysctls)" in \
-        _reasons(demanded, "pod.missing_required_sysctls")
+    assert "(the pod sets it anyway, which Kubernetes rejects: see unsafe-sysctls)" in _reasons(
+        demanded, "pod.missing_required_sysctls"
+    )
 
 
 def test_explain_shows_why_required_sysctls_passes_a_host_network_pod(tmp_path) -> None:
@@ -219,19 +238,33 @@ spec:
 
 
 def test_spark_env_vars_and_env_keys_belong_to_their_role() -> None:
-    found = {(scope.workload.role, scope.container.name): [(m.value, m.path, m.note)
-                                                          for m in _fact("container.listen_addresses", scope)]
-             for scope in _scopes(SPARK)}
+    found = {
+        (scope.workload.role, scope.container.name): [
+            (m.value, m.path, m.note) for m in _fact("container.listen_addresses", scope)
+        ]
+        for scope in _scopes(SPARK)
+    }
     assert found[("driver", "spark-kubernetes-driver")] == [
         ("::", ("spec", "driver", "envVars", "SPARK_LOCAL_IP"), "envVars SPARK_LOCAL_IP"),
-        ("[::]:7078", ("spec", "sparkConf", "spark.kubernetes.driverEnv.BIND_ADDRESS"),
-         "sparkConf spark.kubernetes.driverEnv.BIND_ADDRESS"),
-        ("[::]:7079", ("spec", "sparkConf", "spark.kubernetes.driverEnv.BIND_ADDRESS"),
-         "sparkConf spark.kubernetes.driverEnv.BIND_ADDRESS")]
+        (
+            "[::]:7078",
+            ("spec", "sparkConf", "spark.kubernetes.driverEnv.BIND_ADDRESS"),
+            "sparkConf spark.kubernetes.driverEnv.BIND_ADDRESS",
+        ),
+        (
+            "[::]:7079",
+            ("spec", "sparkConf", "spark.kubernetes.driverEnv.BIND_ADDRESS"),
+            "sparkConf spark.kubernetes.driverEnv.BIND_ADDRESS",
+        ),
+    ]
     assert found[("driver", "side")] == [(":80", ("spec", "driver", "sidecars", 0, "env", 0, "value"), "env LISTEN")]
     assert found[("executor", "spark-kubernetes-executor")] == [
-        ("0.0.0.0", ("spec", "sparkConf", "spark.executorEnv.SPARK_LOCAL_IP"),
-         "sparkConf spark.executorEnv.SPARK_LOCAL_IP")]
+        (
+            "0.0.0.0",
+            ("spec", "sparkConf", "spark.executorEnv.SPARK_LOCAL_IP"),
+            "sparkConf spark.executorEnv.SPARK_LOCAL_IP",
+        )
+    ]
 
 
 SYSCTLS = """apiVersion: v1
@@ -249,36 +282,47 @@ def _disabled_by(sysctls: str, host: str = "", settings: tuple[str, ...] = ()) -
 
 
 def test_how_ipv6_is_disabled_for_the_pod() -> None:
-    both = ("[{name: net.ipv6.conf.default.disable_ipv6, value: '1'}, "
-            "{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]")
+    both = (
+        "[{name: net.ipv6.conf.default.disable_ipv6, value: '1'}, {name: net.ipv6.conf.all.disable_ipv6, value: '1'}]"
+    )
     assert _disabled_by(both) == [("sysctl", "the pod sets sysctl net.ipv6.conf.all.disable_ipv6=1")]
     default = "[{name: net/ipv6/conf/default/disable_ipv6, value: '1'}]"
     assert _disabled_by(default) == [("default-sysctl", "the pod sets sysctl net.ipv6.conf.default.disable_ipv6=1")]
     assert _disabled_by("[{name: net.ipv6.conf.all.disable_ipv6, value: '0'}]") == []
     assert _disabled_by(both, host="hostNetwork: true\n  ") == []  # the node's own setting applies
     assert _disabled_by("[]", settings=("ipv6=disabled",)) == [
-        ("declared", "IPv6 is declared disabled (--set ipv6=disabled)")]
+        ("declared", "IPv6 is declared disabled (--set ipv6=disabled)")
+    ]
 
 
 def test_required_ipv6_sysctls_warn_about_boot_flag_nodes_and_an_empty_list_demands_none() -> None:
-    [missing] = _fact("pod.missing_required_sysctls", _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod",
-                                                             ("ipv6=disabled",))[0])
-    assert missing.note.endswith("Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan "
-                                 "for them with --set required-sysctls=).")
+    [missing] = _fact(
+        "pod.missing_required_sysctls", _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled",))[0]
+    )
+    assert missing.note.endswith(
+        "Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan "
+        "for them with --set required-sysctls=)."
+    )
     empty = _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls="))[0]
     assert _fact("pod.missing_required_sysctls", empty) == []
     assert _reasons(empty, "pod.missing_required_sysctls") == "required-sysctls names no sysctl: nothing to check"
-    [other] = _fact("pod.missing_required_sysctls", _scopes(
-        SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536"))[0])
+    [other] = _fact(
+        "pod.missing_required_sysctls",
+        _scopes(
+            SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536")
+        )[0],
+    )
     assert "ipv6.disable=1" not in other.note
 
 
 def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
-    text = POD.format(pod="{}", container="{}").replace("    ports:", "    args:\n    - --bind-address=::\n"
-                                                         "    - --v=2\n    ports:")
+    text = POD.format(pod="{}", container="{}").replace(
+        "    ports:", "    args:\n    - --bind-address=::\n    - --v=2\n    ports:"
+    )
     scope = _scopes(text)[0]
     assert _fact("container.listen_addresses", scope) == []
     assert _reasons(scope, "container.listen_addresses") == (
-        'args[0] is a mapping, not a string: YAML read the unquoted `- --bind-address=::` as a key and value, so '
-        "it is not read here and the API server rejects it; quote the entry")
+        "args[0] is a mapping, not a string: YAML read the unquoted `- --bind-address=::` as a key and value, so "
+        "it is not read here and the API server rejects it; quote the entry"
+    )
     assert _reasons(_pod(), "container.listen_addresses") == ""

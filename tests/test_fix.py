@@ -31,12 +31,21 @@ def test_write_fixes_and_keeps_the_rest(tmp_path) -> None:
     original = WEB.read_text()
     assert after_text.split("---", 1)[0] == original.split("---", 1)[0]  # the ConfigMap, untouched
     assert after_text.endswith("...\n")
-    for kept in ("# the main container", "# left from an old scan", '"production"   # quoted on purpose',
-                 "# kubecheck:ignore drop-net-bind-service"):
+    for kept in (
+        "# the main container",
+        "# left from an old scan",
+        '"production"   # quoted on purpose',
+        "# kubecheck:ignore drop-net-bind-service",
+    ):
         assert kept in after_text
     after = scan([target], packs=packs)
-    fixed = {"drop-net-bind-service", "pss-allow-privilege-escalation", "pss-capabilities-restricted",
-             "pss-run-as-non-root", "pss-seccomp-profile-restricted"}
+    fixed = {
+        "drop-net-bind-service",
+        "pss-allow-privilege-escalation",
+        "pss-capabilities-restricted",
+        "pss-run-as-non-root",
+        "pss-seccomp-profile-restricted",
+    }
     assert fixed <= {f.rule for f in before.findings}
     assert not fixed & {f.rule for f in after.findings}
     # The suppressed finding was not fixed itself, but drop ALL (from another rule's fix) removed it, so the
@@ -80,8 +89,11 @@ def test_a_container_that_overrides_the_pod_is_fixed_at_its_own_field(tmp_path) 
 def test_a_fix_that_changes_nothing_is_reported_not_counted() -> None:
     result = fix(plan(rules=["drop-net-bind-service"]), [str(FIXTURES / "fix" / "container-overrides.yaml")])
     assert result.files == [] and result.edits == 0
-    assert any("the drop-net-bind-service fix at spec.containers[1].securityContext.capabilities.drop changes "
-               "nothing there; fix it by hand" in note for note in result.notes)
+    assert any(
+        "the drop-net-bind-service fix at spec.containers[1].securityContext.capabilities.drop changes "
+        "nothing there; fix it by hand" in note
+        for note in result.notes
+    )
 
 
 def test_a_utf16_file_is_written_back_as_utf16(tmp_path) -> None:
@@ -97,8 +109,11 @@ def test_no_fix_is_made_where_its_unless_holds() -> None:
     """allowPrivilegeEscalation: false beside privileged: true is a manifest the API server rejects."""
     result = fix(plan(rules=["pss-allow-privilege-escalation"]), [str(FIXTURES / "fix" / "container-overrides.yaml")])
     assert result.edits == 0 and result.files == [] and result.without_fix == 1
-    assert any("pss-allow-privilege-escalation: no automatic fix: Kubernetes rejects allowPrivilegeEscalation false "
-               "beside privileged true" in note for note in result.notes)
+    assert any(
+        "pss-allow-privilege-escalation: no automatic fix: Kubernetes rejects allowPrivilegeEscalation false "
+        "beside privileged true" in note
+        for note in result.notes
+    )
 
 
 def test_fix_reports_input_errors_and_exits_2() -> None:
@@ -122,8 +137,10 @@ def test_json_findings_count_as_without_fix_and_a_bom_is_kept(tmp_path) -> None:
 def test_a_document_too_deep_to_rewrite_is_named_not_a_traceback(tmp_path) -> None:
     target = tmp_path / "deep.yaml"
     nested = "[" * 300 + "]" * 300
-    target.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers:\n"
-                      f"  - name: c\n    image: x\n    args: {nested}\n")
+    target.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers:\n"
+        f"  - name: c\n    image: x\n    args: {nested}\n"
+    )
     result = run("fix", str(target), "--rule", "drop-net-bind-service")
     assert result.returncode == 0 and b"Traceback" not in result.stderr
     assert b"nested too deeply to rewrite; fix it by hand" in result.stderr

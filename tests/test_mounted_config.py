@@ -25,6 +25,7 @@ def _found(text: str) -> list[tuple[str, int, int]]:
 
 # --- what a data value says -----------------------------------------------------------------------------
 
+
 def test_bind_and_listen_address_directives_of_haproxy_redis_and_sshd() -> None:
     text = """\
         frontend web
@@ -34,23 +35,28 @@ def test_bind_and_listen_address_directives_of_haproxy_redis_and_sshd() -> None:
         bind 127.0.0.1 ::1
         ListenAddress ::
         """
-    assert _found(text) == [(":::80", 1, 9), ("[::]:443", 2, 9), ("127.0.0.1", 4, 5), ("::1", 4, 15),
-                            ("::", 5, 14)]
+    assert _found(text) == [(":::80", 1, 9), ("[::]:443", 2, 9), ("127.0.0.1", 4, 5), ("::1", 4, 15), ("::", 5, 14)]
 
 
 def test_haproxy_address_family_prefixes() -> None:
     assert _found("bind ipv6@:8443\nbind ipv6@:::8443 ssl\nbind ipv4@:80\n") == [
-        ("ipv6@:8443", 0, 5), ("ipv6@:::8443", 1, 5), ("ipv4@:80", 2, 5)]
+        ("ipv6@:8443", 0, 5),
+        ("ipv6@:::8443", 1, 5),
+        ("ipv4@:80", 2, 5),
+    ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("bind * -::*\n", [("*", 0, 5)]),  # Redis 7's default: -::* is optional
-    ("bind 0.0.0.0 ::*\n", [("0.0.0.0", 0, 5)]),  # Redis skips an IPv6 socket it cannot create
-    ("bind 127.0.0.1 ::\n", [("127.0.0.1", 0, 5)]),
-    ("bind ::*\n", [("::*", 0, 5)]),  # IPv6 only: Redis listens nowhere without IPv6
-    ("bind 127.0.0.1 -::1\n", [("127.0.0.1", 0, 5)]),
-    ("bind 127.0.0.1 ::1\n", [("127.0.0.1", 0, 5), ("::1", 0, 15)]),  # ::1 fails where the sysctl removed it
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bind * -::*\n", [("*", 0, 5)]),  # Redis 7's default: -::* is optional
+        ("bind 0.0.0.0 ::*\n", [("0.0.0.0", 0, 5)]),  # Redis skips an IPv6 socket it cannot create
+        ("bind 127.0.0.1 ::\n", [("127.0.0.1", 0, 5)]),
+        ("bind ::*\n", [("::*", 0, 5)]),  # IPv6 only: Redis listens nowhere without IPv6
+        ("bind 127.0.0.1 -::1\n", [("127.0.0.1", 0, 5)]),
+        ("bind 127.0.0.1 ::1\n", [("127.0.0.1", 0, 5), ("::1", 0, 15)]),  # ::1 fails where the sysctl removed it
+    ],
+)
 def test_redis_bind_lines_keep_only_addresses_that_can_fail(text: str, expected) -> None:
     assert _found(text) == expected
 
@@ -82,8 +88,13 @@ def test_nginx_listen_directives_anywhere_on_a_line_and_several_per_line() -> No
           }
         }
         """
-    assert _found(text) == [("[::]:80", 1, 18), ("[::]:8443", 3, 11), ("8080", 3, 33), ("80", 4, 11),
-                            ("[::]:81", 4, 22)]
+    assert _found(text) == [
+        ("[::]:80", 1, 18),
+        ("[::]:8443", 3, 11),
+        ("8080", 3, 33),
+        ("80", 4, 11),
+        ("[::]:81", 4, 22),
+    ]
 
 
 def test_nginx_comments_are_not_read() -> None:
@@ -128,8 +139,13 @@ def test_yaml_lists_flow_maps_and_nested_mappings() -> None:
           listen_address: 0.0.0.0:9100
         name: listen-here
         """
-    assert _found(text) == [("[::]:5000", 2, 7), ("0.0.0.0:5001", 3, 6), ("::", 4, 15), ("::", 5, 15),
-                            ("0.0.0.0:9100", 7, 18)]
+    assert _found(text) == [
+        ("[::]:5000", 2, 7),
+        ("0.0.0.0:5001", 3, 6),
+        ("::", 4, 15),
+        ("::", 5, 15),
+        ("0.0.0.0:9100", 7, 18),
+    ]
 
 
 def test_yaml_block_scalars_empty_values_and_documents() -> None:
@@ -146,7 +162,8 @@ def test_yaml_block_scalars_empty_values_and_documents() -> None:
 
 def test_aliases_are_walked_once_and_keep_their_meaning() -> None:
     text = "base: &b ['[::]:80']\n" + "".join(
-        f"l{i}: &l{i} [" + ", ".join([f"*{'b' if i == 0 else f'l{i - 1}'}"] * 9) + "]\n" for i in range(9))
+        f"l{i}: &l{i} [" + ", ".join([f"*{'b' if i == 0 else f'l{i - 1}'}"] * 9) + "]\n" for i in range(9)
+    )
     started = time.monotonic()
     assert _found(text + "listen: *l8\n") == [("[::]:80", 0, 11)]
     assert time.monotonic() - started < 1
@@ -184,44 +201,63 @@ KEYS = {"conf": ["ipv4.conf", "ipv6.conf"], "extra": ["a.yaml", "b.yaml"]}
 
 def _files(volumes: list, mounts: list, env: list | None = None) -> list[tuple[str, str, str]]:
     container = {"volumeMounts": mounts, "env": env or []}
-    return [(f.config_map, f.key, f.path)
-            for f in mounted_files({"volumes": volumes}, container, lambda name: KEYS.get(name, []))]
+    return [
+        (f.config_map, f.key, f.path)
+        for f in mounted_files({"volumes": volumes}, container, lambda name: KEYS.get(name, []))
+    ]
 
 
 def test_every_key_without_items() -> None:
-    assert _files([{"name": "v", "configMap": {"name": "conf", "items": []}}], [{"name": "v", "mountPath": "/etc"}]) \
-        == [("conf", "ipv4.conf", "/etc/ipv4.conf"), ("conf", "ipv6.conf", "/etc/ipv6.conf")]
+    assert _files(
+        [{"name": "v", "configMap": {"name": "conf", "items": []}}], [{"name": "v", "mountPath": "/etc"}]
+    ) == [("conf", "ipv4.conf", "/etc/ipv4.conf"), ("conf", "ipv6.conf", "/etc/ipv6.conf")]
 
 
 def test_items_mount_only_the_listed_keys_at_their_paths() -> None:
     volume = {"name": "v", "configMap": {"name": "conf", "items": [{"key": "ipv4.conf", "path": "./sub/default.conf"}]}}
-    assert _files([volume], [{"name": "v", "mountPath": "/etc/nginx/"}]) == \
-        [("conf", "ipv4.conf", "/etc/nginx/sub/default.conf")]
+    assert _files([volume], [{"name": "v", "mountPath": "/etc/nginx/"}]) == [
+        ("conf", "ipv4.conf", "/etc/nginx/sub/default.conf")
+    ]
 
 
 def test_sub_path_shows_one_key_or_one_item_path_or_one_directory() -> None:
     plain = {"name": "v", "configMap": {"name": "conf"}}
-    assert _files([plain], [{"name": "v", "mountPath": "/etc/nginx/nginx.conf", "subPath": "ipv4.conf"}]) == \
-        [("conf", "ipv4.conf", "/etc/nginx/nginx.conf")]
-    itemised = {"name": "v", "configMap": {"name": "conf", "items": [{"key": "ipv6.conf", "path": "d/x.conf"},
-                                                                     {"key": "ipv4.conf", "path": "y.conf"}]}}
+    assert _files([plain], [{"name": "v", "mountPath": "/etc/nginx/nginx.conf", "subPath": "ipv4.conf"}]) == [
+        ("conf", "ipv4.conf", "/etc/nginx/nginx.conf")
+    ]
+    itemised = {
+        "name": "v",
+        "configMap": {
+            "name": "conf",
+            "items": [{"key": "ipv6.conf", "path": "d/x.conf"}, {"key": "ipv4.conf", "path": "y.conf"}],
+        },
+    }
     assert _files([itemised], [{"name": "v", "mountPath": "/m", "subPath": "ipv6.conf"}]) == []
     assert _files([itemised], [{"name": "v", "mountPath": "/m", "subPath": "y.conf"}]) == [("conf", "ipv4.conf", "/m")]
-    assert _files([itemised], [{"name": "v", "mountPath": "/m", "subPath": "d/"}]) == \
-        [("conf", "ipv6.conf", "/m/x.conf")]
+    assert _files([itemised], [{"name": "v", "mountPath": "/m", "subPath": "d/"}]) == [
+        ("conf", "ipv6.conf", "/m/x.conf")
+    ]
 
 
 def test_projected_sources_each_with_their_items() -> None:
-    volume = {"name": "v", "projected": {"sources": [
-        {"configMap": {"name": "conf", "items": [{"key": "ipv4.conf", "path": "default.conf"}]}},
-        {"secret": {"name": "s"}},
-        {"configMap": {"name": "extra"}},
-    ]}}
+    volume = {
+        "name": "v",
+        "projected": {
+            "sources": [
+                {"configMap": {"name": "conf", "items": [{"key": "ipv4.conf", "path": "default.conf"}]}},
+                {"secret": {"name": "s"}},
+                {"configMap": {"name": "extra"}},
+            ]
+        },
+    }
     assert _files([volume], [{"name": "v", "mountPath": "/cfg"}]) == [
-        ("conf", "ipv4.conf", "/cfg/default.conf"), ("extra", "a.yaml", "/cfg/a.yaml"),
-        ("extra", "b.yaml", "/cfg/b.yaml")]
-    assert _files([volume], [{"name": "v", "mountPath": "/cfg/b.yaml", "subPath": "b.yaml"}]) == \
-        [("extra", "b.yaml", "/cfg/b.yaml")]
+        ("conf", "ipv4.conf", "/cfg/default.conf"),
+        ("extra", "a.yaml", "/cfg/a.yaml"),
+        ("extra", "b.yaml", "/cfg/b.yaml"),
+    ]
+    assert _files([volume], [{"name": "v", "mountPath": "/cfg/b.yaml", "subPath": "b.yaml"}]) == [
+        ("extra", "b.yaml", "/cfg/b.yaml")
+    ]
 
 
 def test_sub_path_expr_with_literal_variables_or_unknown() -> None:
@@ -232,12 +268,17 @@ def test_sub_path_expr_with_literal_variables_or_unknown() -> None:
 
 
 def test_unmounted_volumes_and_malformed_entries_give_nothing() -> None:
-    volumes = [{"name": "v", "configMap": {"name": "conf"}}, {"name": "w", "configMap": "conf"}, "junk",
-               {"name": "p", "projected": {"sources": "junk"}}]
+    volumes = [
+        {"name": "v", "configMap": {"name": "conf"}},
+        {"name": "w", "configMap": "conf"},
+        "junk",
+        {"name": "p", "projected": {"sources": "junk"}},
+    ]
     assert _files(volumes, [{"name": "w", "mountPath": "/a"}, {"name": "p", "mountPath": "/b"}, "junk"]) == []
 
 
 # --- which ConfigMap or Service a workload finds --------------------------------------------------------
+
 
 def _resource(kind: str, name: str, namespace: str | None, file: str = "f", **spec: object) -> Resource:
     obj = {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
@@ -302,8 +343,9 @@ data:
 
 
 def _deployment(name: str, *containers: str) -> str:
-    listed = ", ".join(f"{{name: {c}, image: nginx, volumeMounts: [{{name: v, mountPath: /etc/nginx/conf.d}}]}}"
-                       for c in containers)
+    listed = ", ".join(
+        f"{{name: {c}, image: nginx, volumeMounts: [{{name: v, mountPath: /etc/nginx/conf.d}}]}}" for c in containers
+    )
     return textwrap.dedent(f"""\
         ---
         apiVersion: apps/v1
@@ -331,7 +373,8 @@ def test_a_config_map_shared_by_workloads_and_containers_gives_a_finding_each(tm
 def test_a_pod_level_field_seen_from_each_container_is_reported_once(tmp_path) -> None:
     rules = tmp_path / "custom"
     rules.mkdir()
-    (rules / "no-host-network.yaml").write_text(textwrap.dedent("""\
+    (rules / "no-host-network.yaml").write_text(
+        textwrap.dedent("""\
         id: no-host-network
         title: No hostNetwork
         severity: low
@@ -342,17 +385,21 @@ def test_a_pod_level_field_seen_from_each_container_is_reported_once(tmp_path) -
           not: {pod: spec.hostNetwork, equals: true}
         message: "container {container.name} shares the host network"
         remediation: Drop hostNetwork.
-        """))
+        """)
+    )
     manifest = tmp_path / "pod.yaml"
-    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
-                        "spec: {hostNetwork: true, containers: [{name: a, image: x}, {name: b, image: x}]}\n")
+    manifest.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec: {hostNetwork: true, containers: [{name: a, image: x}, {name: b, image: x}]}\n"
+    )
     report = scan([manifest], rules=["no-host-network"], policy_dirs=[str(rules)])
     assert [(f.container, f.path) for f in report.findings] == [("a", "spec.hostNetwork")]
 
 
 def test_different_values_at_one_place_are_separate_findings(tmp_path) -> None:
     manifest = tmp_path / "m.yaml"
-    manifest.write_text(textwrap.dedent("""\
+    manifest.write_text(
+        textwrap.dedent("""\
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: site}
@@ -370,7 +417,8 @@ def test_different_values_at_one_place_are_separate_findings(tmp_path) -> None:
             command: ["sh", "-c", "exec server --bind [::]:8080 --listen=[::]:8081"]
             volumeMounts: [{name: v, mountPath: /etc/nginx/conf.d}]
           volumes: [{name: v, configMap: {name: site}}]
-        """))
+        """)
+    )
     report = scan([manifest], rules=["no-ipv6-wildcard-bind"], settings=IPV6_OFF)
     shown = sorted((f.line, f.message.split(" binds the IPv6 wildcard ")[1].split(" ")[0]) for f in report.findings)
     assert shown == [(6, "[::]:80"), (6, "[::]:81"), (15, "[::]:8080"), (15, "[::]:8081")]
@@ -378,7 +426,8 @@ def test_different_values_at_one_place_are_separate_findings(tmp_path) -> None:
 
 def test_findings_in_config_map_data_point_at_their_lines(tmp_path) -> None:
     manifest = tmp_path / "m.yaml"
-    manifest.write_text(textwrap.dedent("""\
+    manifest.write_text(
+        textwrap.dedent("""\
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: c}
@@ -411,11 +460,16 @@ def test_findings_in_config_map_data_point_at_their_lines(tmp_path) -> None:
           - {name: v, configMap: {name: c, items: [{key: nginx.conf, path: nginx.conf}, {key: app.yaml, path: a.yaml},
                                                    {key: flat.json, path: f.json}]}}
           - {name: w, configMap: {name: c}}
-        """))
+        """)
+    )
     report = scan([manifest], rules=["no-ipv6-wildcard-bind"], settings=IPV6_OFF)
     assert [(f.line, f.path) for f in report.findings] == [
-        (7, 'data["nginx.conf"]'), (10, 'data["nginx.conf"]'), (15, 'data["app.yaml"]'), (16, 'data["flat.json"]'),
-        (17, 'data["ipv4.conf"]')]
+        (7, 'data["nginx.conf"]'),
+        (10, 'data["nginx.conf"]'),
+        (15, 'data["app.yaml"]'),
+        (16, 'data["flat.json"]'),
+        (17, 'data["ipv4.conf"]'),
+    ]
     assert "mounted at /etc/nginx/conf.d/default.conf" in report.findings[-1].message
 
 
@@ -424,22 +478,29 @@ def test_config_map_data_is_read_once_per_scan(tmp_path, monkeypatch) -> None:
     original = mounted_config.addresses_in
     monkeypatch.setattr(mounted_config, "addresses_in", lambda text: calls.append(text) or original(text))
     manifest = tmp_path / "m.yaml"
-    manifest.write_text(CONFIG_MAP + "".join(_deployment(f"web{i}", "nginx") for i in range(3)) + textwrap.dedent("""\
+    manifest.write_text(
+        CONFIG_MAP
+        + "".join(_deployment(f"web{i}", "nginx") for i in range(3))
+        + textwrap.dedent("""\
         ---
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: unused}
         data: {nginx.conf: "listen [::]:80;"}
-        """))
+        """)
+    )
     report = scan([manifest], rules=["no-ipv6-wildcard-bind"], settings=IPV6_OFF)
     assert len(report.findings) == 3
     assert calls == ["server { listen [::]:80; }\n"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("bind=::\n", [("::", 0, 5)]),  # YAML reads this as the key "bind=:"
-    ("listen = [::]:80\n", [("[::]:80", 0, 9)]),  # a property named listen, not a directive
-    ("bind ::\n", [("::", 0, 5)]),  # YAML reads "bind :" as a key
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bind=::\n", [("::", 0, 5)]),  # YAML reads this as the key "bind=:"
+        ("listen = [::]:80\n", [("[::]:80", 0, 9)]),  # a property named listen, not a directive
+        ("bind ::\n", [("::", 0, 5)]),  # YAML reads "bind :" as a key
+    ],
+)
 def test_properties_and_directives_that_yaml_misreads_are_read_by_line(text: str, expected) -> None:
     assert _found(text) == expected

@@ -29,7 +29,7 @@ def test_finding_position(name: str, container: str, line: int, column: int, tex
     finding = found[0]
     assert (finding.line, finding.column) == (line, column)
     source_line = file.read_bytes().decode().splitlines()[line - 1]
-    assert source_line[column - 1:].startswith(text)
+    assert source_line[column - 1 :].startswith(text)
 
 
 def test_multidocument_file_counts_documents_and_skips_empty_ones() -> None:
@@ -40,12 +40,15 @@ def test_multidocument_file_counts_documents_and_skips_empty_ones() -> None:
 
 def test_key_of_a_mapping_value_is_the_location(tmp_path) -> None:
     file = tmp_path / "pod.yaml"
-    file.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n"
-                    "    image: x\n    securityContext:\n      privileged: true\n      capabilities:\n"
-                    "        drop: [ALL]\n")
+    file.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n"
+        "    image: x\n    securityContext:\n      privileged: true\n      capabilities:\n"
+        "        drop: [ALL]\n"
+    )
     report = scan([file], rules=["drop-net-bind-service"])
     assert [(f.line, f.column, f.path) for f in report.findings] == [
-        (9, 7, "spec.containers[0].securityContext.privileged")]
+        (9, 7, "spec.containers[0].securityContext.privileged")
+    ]
 
 
 def test_addresses_inside_configmap_data_of_every_string_style() -> None:
@@ -53,5 +56,5 @@ def test_addresses_inside_configmap_data_of_every_string_style() -> None:
     file = POSITIONS / "configmap-styles.yaml"
     report = scan([file], rules=["no-ipv6-wildcard-bind"], settings=["ipv6=disabled"])
     lines = file.read_text().splitlines()
-    found = [(f.line, f.column, lines[f.line - 1][f.column - 1:f.column + 6]) for f in report.findings]
+    found = [(f.line, f.column, lines[f.line - 1][f.column - 1 : f.column + 6]) for f in report.findings]
     assert found == [(8, 16, "[::]:80"), (10, 54, "[::]:81"), (14, 16, "[::]:82"), (17, 25, "[::]:83")]

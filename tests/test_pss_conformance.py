@@ -79,10 +79,15 @@ def test_pod_templates_in_deployments_agree_too(level: str, tmp_path: Path) -> N
     paths = []
     for row in rows:
         pod = yaml.safe_load((PSS_CONFORMANCE / row["path"]).read_text(encoding="utf-8"))
-        deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "test"},
-                      "spec": {"selector": {"matchLabels": {"app": "test"}},
-                               "template": {"metadata": {**pod.get("metadata", {}), "labels": {"app": "test"}},
-                                            "spec": pod["spec"]}}}
+        deployment = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "test"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "test"}},
+                "template": {"metadata": {**pod.get("metadata", {}), "labels": {"app": "test"}}, "spec": pod["spec"]},
+            },
+        }
         target = tmp_path / row["path"].replace("/", "__")
         target.write_text(yaml.safe_dump(deployment), encoding="utf-8")
         paths.append(str(target))

@@ -58,8 +58,16 @@ def test_github_annotations_golden() -> None:
 
 def test_sarif_fingerprints_are_unique_when_findings_share_a_place() -> None:
     """Two containers reading one ConfigMap line, and several values in one entry, are distinct results."""
-    result = run("scan", "fixtures/rules/no-ipv6-wildcard-bind/fail", "--rule", "no-ipv6-wildcard-bind",
-                 "--set", "ipv6=disabled", "-o", "sarif")
+    result = run(
+        "scan",
+        "fixtures/rules/no-ipv6-wildcard-bind/fail",
+        "--rule",
+        "no-ipv6-wildcard-bind",
+        "--set",
+        "ipv6=disabled",
+        "-o",
+        "sarif",
+    )
     results = json.loads(result.stdout)["runs"][0]["results"]
     places = [(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]) for r in results]
     assert len(set(places)) < len(places)  # the fixtures do share places

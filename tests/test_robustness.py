@@ -9,9 +9,43 @@ from checker.api import plan, scan_text
 
 from .conftest import FIXTURES
 
-TOKENS = ["\n", ":", "- ", "[", "]", "{", "}", "&a ", "*a", "<<: ", "'", '"', "\t", "---\n", "...\n", "null", "~",
-          "1", "true", "  ", "#", "!!str ", "!!binary ", "!!python/object ", "? ", "|", ">", "\r\n", "\x00", "\ufeff",
-          "capabilities: {add: [ALL]}", "securityContext: x", "containers: {}", "2001-12-14", "0x1F"]
+TOKENS = [
+    "\n",
+    ":",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a ",
+    "*a",
+    "<<: ",
+    "'",
+    '"',
+    "\t",
+    "---\n",
+    "...\n",
+    "null",
+    "~",
+    "1",
+    "true",
+    "  ",
+    "#",
+    "!!str ",
+    "!!binary ",
+    "!!python/object ",
+    "? ",
+    "|",
+    ">",
+    "\r\n",
+    "\x00",
+    "\ufeff",
+    "capabilities: {add: [ALL]}",
+    "securityContext: x",
+    "containers: {}",
+    "2001-12-14",
+    "0x1F",
+]
 
 
 def test_mutated_manifests_never_raise() -> None:
@@ -25,6 +59,6 @@ def test_mutated_manifests_never_raise() -> None:
             if rng.random() < 0.5:
                 text = text[:at] + rng.choice(TOKENS) + text[at:]
             else:
-                text = text[:at] + text[at + rng.randint(1, 20):]
+                text = text[:at] + text[at + rng.randint(1, 20) :]
         report = scan_text(chosen, "mutated.yaml", text)  # must not raise
         assert all(error.message for error in report.errors)

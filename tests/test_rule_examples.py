@@ -20,7 +20,8 @@ def test_every_builtin_example_behaves() -> None:
 def test_rules_test_command_reports_a_wrong_example(tmp_path) -> None:
     folder = tmp_path / "custom"
     folder.mkdir()
-    (folder / "needs-image.yaml").write_text(textwrap.dedent("""\
+    (folder / "needs-image.yaml").write_text(
+        textwrap.dedent("""\
         id: needs-image
         title: Containers set an image
         severity: low
@@ -34,7 +35,8 @@ def test_rules_test_command_reports_a_wrong_example(tmp_path) -> None:
             - {apiVersion: v1, kind: Pod, metadata: {name: ok}, spec: {containers: [{name: c, image: x}]}}
           fail:
             - {apiVersion: v1, kind: Pod, metadata: {name: wrong}, spec: {containers: [{name: c, image: x}]}}
-        """))
+        """)
+    )
     result = run("rules", "test", "needs-image", "--policy-dir", str(tmp_path))
     assert result.returncode == 1
     out = result.stdout.decode()

@@ -120,7 +120,8 @@ def test_deep_json_is_refused_where_it_passes_the_limit(tmp_path) -> None:
     file.write_text("[" * 100000 + "]" * 100000)
     result = load([str(file)])
     assert [(e.line, e.message) for e in result.errors] == [
-        (1, "nesting is too deep: more than 900 levels at column 901; refused")]
+        (1, "nesting is too deep: more than 900 levels at column 901; refused")
+    ]
 
 
 def test_deep_json_in_a_stream_names_its_line_and_the_next_object_is_read(tmp_path) -> None:
@@ -130,7 +131,8 @@ def test_deep_json_in_a_stream_names_its_line_and_the_next_object_is_read(tmp_pa
     result = load([str(file)])
     assert [d.data for d in result.documents] == [{"kind": "first"}, {"kind": "after"}]
     assert [(e.line, e.message) for e in result.errors] == [
-        (2 + 900, "nesting is too deep: more than 900 levels at column 41; refused")]
+        (2 + 900, "nesting is too deep: more than 900 levels at column 41; refused")
+    ]
 
 
 def test_templates_get_a_hint(tmp_path) -> None:
@@ -142,16 +144,21 @@ def test_templates_get_a_hint(tmp_path) -> None:
 
 def test_duplicate_keys_are_errors_but_the_document_is_still_read(tmp_path) -> None:
     file = tmp_path / "dup.yaml"
-    file.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\nspec:\n"
-                    "  containers: [{name: c, image: x, image: y}]\n---\nbase: &b {k: 1}\nover:\n  <<: *b\n  k: 2\n")
+    file.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\nspec:\n"
+        "  containers: [{name: c, image: x, image: y}]\n---\nbase: &b {k: 1}\nover:\n  <<: *b\n  k: 2\n"
+    )
     result = load([str(file)])
     assert [(e.line, e.message.split(" (")[0]) for e in result.errors] == [
-        (5, "duplicate key 'name'"), (7, "duplicate key 'image'")]
+        (5, "duplicate key 'name'"),
+        (7, "duplicate key 'image'"),
+    ]
     assert "first at line 4" in result.errors[0].message
     assert result.documents[0].data["metadata"]["name"] == "b"  # what PyYAML keeps; a merge override is fine
 
 
 # --- input gaps: empty stdin, empty directories, broken links, symlinked paths, JSON streams, UTF-16/32 ---
+
 
 def _kubecheck(*args: str, stdin: bytes | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
     """The installed command (or the module), as a user runs it, from the repository root."""
@@ -185,8 +192,11 @@ def test_directory_without_manifests_is_an_input_error(tmp_path) -> None:
     result = load([str(tmp_path / "empty"), str(tmp_path / "docs")])
     assert [(e.file, e.message) for e in result.errors] == [
         (str(tmp_path / "empty"), "no .yaml, .yml or .json files found"),
-        (str(tmp_path / "docs"), "no .yaml, .yml or .json files found; hidden entries are skipped without "
-                                 "--include-hidden")]
+        (
+            str(tmp_path / "docs"),
+            "no .yaml, .yml or .json files found; hidden entries are skipped without --include-hidden",
+        ),
+    ]
     assert load([str(tmp_path / "docs")], include_hidden=True).errors == []
     cli = _kubecheck("scan", str(tmp_path / "empty"))
     assert cli.returncode == 2 and f"{tmp_path / 'empty'}: error: no .yaml" in cli.stdout.decode()
@@ -208,7 +218,8 @@ def test_broken_symlinks_are_input_errors_and_the_rest_is_read(tmp_path) -> None
     assert sorted((os.path.basename(e.file), e.message) for e in result.errors) == [
         ("dangling.yaml", "broken symlink: its target gone.yaml does not exist"),
         ("loop.yaml", "cannot read: Too many levels of symbolic links"),
-        ("manifests", "broken symlink: its target gone-dir does not exist")]
+        ("manifests", "broken symlink: its target gone-dir does not exist"),
+    ]
 
 
 def test_unreadable_directory_is_an_input_error_and_the_rest_is_read(tmp_path, monkeypatch) -> None:
@@ -226,7 +237,8 @@ def test_unreadable_directory_is_an_input_error_and_the_rest_is_read(tmp_path, m
     result = load([str(tmp_path)])
     assert [d.data["metadata"]["name"] for d in result.documents] == ["ok"]
     assert [(e.file, e.message) for e in result.errors] == [
-        (str(tmp_path / "locked"), "cannot read directory: Permission denied")]
+        (str(tmp_path / "locked"), "cannot read directory: Permission denied")
+    ]
 
 
 def test_files_keep_their_path_with_the_fewest_symlink_hops(tmp_path) -> None:
@@ -241,10 +253,16 @@ def test_files_keep_their_path_with_the_fewest_symlink_hops(tmp_path) -> None:
     found = discover([str(tree)])
     assert found.errors == []
     assert [os.path.relpath(n, tree) for n in found.inputs] == [
-        "b.yaml", os.path.join("sub", "list.json"), os.path.join("sub", "z.yaml")]
+        "b.yaml",
+        os.path.join("sub", "list.json"),
+        os.path.join("sub", "z.yaml"),
+    ]
     cli = _kubecheck("scan", str(tree), "--rule", "drop-net-bind-service", "-o", "json")
     assert {os.path.relpath(f[0], tree) for f in _findings(cli)} == {
-        "b.yaml", os.path.join("sub", "list.json"), os.path.join("sub", "z.yaml")}
+        "b.yaml",
+        os.path.join("sub", "list.json"),
+        os.path.join("sub", "z.yaml"),
+    }
 
 
 def test_a_tree_reached_only_through_a_link_is_still_read(tmp_path) -> None:
@@ -260,16 +278,22 @@ def test_json_stream_documents_have_their_own_line_and_span() -> None:
     result = parse_source(Source("s.json", text, is_json=True))
     assert result.errors == []
     assert [(d.index, d.line, d.data["metadata"]["name"]) for d in result.documents] == [
-        (0, 1, "first"), (1, 11, "second"), (2, 25, "third")]
+        (0, 1, "first"),
+        (1, 11, "second"),
+        (2, 25, "third"),
+    ]
     for document in result.documents:
-        assert json.loads(text[document.start:document.end]) == document.data
+        assert json.loads(text[document.start : document.end]) == document.data
 
 
-@pytest.mark.parametrize(("fixture", "expected"), [
-    ("pod-stream.json", [(2, 154, "second")]),  # one object a line (jq -c); the finding is on the 2nd line
-    ("pod-stream-pretty.json", [(20, 46, "second"), (29, 27, "third")]),  # pretty-printed objects back to back
-    ("pod-stream-same-line.json", [(1, 209, "second")]),  # }{ on one line: the column is still the field's
-])
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("pod-stream.json", [(2, 154, "second")]),  # one object a line (jq -c); the finding is on the 2nd line
+        ("pod-stream-pretty.json", [(20, 46, "second"), (29, 27, "third")]),  # pretty-printed objects back to back
+        ("pod-stream-same-line.json", [(1, 209, "second")]),  # }{ on one line: the column is still the field's
+    ],
+)
 def test_json_stream_findings_are_located_in_their_object(fixture: str, expected) -> None:
     path = f"fixtures/inputs/{fixture}"
     for args, stdin, name in (([path], None, path), (["-"], (ROOT / path).read_bytes(), "<stdin>")):
@@ -277,15 +301,25 @@ def test_json_stream_findings_are_located_in_their_object(fixture: str, expected
         assert result.returncode == 1, result.stderr
         assert _findings(result) == [(name, line, column, pod) for line, column, pod in expected]
     line = (ROOT / path).read_text().split("\n")[expected[0][0] - 1]
-    assert line[expected[0][1] - 1:].startswith('"drop"')
+    assert line[expected[0][1] - 1 :].startswith('"drop"')
 
 
-@pytest.mark.parametrize(("fixture", "pods", "error"), [
-    ("pod-stream-broken.json", ["first", "second", "fourth"],
-     (3, "JSON parse error: Expecting ',' delimiter (column 97)")),
-    # the second object is not closed: the stream goes on at the next line that starts with {
-    ("pod-stream-pretty-broken.json", ["first", "third"], (14, "JSON parse error: Expecting ',' delimiter (column 1)")),
-])
+@pytest.mark.parametrize(
+    ("fixture", "pods", "error"),
+    [
+        (
+            "pod-stream-broken.json",
+            ["first", "second", "fourth"],
+            (3, "JSON parse error: Expecting ',' delimiter (column 97)"),
+        ),
+        # the second object is not closed: the stream goes on at the next line that starts with {
+        (
+            "pod-stream-pretty-broken.json",
+            ["first", "third"],
+            (14, "JSON parse error: Expecting ',' delimiter (column 1)"),
+        ),
+    ],
+)
 def test_json_stream_goes_on_after_a_broken_value(fixture: str, pods: list[str], error) -> None:
     result = load([str(FIXTURES / "inputs" / fixture)])
     assert [d.data["metadata"]["name"] for d in result.documents] == pods
@@ -293,35 +327,47 @@ def test_json_stream_goes_on_after_a_broken_value(fixture: str, pods: list[str],
 
 
 def test_objects_after_a_broken_one_are_checked_at_their_own_line() -> None:
-    result = _kubecheck("scan", "fixtures/inputs/pod-stream-broken.json", "--rule", "drop-net-bind-service",
-                        "-o", "json")
+    result = _kubecheck(
+        "scan", "fixtures/inputs/pod-stream-broken.json", "--rule", "drop-net-bind-service", "-o", "json"
+    )
     assert [(line, pod) for _, line, _, pod in _findings(result)] == [(1, "first"), (2, "second"), (4, "fourth")]
     assert result.returncode == 2
 
 
-@pytest.mark.parametrize(("text", "kept", "errors"), [
-    # }{ on one line: the broken object's end is found by its brackets
-    ('{"a":1}{"b" 2}{"c":3}', [{"a": 1}, {"c": 3}], [(1, "JSON parse error: Expecting ':' delimiter (column 13)")]),
-    # an unclosed object in a one-object-a-line stream
-    ('{"a": {"b": 1}\n{"c": 2}\n', [{"c": 2}], [(2, "JSON parse error: Expecting ',' delimiter (column 1)")]),
-    # a broken string (JSON strings cannot hold a newline) does not swallow the next line
-    ('{"name": "app}\n{"c": 2}\n', [{"c": 2}], [(1, "JSON parse error: Invalid control character at (column 15)")]),
-    # two broken values: each reported once
-    ('x\n{"c": 2}\n{"d" 4}\n{"e": 5}\n', [{"c": 2}, {"e": 5}],
-     [(1, "JSON parse error: Expecting value (column 1)"),
-      (3, "JSON parse error: Expecting ':' delimiter (column 6)")]),
-    # nowhere to pick the stream up again: the message says what was not read
-    ('{"a": 1}\n{"b": [1 2,\n  {"c": 3}', [{"a": 1}],
-     [(2, "JSON parse error: Expecting ',' delimiter (column 10); the rest of the file was not read")]),
-    # a broken last value leaves nothing unread
-    ('{"a": 1}\n{"b": 2 "c": 3}\n', [{"a": 1}], [(2, "JSON parse error: Expecting ',' delimiter (column 9)")]),
-])
+@pytest.mark.parametrize(
+    ("text", "kept", "errors"),
+    [
+        # }{ on one line: the broken object's end is found by its brackets
+        ('{"a":1}{"b" 2}{"c":3}', [{"a": 1}, {"c": 3}], [(1, "JSON parse error: Expecting ':' delimiter (column 13)")]),
+        # an unclosed object in a one-object-a-line stream
+        ('{"a": {"b": 1}\n{"c": 2}\n', [{"c": 2}], [(2, "JSON parse error: Expecting ',' delimiter (column 1)")]),
+        # a broken string (JSON strings cannot hold a newline) does not swallow the next line
+        ('{"name": "app}\n{"c": 2}\n', [{"c": 2}], [(1, "JSON parse error: Invalid control character at (column 15)")]),
+        # two broken values: each reported once
+        (
+            'x\n{"c": 2}\n{"d" 4}\n{"e": 5}\n',
+            [{"c": 2}, {"e": 5}],
+            [
+                (1, "JSON parse error: Expecting value (column 1)"),
+                (3, "JSON parse error: Expecting ':' delimiter (column 6)"),
+            ],
+        ),
+        # nowhere to pick the stream up again: the message says what was not read
+        (
+            '{"a": 1}\n{"b": [1 2,\n  {"c": 3}',
+            [{"a": 1}],
+            [(2, "JSON parse error: Expecting ',' delimiter (column 10); the rest of the file was not read")],
+        ),
+        # a broken last value leaves nothing unread
+        ('{"a": 1}\n{"b": 2 "c": 3}\n', [{"a": 1}], [(2, "JSON parse error: Expecting ',' delimiter (column 9)")]),
+    ],
+)
 def test_json_stream_resynchronises(text: str, kept: list, errors: list) -> None:
     result = parse_source(Source("s.json", text, is_json=True))
     assert [d.data for d in result.documents] == kept
     assert [(e.line, e.message) for e in result.errors] == errors
     for document in result.documents:
-        assert json.loads(text[document.start:document.end]) == document.data
+        assert json.loads(text[document.start : document.end]) == document.data
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
@@ -347,6 +393,7 @@ def test_invalid_utf16_is_reported_with_its_line(tmp_path) -> None:
 
 
 # --- paths named on the command line: symlinks across paths, broken links, non-regular files, stdin twice ---
+
 
 def _symlinked_tree(tmp_path):
     (tmp_path / "real").mkdir()
@@ -381,7 +428,8 @@ def test_a_broken_symlink_named_on_the_command_line_says_so(tmp_path) -> None:
     assert [(os.path.basename(e.file), e.message) for e in found.errors] == [
         ("dangling.yaml", "broken symlink: its target gone.yaml does not exist"),
         ("loop.yaml", "cannot read: Too many levels of symbolic links"),
-        ("nope.yaml", "no such file or directory")]
+        ("nope.yaml", "no such file or directory"),
+    ]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
@@ -393,12 +441,15 @@ def test_a_fifo_with_a_manifest_suffix_in_a_directory_is_reported(tmp_path) -> N
     found = discover([str(tmp_path / "only")])
     assert found.inputs == []
     assert [(os.path.basename(e.file), e.message) for e in found.errors] == [
-        ("p.yaml", "not a regular file"), ("to-fifo.yaml", "not a regular file")]
+        ("p.yaml", "not a regular file"),
+        ("to-fifo.yaml", "not a regular file"),
+    ]
 
 
 def test_stdin_named_twice_is_read_once_and_an_error() -> None:
-    result = _kubecheck("scan", "-", "-", "--rule", "drop-net-bind-service", "-o", "json",
-                        stdin=POD.format(name="p").encode())
+    result = _kubecheck(
+        "scan", "-", "-", "--rule", "drop-net-bind-service", "-o", "json", stdin=POD.format(name="p").encode()
+    )
     report = json.loads(result.stdout)
     assert [f["resource"]["name"] for f in report["findings"]] == ["p"]
     assert [(e["file"], e["message"]) for e in report["errors"]] == [("<stdin>", "stdin is named twice")]
@@ -407,18 +458,23 @@ def test_stdin_named_twice_is_read_once_and_an_error() -> None:
 
 # --- characters YAML does not allow, and UTF-16 without a byte order mark ---
 
+
 def test_a_control_character_is_reported_with_its_line_and_column() -> None:
     result = load([str(FIXTURES / "inputs" / "pod-control-character.yaml")])
     assert [d.data["metadata"]["name"] for d in result.documents] == ["clean", "after"]
     assert [(e.line, e.message) for e in result.errors] == [
-        (18, "control character U+0001 at line 18, column 16 (not allowed in YAML)")]
+        (18, "control character U+0001 at line 18, column 16 (not allowed in YAML)")
+    ]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("a: 1\nb: x\x00y\n", 2, "control character U+0000 at line 2, column 5 (not allowed in YAML)"),
-    ("a: 1\n" + "\x00" * 3, 2, "control character U+0000 at line 2, column 1 (not allowed in YAML)"),
-    ("a: \u20ac\u20ac\n\nb: \ufffe\n", 3, "character U+FFFE at line 3, column 4 (not allowed in YAML)"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("a: 1\nb: x\x00y\n", 2, "control character U+0000 at line 2, column 5 (not allowed in YAML)"),
+        ("a: 1\n" + "\x00" * 3, 2, "control character U+0000 at line 2, column 1 (not allowed in YAML)"),
+        ("a: \u20ac\u20ac\n\nb: \ufffe\n", 3, "character U+FFFE at line 3, column 4 (not allowed in YAML)"),
+    ],
+)
 def test_characters_yaml_does_not_allow(text: str, line: int, message: str) -> None:
     result = parse_source(Source("x.yaml", text))
     assert [(e.line, e.message) for e in result.errors] == [(line, message)]
@@ -444,4 +500,5 @@ def test_duplicate_keys_in_json_are_errors_like_in_yaml() -> None:
     result = parse_source(Source("dup.json", text, is_json=True))
     assert [d.data["metadata"]["name"] for d in result.documents] == ["b"]
     assert [(e.line, e.message.split(":")[0]) for e in result.errors] == [
-        (1, "duplicate key 'name' in the object that starts here")]
+        (1, "duplicate key 'name' in the object that starts here")
+    ]

@@ -42,9 +42,28 @@ def tls_files(tmp_path_factory) -> tuple[str, str]:
         pytest.skip("needs the openssl command to make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "tls.crt", folder / "tls.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return str(cert), str(key)
 
 
@@ -61,7 +80,8 @@ def test_denies_with_findings_at_the_threshold_and_warns() -> None:
     assert "drop-net-bind-service" in response["status"]["message"]
     assert response["warnings"] == [
         "kubecheck drop-net-bind-service (high) at spec.template.spec.containers[0].securityContext.capabilities."
-        "drop: container nginx keeps NET_BIND_SERVICE: in the containerd runtime default set and not dropped"]
+        "drop: container nginx keeps NET_BIND_SERVICE: in the containerd runtime default set and not dropped"
+    ]
 
 
 def test_warn_only_allows_and_deletes_pass() -> None:
@@ -94,12 +114,16 @@ def test_a_request_without_uid_is_refused() -> None:
         else:
             request_review["request"]["uid"] = uid
         assert review(config, json.dumps(request_review).encode()) == (
-            400, {"error": "AdmissionReview request has no uid"})
+            400,
+            {"error": "AdmissionReview request has no uid"},
+        )
 
 
 def test_a_deeply_nested_body_is_a_400() -> None:
     assert review(WebhookConfig(plan(), Severity.LOW), _deep_review(5000)) == (
-        400, {"error": "request body nested too deeply"})
+        400,
+        {"error": "request body nested too deeply"},
+    )
     server = _serve(WebhookConfig(plan(packs=["pss-baseline"]), Severity.HIGH))
     try:
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -114,13 +138,13 @@ def test_an_object_the_scan_cannot_read_is_never_allowed(monkeypatch) -> None:
     """JSON the webhook reads but the scan cannot (nesting near the limit, read with a deeper stack) must not
     pass as an object without findings: the API server's failurePolicy decides."""
     import checker.commands.webhook as webhook
-
     from checker.findings import Report
     from checker.inputs.documents import InputError
 
     config = WebhookConfig(plan(packs=["pss-baseline"]), Severity.HIGH)
-    unread = Report(errors=[InputError("admission-request", 1, "nesting is too deep: more than 900 levels at column 9; "
-                                                               "refused")])
+    unread = Report(
+        errors=[InputError("admission-request", 1, "nesting is too deep: more than 900 levels at column 9; refused")]
+    )
     monkeypatch.setattr(webhook, "scan_text", lambda *args: unread)
     assert review(config, REVIEW) == (400, {"error": "request body nested too deeply"})
 
@@ -218,8 +242,11 @@ def test_failed_tls_handshakes_are_one_log_line_each(tls_files, capsys) -> None:
     finally:
         server.shutdown()
     assert "Traceback" not in log and "SSLError" not in log
-    assert re.search(r"^kubecheck webhook: 127\.0\.0\.1:\d+ TLS handshake failed: plain HTTP sent to the HTTPS port$",
-                     log, re.MULTILINE)
+    assert re.search(
+        r"^kubecheck webhook: 127\.0\.0\.1:\d+ TLS handshake failed: plain HTTP sent to the HTTPS port$",
+        log,
+        re.MULTILINE,
+    )
 
 
 def test_make_server_names_the_port_or_file_at_fault(tls_files, tmp_path) -> None:
@@ -233,8 +260,9 @@ def test_make_server_names_the_port_or_file_at_fault(tls_files, tmp_path) -> Non
         make_server(config, "127.0.0.1", 0, cert, cert)
     other_key = tmp_path / "other.key"
     subprocess.run(["openssl", "genrsa", "-out", str(other_key), "2048"], check=True, capture_output=True)
-    with pytest.raises(ValueError, match=f"^cannot use the TLS certificate {cert} with the key {other_key}: key values "
-                                         "mismatch$"):
+    with pytest.raises(
+        ValueError, match=f"^cannot use the TLS certificate {cert} with the key {other_key}: key values mismatch$"
+    ):
         make_server(config, "127.0.0.1", 0, cert, str(other_key))
     busy = make_server(config, "127.0.0.1", 0, None, None)
     try:

@@ -24,22 +24,38 @@ def _containers(name: str) -> list[tuple[str, str | None, tuple]]:
     return found
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("argo-rollout.yaml", [("Rollout", None, ("spec", "template", "spec", "containers", 0))]),
-    ("openshift-deploymentconfig.yaml",
-     [("DeploymentConfig", None, ("spec", "template", "spec", "containers", 0))]),
-    ("keda-scaledjob.yaml", [("ScaledJob", None, ("spec", "jobTargetRef", "template", "spec", "containers", 0))]),
-    ("kubeflow-training.yaml", [
-        ("PyTorchJob", "Master", ("spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers", 0)),
-        ("PyTorchJob", "Worker", ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "containers", 0)),
-        ("TFJob", "PS", ("spec", "tfReplicaSpecs", "PS", "template", "spec", "containers", 0)),
-        ("MPIJob", "Launcher", ("spec", "mpiReplicaSpecs", "Launcher", "template", "spec", "containers", 0)),
-        ("MPIJob", "Worker", ("spec", "mpiReplicaSpecs", "Worker", "template", "spec", "containers", 0)),
-    ]),
-    ("knative-service.yaml", [("Service", None, ("spec", "template", "spec", "containers", 0))]),
-    ("generic-crd.yaml", [("CloneSet", None, ("spec", "template", "spec", "containers", 0))]),
-    ("core-service.yaml", []),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("argo-rollout.yaml", [("Rollout", None, ("spec", "template", "spec", "containers", 0))]),
+        (
+            "openshift-deploymentconfig.yaml",
+            [("DeploymentConfig", None, ("spec", "template", "spec", "containers", 0))],
+        ),
+        ("keda-scaledjob.yaml", [("ScaledJob", None, ("spec", "jobTargetRef", "template", "spec", "containers", 0))]),
+        (
+            "kubeflow-training.yaml",
+            [
+                (
+                    "PyTorchJob",
+                    "Master",
+                    ("spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers", 0),
+                ),
+                (
+                    "PyTorchJob",
+                    "Worker",
+                    ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "containers", 0),
+                ),
+                ("TFJob", "PS", ("spec", "tfReplicaSpecs", "PS", "template", "spec", "containers", 0)),
+                ("MPIJob", "Launcher", ("spec", "mpiReplicaSpecs", "Launcher", "template", "spec", "containers", 0)),
+                ("MPIJob", "Worker", ("spec", "mpiReplicaSpecs", "Worker", "template", "spec", "containers", 0)),
+            ],
+        ),
+        ("knative-service.yaml", [("Service", None, ("spec", "template", "spec", "containers", 0))]),
+        ("generic-crd.yaml", [("CloneSet", None, ("spec", "template", "spec", "containers", 0))]),
+        ("core-service.yaml", []),
+    ],
+)
 def test_pod_templates_of_each_kind(name: str, expected: list) -> None:
     assert _containers(name) == expected
 
@@ -57,8 +73,17 @@ def test_generic_fallback_is_reported_in_notes() -> None:
     report = run_plan(plan(rules=["drop-net-bind-service"]), [str(WORKLOADS)])
     assert any("CloneSet sample: pod template found by the generic spec.template fallback" in n for n in report.notes)
     kinds = sorted({f.resource["kind"] for f in report.findings})
-    assert kinds == ["CloneSet", "DeploymentConfig", "MPIJob", "PyTorchJob", "Rollout", "ScaledJob", "Service",
-                     "SparkApplication", "TFJob"]
+    assert kinds == [
+        "CloneSet",
+        "DeploymentConfig",
+        "MPIJob",
+        "PyTorchJob",
+        "Rollout",
+        "ScaledJob",
+        "Service",
+        "SparkApplication",
+        "TFJob",
+    ]
 
 
 def test_spark_pod_template_is_the_base_of_the_driver_and_executor_pods() -> None:
@@ -67,8 +92,9 @@ def test_spark_pod_template_is_the_base_of_the_driver_and_executor_pods() -> Non
         ("SparkApplication", "driver", ("spec", "driver", "template", "spec", "containers", 1)),
         ("SparkApplication", "executor", ("spec", "executor")),
     ]
-    report = run_plan(plan(packs=["pss-baseline"], rules=["drop-net-bind-service"]),
-                      [str(WORKLOADS / "spark-pod-template.yaml")])
+    report = run_plan(
+        plan(packs=["pss-baseline"], rules=["drop-net-bind-service"]), [str(WORKLOADS / "spark-pod-template.yaml")]
+    )
     found = [(f.rule, f.path, f.line) for f in report.findings]
     assert found == [
         ("pss-host-namespaces", "spec.driver.template.spec.hostPID", 19),

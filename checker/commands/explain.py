@@ -22,8 +22,12 @@ from ..policy.model import CompiledRule
 from ..policy.templates import show_value, template_values
 from ..workloads.index import ScanContext
 
-CONTAINER_FACTS = ("container.effective_capabilities", "container.listen_addresses", "container.listen_ports",
-                   "container.user")
+CONTAINER_FACTS = (
+    "container.effective_capabilities",
+    "container.listen_addresses",
+    "container.listen_ports",
+    "container.user",
+)
 POD_FACTS = ("pod.sysctls", "pod.ipv6_disabled", "pod.unprivileged_port_start")
 
 
@@ -42,8 +46,11 @@ def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -
             targets += 1
             lines += ["", *_explain_scope(compiled, scope, chosen)]
     if targets == 0:
-        lines += ["", "no target in the input: no object of a kind the rule applies to"
-                  + (f", or no container named {container_name!r}" if container_name else "")]
+        lines += [
+            "",
+            "no target in the input: no object of a kind the rule applies to"
+            + (f", or no container named {container_name!r}" if container_name else ""),
+        ]
     lines += [f"{error_place(e)}: error: {e.message}" for e in loaded.errors]
     return "\n".join(lines) + "\n", len(loaded.errors)
 
@@ -59,8 +66,9 @@ def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan) -> Iterat
     yield f"{where}  {target}"
     yield "  facts:"
     yield from (f"    {line}" for line in _facts(compiled, scope))
-    env = CompileEnv(compiled.rule.scope, chosen.params, {**chosen.params.data,
-                                                          **resolve_data(compiled.rule.data, chosen.params)})
+    env = CompileEnv(
+        compiled.rule.scope, chosen.params, {**chosen.params.data, **resolve_data(compiled.rule.data, chosen.params)}
+    )
     applies = True
     if compiled.rule.when_spec is not None:
         yield "  when:"
@@ -85,8 +93,9 @@ def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:
     names = list(POD_FACTS)
     if scope.container is not None:
         names = [*CONTAINER_FACTS, *names]
-    names += [n for n in _facts_used(compiled.rule.when_spec) + _facts_used(compiled.rule.assert_spec)
-              if n not in names]
+    names += [
+        n for n in _facts_used(compiled.rule.when_spec) + _facts_used(compiled.rule.assert_spec) if n not in names
+    ]
     for name in names:
         if scope.workload is None and not name.startswith("resource."):
             continue
@@ -119,8 +128,16 @@ def _facts_used(spec: Any) -> list[str]:
 BRANCHES = ("all", "any", "not")
 
 
-def _clause(spec: Any, where: tuple, env: CompileEnv, scope: Scope, depth: int, negated: bool,
-            compiled: CompiledRule, parent_blamed: bool = True) -> Generator[str, None, bool]:
+def _clause(
+    spec: Any,
+    where: tuple,
+    env: CompileEnv,
+    scope: Scope,
+    depth: int,
+    negated: bool,
+    compiled: CompiledRule,
+    parent_blamed: bool = True,
+) -> Generator[str, None, bool]:
     """Print a clause with its verdict and the values that decided it. A leaf's notes say why a value is a
     problem, so they are shown only for blamed leaves: those in the state that works against the rule (a
     failing clause, or a holding one under an odd number of ``not``) whose every parent is blamed too."""
@@ -147,8 +164,16 @@ def _clause(spec: Any, where: tuple, env: CompileEnv, scope: Scope, depth: int, 
     parts = [spec[key]] if key == "not" else spec[key]
     for index, part in enumerate(parts):
         inner_where = (*where, key) if key == "not" else (*where, key, index)
-        yield from _clause(part, inner_where, env, scope, depth + 1, negated != (key == "not"), compiled,
-                           holds == negated and parent_blamed)
+        yield from _clause(
+            part,
+            inner_where,
+            env,
+            scope,
+            depth + 1,
+            negated != (key == "not"),
+            compiled,
+            holds == negated and parent_blamed,
+        )
     return holds
 
 
@@ -156,6 +181,7 @@ def _located(scope: Scope, match: Match) -> str:
     if match.path is None:
         return ""
     resource = match.resource or scope.resource
-    position = PositionIndex().locate_all([Request(resource.document, (*resource.base, *match.path),
-                                                   match.line_in_value, match.column_in_value)])[0]
+    position = PositionIndex().locate_all(
+        [Request(resource.document, (*resource.base, *match.path), match.line_in_value, match.column_in_value)]
+    )[0]
     return f"  at {format_path(match.path)} (line {position.line})"

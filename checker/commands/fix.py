@@ -42,8 +42,14 @@ class FileFix:
 
     def diff(self) -> str:
         before, after = (self.name, self.name) if self.name.startswith("/") else (f"a/{self.name}", f"b/{self.name}")
-        return "".join(difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
-                                            fromfile=before, tofile=after))
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=before,
+                tofile=after,
+            )
+        )
 
 
 @dataclass
@@ -98,8 +104,12 @@ def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixPlan:
         for operation in operations:
             real = scope.target_path(tuple(operation["path"].split(".")))
             found = raw.witness.path
-            if (operation["op"] == "set" and found and found[-1] == real[-1]
-                    and value_at(scope.resource.obj, found) is not None):
+            if (
+                operation["op"] == "set"
+                and found
+                and found[-1] == real[-1]
+                and value_at(scope.resource.obj, found) is not None
+            ):
                 real = found
             edit = Edit(operation["op"], (*scope.resource.base, *real), operation["value"], rule.id)
             if edit not in planned.edits:
@@ -124,13 +134,16 @@ def apply_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixResult:
             try:
                 text, idle = _fix_document(text, planned.document, planned.edits)
             except RecursionError:
-                result.notes.append(f"{source.name}:{planned.document.line}: nested too deeply to rewrite; fix it "
-                                    "by hand")
+                result.notes.append(
+                    f"{source.name}:{planned.document.line}: nested too deeply to rewrite; fix it by hand"
+                )
                 result.without_fix += planned.findings
                 continue
             result.edits += len(planned.edits) - len(idle)
-            result.notes.extend(f"{source.name}: the {edit.rule} fix at {format_path(edit.path)} changes nothing "
-                                "there; fix it by hand" for edit in idle)
+            result.notes.extend(
+                f"{source.name}: the {edit.rule} fix at {format_path(edit.path)} changes nothing there; fix it by hand"
+                for edit in idle
+            )
         if text != source.text:
             result.files.append(FileFix(source.name, source.text, text, _encoding(source)))
     result.files.sort(key=lambda f: f.name)
@@ -152,7 +165,7 @@ def _fix_document(text: str, document: Document, edits: list[Edit]) -> tuple[str
     """Re-dump one document's span with the edits applied, in the file's own sequence style and line ends;
     also the edits that changed nothing. A document no edit changes stays byte-for-byte."""
     line_start = text.rfind("\n", 0, document.start) + 1
-    span = text[line_start:document.end]
+    span = text[line_start : document.end]
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -172,7 +185,7 @@ def _fix_document(text: str, document: Document, edits: list[Edit]) -> tuple[str
         dumped = dumped.rstrip("\n")
     if "\r\n" in span:
         dumped = dumped.replace("\n", "\r\n")
-    return text[:line_start] + dumped + text[document.end:], idle
+    return text[:line_start] + dumped + text[document.end :], idle
 
 
 def _apply(data: Any, edit: Edit) -> bool:

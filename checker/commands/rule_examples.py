@@ -21,8 +21,9 @@ class ExampleOutcome:
     detail: str  # for a broken example: what happened instead
 
 
-def run_examples(rule_ids: Iterable[str], policy_dirs: Iterable[str] = (),
-                 settings: Iterable[str] = ()) -> list[ExampleOutcome]:
+def run_examples(
+    rule_ids: Iterable[str], policy_dirs: Iterable[str] = (), settings: Iterable[str] = ()
+) -> list[ExampleOutcome]:
     """The outcome of every example of the named rules, in rule, verdict and index order. A rule outside
     its version range for the settings has nothing to run."""
     outcomes = []

@@ -70,7 +70,7 @@ def _unchecked(message: str) -> str:
 
 def _warning(finding: Finding) -> str:
     text = f"kubecheck {finding.rule} ({finding.severity.label}) at {finding.path}: {finding.message}"
-    return text if len(text) <= MAX_WARNING else text[:MAX_WARNING - 1] + "…"
+    return text if len(text) <= MAX_WARNING else text[: MAX_WARNING - 1] + "…"
 
 
 def _denial(findings: list[Finding]) -> str:
@@ -131,8 +131,10 @@ def make_server(config: WebhookConfig, host: str, port: int, cert: str | None, k
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-_PEM_MARKERS = {"certificate": re.compile(rb"-----BEGIN CERTIFICATE-----"),
-                "key": re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")}
+_PEM_MARKERS = {
+    "certificate": re.compile(rb"-----BEGIN CERTIFICATE-----"),
+    "key": re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"),
+}
 _PEM_LINES = {"certificate": "-----BEGIN CERTIFICATE-----", "key": "-----BEGIN ... PRIVATE KEY-----"}
 
 
@@ -222,8 +224,9 @@ class _TLSServer(_Server):
     """HTTPS whose TLS handshake happens in the request's own thread: wrapping the listening socket would
     run every handshake in the accept loop, where one silent client stalls all others."""
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext
+    ) -> None:
         super().__init__(address, handler)
         self.context = context
 

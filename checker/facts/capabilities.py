@@ -20,5 +20,7 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
     """One match per capability the runtime grants the container; the note says why it is there."""
     runtime = scope.params.get("container-runtime")
     computed = effective_capabilities(scope.container.spec, runtime)
-    return [Match(name, scope.container_path(origin.path), origin.reason)
-            for name, origin in sorted(computed.capabilities.items())]
+    return [
+        Match(name, scope.container_path(origin.path), origin.reason)
+        for name, origin in sorted(computed.capabilities.items())
+    ]

@@ -26,8 +26,14 @@ def _ipv6_disabled(scope: Scope) -> list[Match]:
     for entry in pod_sysctls(scope.workload.pod):
         if entry.name in IPV6_DISABLE_SYSCTLS and entry.value == "1":
             exempt = host_namespace(scope, entry.name)
-            return [Match(False, scope.pod_path(entry.path), f"the pod sets sysctl {entry.name}=1, but with "
-                          f"{exempt}; declare a node without IPv6 with --set ipv6=disabled")]
+            return [
+                Match(
+                    False,
+                    scope.pod_path(entry.path),
+                    f"the pod sets sysctl {entry.name}=1, but with "
+                    f"{exempt}; declare a node without IPv6 with --set ipv6=disabled",
+                )
+            ]
     return [Match(False, None, "")]
 
 

@@ -29,8 +29,10 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     and sparkConf (bindAddress settings and driverEnv/executorEnv variables; spark.driver.host is the host
     others connect to); and ConfigMaps of the scan the container mounts or takes variables from (located
     inside the ConfigMap). A comma-separated value is one address per element."""
-    matches = [Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
-               for s in listen_addresses(scope.container.spec)]
+    matches = [
+        Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
+        for s in listen_addresses(scope.container.spec)
+    ]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
     if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
@@ -40,12 +42,22 @@ def _listen_addresses(scope: Scope) -> list[Match]:
             for key, value in spark_conf.items():
                 role = "executor" if SPARK_EXECUTOR_KEY.search(str(key)) else "driver"
                 if role == workload.role and is_address_name(str(key)) and isinstance(value, str):
-                    matches += [Match(address, (*spark_conf_path, key), f"sparkConf {key}")
-                                for address in split_addresses(value)]
+                    matches += [
+                        Match(address, (*spark_conf_path, key), f"sparkConf {key}")
+                        for address in split_addresses(value)
+                    ]
     if workload is not None and container is not None:
         for found in mounted_addresses(workload, container, scope.context):
-            matches.append(Match(found.value, ("data", found.key), found.origin, found.config_map,
-                                 found.line_in_value, found.column_in_value))
+            matches.append(
+                Match(
+                    found.value,
+                    ("data", found.key),
+                    found.origin,
+                    found.config_map,
+                    found.line_in_value,
+                    found.column_in_value,
+                )
+            )
     return matches
 
 
@@ -53,8 +65,11 @@ def _listen_addresses(scope: Scope) -> list[Match]:
 def _ipv6_address_binds(scope: Scope) -> list[Match]:
     """The listen addresses (see container.listen_addresses) that are one specific IPv6 address: ::1,
     [::1]:9090, fd00::1, [fe80::1%eth0]:80; not the all-zero wildcard, IPv4, IPv4-mapped or host names."""
-    return [match for match in fact_of(scope, "container.listen_addresses")
-            if isinstance(match.value, str) and specific_ipv6(match.value)]
+    return [
+        match
+        for match in fact_of(scope, "container.listen_addresses")
+        if isinstance(match.value, str) and specific_ipv6(match.value)
+    ]
 
 
 def _spark_env_vars(scope: Scope) -> list[Match]:
@@ -64,18 +79,21 @@ def _spark_env_vars(scope: Scope) -> list[Match]:
     env_vars = value_at(scope.resource.obj, path)
     if not isinstance(env_vars, dict):
         return []
-    return [Match(address, (*path, name), f"envVars {name}")
-            for name, value in env_vars.items()
-            if is_address_name(str(name)) and isinstance(value, str | int) and not isinstance(value, bool)
-            for address in split_addresses(str(value))]
+    return [
+        Match(address, (*path, name), f"envVars {name}")
+        for name, value in env_vars.items()
+        if is_address_name(str(name)) and isinstance(value, str | int) and not isinstance(value, bool)
+        for address in split_addresses(str(value))
+    ]
 
 
 @fact("container.listen_ports", "container")
 def _listen_ports(scope: Scope) -> list[Match]:
     """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
-    return [Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value,
-                  port.column_in_value)
-            for port in ports_of(scope, scope.container.spec)]
+    return [
+        Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value, port.column_in_value)
+        for port in ports_of(scope, scope.container.spec)
+    ]
 
 
 def ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:

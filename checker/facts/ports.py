@@ -54,10 +54,18 @@ def _low_ports(scope: Scope) -> _LowPorts:
     capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
     # The sysctl is pod-wide: one value, low enough for every port that a container of the pod cannot bind.
-    failing = [port for each in workload.containers
-               for port in _failing_ports(workload, each, runtime, start.value, scope)]
-    return _LowPorts(start, low, user, capability, _standing(user, capability, container.spec),
-                     min(failing, default=start.value), _prefixed_add(container.spec, runtime))
+    failing = [
+        port for each in workload.containers for port in _failing_ports(workload, each, runtime, start.value, scope)
+    ]
+    return _LowPorts(
+        start,
+        low,
+        user,
+        capability,
+        _standing(user, capability, container.spec),
+        min(failing, default=start.value),
+        _prefixed_add(container.spec, runtime),
+    )
 
 
 def _failing_ports(workload: Any, container: Any, runtime: str, start: int, scope: Scope) -> list[int]:
@@ -87,8 +95,10 @@ def _prefixed_add(container: dict[str, Any], runtime: str) -> int | None:
 def _prefixed_note(situation: _LowPorts) -> str:
     if situation.prefixed_add is None:
         return ""
-    return (f"; capabilities.add[{situation.prefixed_add}] CAP_NET_BIND_SERVICE is a no-op, because containerd "
-            "adds the CAP_ prefix again (write NET_BIND_SERVICE)")
+    return (
+        f"; capabilities.add[{situation.prefixed_add}] CAP_NET_BIND_SERVICE is a no-op, because containerd "
+        "adds the CAP_ prefix again (write NET_BIND_SERVICE)"
+    )
 
 
 def _standing(user: User, capability: Origin | None, container: dict[str, Any]) -> str:
@@ -128,24 +138,31 @@ def _port_reasons(scope: Scope) -> list[str]:
         return [f"no port below {start}: nothing to check"]
     ports = f"ports {situation.ports} < {start}"
     if capability is None:
-        return [f"{ports} and NET_BIND_SERVICE is not in the capability set (the kernel checks it, for root too)"
-                f"{_prefixed_note(situation)}: a finding each"]
+        return [
+            f"{ports} and NET_BIND_SERVICE is not in the capability set (the kernel checks it, for root too)"
+            f"{_prefixed_note(situation)}: a finding each"
+        ]
     if situation.standing == ROOT_BINDS:
-        return [f"{ports}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it binds them: "
-                "no finding"]
+        return [f"{ports}: the process is root ({user.note}) and keeps NET_BIND_SERVICE, so it binds them: no finding"]
     if situation.standing == ADDED:
-        return [f"{ports}: the process runs as non-root ({user.note}) and capabilities.add names NET_BIND_SERVICE; "
-                "a non-root process has no effective capabilities after exec, so this works only through "
-                f"{FILE_CAPABILITY} on every binary it execs (as ingress-nginx's nginx carries it); the explicit add "
-                "states that plan, which the manifest cannot show: no finding"]
+        return [
+            f"{ports}: the process runs as non-root ({user.note}) and capabilities.add names NET_BIND_SERVICE; "
+            "a non-root process has no effective capabilities after exec, so this works only through "
+            f"{FILE_CAPABILITY} on every binary it execs (as ingress-nginx's nginx carries it); the explicit add "
+            "states that plan, which the manifest cannot show: no finding"
+        ]
     if situation.standing == IMAGE_DECIDES:
-        return [f"{ports}: NET_BIND_SERVICE is in the capability set ({capability.reason}) and {user.note}: a "
-                f"root USER binds them, a non-root one only through {FILE_CAPABILITY} on its binary; the "
-                "manifest cannot show either: no finding"]
-    return [f"{ports}: the process runs as non-root ({user.note}) and NET_BIND_SERVICE is in the set only "
-            f"{_capability_source(capability)}; a non-root process has no effective capabilities, so it binds "
-            f"them only if its binary carries {FILE_CAPABILITY}{_prefixed_note(situation)}: a finding each (add "
-            "NET_BIND_SERVICE to capabilities.add to state that plan)"]
+        return [
+            f"{ports}: NET_BIND_SERVICE is in the capability set ({capability.reason}) and {user.note}: a "
+            f"root USER binds them, a non-root one only through {FILE_CAPABILITY} on its binary; the "
+            "manifest cannot show either: no finding"
+        ]
+    return [
+        f"{ports}: the process runs as non-root ({user.note}) and NET_BIND_SERVICE is in the set only "
+        f"{_capability_source(capability)}; a non-root process has no effective capabilities, so it binds "
+        f"them only if its binary carries {FILE_CAPABILITY}{_prefixed_note(situation)}: a finding each (add "
+        "NET_BIND_SERVICE to capabilities.add to state that plan)"
+    ]
 
 
 @fact("pod.unprivileged_port_start", "pod")
@@ -158,14 +175,29 @@ def _unprivileged_port_start(scope: Scope) -> list[Match]:
     for entry in pod_sysctls(scope.workload.pod):
         if entry.name == UNPRIVILEGED_PORT_START and entry.value.strip().isdigit():
             if host_network:
-                return [Match(DEFAULT_UNPRIVILEGED_PORT_START, scope.pod_path(entry.path),
-                              f"the kernel default; the pod's {UNPRIVILEGED_PORT_START}={entry.value.strip()} does "
-                              "not count: with hostNetwork: true Kubernetes rejects net.* sysctls")]
-            return [Match(int(entry.value), scope.pod_path(entry.path),
-                          f"the pod sets {UNPRIVILEGED_PORT_START}={entry.value}")]
+                return [
+                    Match(
+                        DEFAULT_UNPRIVILEGED_PORT_START,
+                        scope.pod_path(entry.path),
+                        f"the kernel default; the pod's {UNPRIVILEGED_PORT_START}={entry.value.strip()} does "
+                        "not count: with hostNetwork: true Kubernetes rejects net.* sysctls",
+                    )
+                ]
+            return [
+                Match(
+                    int(entry.value),
+                    scope.pod_path(entry.path),
+                    f"the pod sets {UNPRIVILEGED_PORT_START}={entry.value}",
+                )
+            ]
     if host_network:
-        return [Match(DEFAULT_UNPRIVILEGED_PORT_START, None, "the kernel default; with hostNetwork: true the "
-                      "node's own setting applies")]
+        return [
+            Match(
+                DEFAULT_UNPRIVILEGED_PORT_START,
+                None,
+                "the kernel default; with hostNetwork: true the node's own setting applies",
+            )
+        ]
     return [Match(DEFAULT_UNPRIVILEGED_PORT_START, None, "the kernel default")]
 
 
@@ -192,9 +224,11 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
     if situation.capability is None:
         why = "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too)"
     else:
-        why = (f"it runs as non-root ({user.note}): a non-root process has no effective capabilities, and "
-               f"NET_BIND_SERVICE {_capability_source(situation.capability)} does not help it unless its binary "
-               f"carries {FILE_CAPABILITY}")
+        why = (
+            f"it runs as non-root ({user.note}): a non-root process has no effective capabilities, and "
+            f"NET_BIND_SERVICE {_capability_source(situation.capability)} does not help it unless its binary "
+            f"carries {FILE_CAPABILITY}"
+        )
     why += _prefixed_note(situation)
     host_network = workload.spec.get("hostNetwork") is True
     version_ok = scope.params.get("k8s.version") >= SAFE_PORT_SYSCTL_SINCE
@@ -208,12 +242,16 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
             value = situation.pod_lowest
             sysctl = f"set the safe sysctl {UNPRIVILEGED_PORT_START}={value} in spec.securityContext.sysctls"
             if value != port:
-                sysctl += f" (port {value} is the lowest below {start} that the pod's containers cannot bind, " \
-                          "and the sysctl is pod-wide)"
+                sysctl += (
+                    f" (port {value} is the lowest below {start} that the pod's containers cannot bind, "
+                    "and the sysctl is pod-wide)"
+                )
             fixes.insert(0, sysctl)
         fixes.append(_capability_fix(situation))
-        note = (f"listens on port {port} ({match.note}), below {start} ({start_match.note}), but {why}. "
-                f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:]))
+        note = (
+            f"listens on port {port} ({match.note}), below {start} ({start_match.note}), but {why}. "
+            f"Cheapest fix: {fixes[0]}; or " + "; or ".join(fixes[1:])
+        )
         found.append(Match(port, match.path, note, None, match.line_in_value, match.column_in_value))
     return found
 
@@ -225,8 +263,10 @@ def _capability_fix(situation: _LowPorts) -> str:
         plan = f" for a binary that carries {FILE_CAPABILITY}" if situation.user.kind != ROOT else ""
         return f"write NET_BIND_SERVICE in capabilities.add{plan}, {DROP_RULE_TRADE_OFF}"
     if situation.capability is not None:
-        return (f"run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that carries "
-                f"{FILE_CAPABILITY}; either keeps the capability, {DROP_RULE_TRADE_OFF}")
+        return (
+            f"run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that carries "
+            f"{FILE_CAPABILITY}; either keeps the capability, {DROP_RULE_TRADE_OFF}"
+        )
     if situation.user.kind == ROOT:
         return f"keep NET_BIND_SERVICE, {DROP_RULE_TRADE_OFF}"
     return f"keep NET_BIND_SERVICE and run as root, {DROP_RULE_TRADE_OFF}"

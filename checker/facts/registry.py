@@ -23,8 +23,9 @@ FACTS: dict[str, Fact] = {}
 Compute = Callable[[Scope], list[Match]]
 
 
-def fact(name: str, scope: str, detail: Callable[[Scope], list[str]] | None = None,
-         detail_only: bool = False) -> Callable[[Compute], Compute]:
+def fact(
+    name: str, scope: str, detail: Callable[[Scope], list[str]] | None = None, detail_only: bool = False
+) -> Callable[[Compute], Compute]:
     def register(function: Compute) -> Compute:
         FACTS[name] = Fact(name, scope, function, detail, detail_only)
         return function

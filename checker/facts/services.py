@@ -1,5 +1,4 @@
-"""Service facts: the Services of the scan that select a pod, with their IP families.
-"""
+"""Service facts: the Services of the scan that select a pod, with their IP families."""
 
 from __future__ import annotations
 

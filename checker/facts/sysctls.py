@@ -21,12 +21,16 @@ def host_namespace(scope: Scope, name: str) -> str:
     assert scope.workload is not None
     spec = scope.workload.spec
     if spec.get("hostNetwork") is True and name.startswith("net."):
-        return ("hostNetwork: true the pod shares the node's network namespace: Kubernetes rejects its net.* "
-                "sysctls and the node's own setting applies")
+        return (
+            "hostNetwork: true the pod shares the node's network namespace: Kubernetes rejects its net.* "
+            "sysctls and the node's own setting applies"
+        )
     ipc = scope.params.data.get("ipc_sysctl_pattern", IPC_SYSCTL_PATTERN)
     if spec.get("hostIPC") is True and re.search(ipc, name):
-        return ("hostIPC: true the pod shares the node's IPC namespace: Kubernetes rejects its IPC sysctls "
-                "and the node's own setting applies")
+        return (
+            "hostIPC: true the pod shares the node's IPC namespace: Kubernetes rejects its IPC sysctls "
+            "and the node's own setting applies"
+        )
     return ""
 
 
@@ -64,19 +68,27 @@ def _required_sysctls(scope: Scope) -> list[_Required]:
             continue
         unsafe = ""
         if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed):
-            unsafe = (f" It is not a safe sysctl, so the kubelet admits the pod only where it runs with "
-                      f"--allowed-unsafe-sysctls={name} (see unsafe-sysctls).")
+            unsafe = (
+                f" It is not a safe sysctl, so the kubelet admits the pod only where it runs with "
+                f"--allowed-unsafe-sysctls={name} (see unsafe-sysctls)."
+            )
         if name.startswith("net.ipv6."):
-            unsafe += (" Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan for them "
-                       "with --set required-sysctls=).")
+            unsafe += (
+                " Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan for them "
+                "with --set required-sysctls=)."
+            )
         if entry is not None:
-            match = Match(name, scope.pod_path(entry.path),
-                          f'sysctl {name} is set to "{entry.value}", not "{wanted}".{unsafe}')
+            match = Match(
+                name, scope.pod_path(entry.path), f'sysctl {name} is set to "{entry.value}", not "{wanted}".{unsafe}'
+            )
         elif name in misplaced:
             container, bad = misplaced[name]
-            match = Match(name, scope.pod_path(bad.path),
-                          f"sysctl {name} is misplaced under container {container.name!r} securityContext, "
-                          f"where Kubernetes rejects the field; it belongs in {where}.{unsafe}")
+            match = Match(
+                name,
+                scope.pod_path(bad.path),
+                f"sysctl {name} is misplaced under container {container.name!r} securityContext, "
+                f"where Kubernetes rejects the field; it belongs in {where}.{unsafe}",
+            )
         else:
             match = Match(name, sysctls_path, f'{where} does not set {name}="{wanted}".{unsafe}')
         found.append(_Required(name, wanted, match, "a finding"))

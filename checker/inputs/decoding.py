@@ -31,8 +31,12 @@ def read_source(name: str) -> Source | InputError:
         return InputError(display, None, f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
     encoding = _encoding_of(raw)
     if encoding == "utf-8-sig" and _looks_like_utf16(raw):
-        return InputError(display, None, "looks like UTF-16 text without a byte order mark (NUL bytes between the "
-                          "characters): kubectl reads it as UTF-8 and cannot parse it; save it as UTF-8")
+        return InputError(
+            display,
+            None,
+            "looks like UTF-16 text without a byte order mark (NUL bytes between the "
+            "characters): kubectl reads it as UTF-8 and cannot parse it; save it as UTF-8",
+        )
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -44,8 +48,12 @@ def read_source(name: str) -> Source | InputError:
 
 # Byte order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one). The "utf-16" and
 # "utf-32" codecs read the mark, pick the byte order and drop it; "utf-8-sig" drops a UTF-8 mark.
-_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
 
 

@@ -59,9 +59,15 @@ def parse_json(source: Source) -> LoadResult:
         line += text.count("\n", counted, at)
         counted = at
         result.documents.append(Document(source, len(result.documents), line, data, at, end))
-        result.errors.extend(InputError(source.name, line, f"duplicate key '{key}' in the object that starts here: "
-                                        "kubectl rejects the manifest; kubecheck checked the last value")
-                             for key in dict.fromkeys(duplicates))
+        result.errors.extend(
+            InputError(
+                source.name,
+                line,
+                f"duplicate key '{key}' in the object that starts here: "
+                "kubectl rejects the manifest; kubecheck checked the last value",
+            )
+            for key in dict.fromkeys(duplicates)
+        )
         duplicates.clear()
         at = _JSON_SPACE.match(text, end).end()
     return result
@@ -70,7 +76,7 @@ def parse_json(source: Source) -> LoadResult:
 def _value_end(text: str, start: int) -> int | None:
     """Where the JSON value (object or array) that starts at `start` ends, by its brackets alone; None if
     they do not balance."""
-    if text[start:start + 1] not in ("{", "["):
+    if text[start : start + 1] not in ("{", "["):
         return None
     open_brackets: list[str] = []
     for token in _JSON_TOKEN.finditer(text, start):

@@ -22,8 +22,13 @@ def parse_source(source: Source) -> LoadResult:
     """Split a source into documents. A broken document is reported and its neighbours still parsed."""
     result = PARSERS[source.format](source)
     if source.encoding == "utf-32":
-        result.errors.append(InputError(source.name, None, "UTF-32 text: kubectl reads only UTF-8 and UTF-16, so "
-                                        "it cannot apply this file; kubecheck checked it"))
+        result.errors.append(
+            InputError(
+                source.name,
+                None,
+                "UTF-32 text: kubectl reads only UTF-8 and UTF-16, so it cannot apply this file; kubecheck checked it",
+            )
+        )
     return result
 
 
@@ -67,7 +72,7 @@ def _parse_in_workers(files: list[str], workers: int) -> dict[str, LoadResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [files[i:i + CHUNK_SIZE] for i in range(0, len(files), CHUNK_SIZE)]
+    chunks = [files[i : i + CHUNK_SIZE] for i in range(0, len(files), CHUNK_SIZE)]
     # fork is cheap and safe here (no threads); elsewhere the platform's default start method is used.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     try:

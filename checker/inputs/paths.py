@@ -7,6 +7,7 @@ from __future__ import annotations
 PathKey = str | int
 Path = tuple[PathKey, ...]
 
+
 def format_path(path: Path) -> str:
     """Render a path as ``spec.containers[1].securityContext`` (keys with dots or slashes are quoted)."""
     out: list[str] = []

@@ -66,10 +66,10 @@ def _span(document: Document) -> tuple[str, int]:
     In a JSON stream an earlier object may end on that line (``}{``): it is blanked out."""
     text = document.source.text
     line_start = text.rfind("\n", 0, document.start) + 1
-    lead = text[line_start:document.start]
+    lead = text[line_start : document.start]
     if document.source.is_json and lead.strip():
         lead = " " * len(lead)
-    return lead + text[document.start:document.end], text.count("\n", 0, line_start)
+    return lead + text[document.start : document.end], text.count("\n", 0, line_start)
 
 
 def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
@@ -113,8 +113,13 @@ def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
             through_aliases = True
         if on_path:
             scalar = isinstance(event, yaml.ScalarEvent)
-            found[path] = _Spot(mark, event.start_mark, getattr(event, "style", None),  # type: ignore[index]
-                                event.end_mark, event.value if scalar else None)
+            found[path] = _Spot(
+                mark,
+                event.start_mark,
+                getattr(event, "style", None),  # type: ignore[index]
+                event.end_mark,
+                event.value if scalar else None,
+            )
         if isinstance(event, _COLLECTION_START):
             stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), not on_path))
     return found, through_aliases
@@ -156,8 +161,9 @@ def _as_keys(path: Path) -> Path:
     return tuple(step if isinstance(step, int) else str(step) for step in path)
 
 
-def _from_spots(spots: dict[Path, _Spot], path: Path, request: Request, text: str, line_offset: int,
-                document: Document) -> Position:
+def _from_spots(
+    spots: dict[Path, _Spot], path: Path, request: Request, text: str, line_offset: int, document: Document
+) -> Position:
     for depth in range(len(path), -1, -1):
         spot = spots.get(path[:depth])
         if spot is None:
@@ -170,15 +176,16 @@ def _from_spots(spots: dict[Path, _Spot], path: Path, request: Request, text: st
     return Position(document.line, 1, False)
 
 
-def _inside_scalar(text: str, start: Any, end: Any, style: str | None, value: str | None,
-                   request: Request) -> tuple[int, int]:
+def _inside_scalar(
+    text: str, start: Any, end: Any, style: str | None, value: str | None, request: Request
+) -> tuple[int, int]:
     """The 0-based line and column of a place inside a string value. The value's line is found in the
     scalar's source text, whatever its style (literal, folded, quoted, plain); where it cannot be found
     (escapes), block scalars count content lines from the line after the indicator."""
     line_in_value = request.line_in_value or 0
     column_in_value = request.column_in_value or 0
     if value is not None and end is not None:
-        raw = text[start.index:end.index]
+        raw = text[start.index : end.index]
         lines = value.split("\n")
         cursor, found = 0, None
         for number, content in enumerate(lines[: line_in_value + 1]):
@@ -206,6 +213,7 @@ def _indent_of(text: str, line: int) -> int:
 
 # --- fallback over a composed tree (aliases and merge keys) -------------------------------------------
 
+
 def _compose(text: str) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=yaml.CSafeLoader)
@@ -213,17 +221,20 @@ def _compose(text: str) -> yaml.Node | None:
         return None
 
 
-def _from_tree(root: yaml.Node | None, path: Path, request: Request, text: str,
-               line_offset: int) -> Position | None:
+def _from_tree(root: yaml.Node | None, path: Path, request: Request, text: str, line_offset: int) -> Position | None:
     if root is None:
         return None
     node, exact, value_node = locate_in_node(root, path)
     if node is None:
         return None
-    if exact and isinstance(value_node, yaml.ScalarNode) and (
-            request.line_in_value is not None or request.column_in_value is not None):
-        line, column = _inside_scalar(text, value_node.start_mark, value_node.end_mark, value_node.style,
-                                      value_node.value, request)
+    if (
+        exact
+        and isinstance(value_node, yaml.ScalarNode)
+        and (request.line_in_value is not None or request.column_in_value is not None)
+    ):
+        line, column = _inside_scalar(
+            text, value_node.start_mark, value_node.end_mark, value_node.style, value_node.value, request
+        )
         return Position(line + line_offset + 1, column + 1, True)
     return Position(node.start_mark.line + line_offset + 1, node.start_mark.column + 1, exact)
 

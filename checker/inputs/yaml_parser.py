@@ -68,14 +68,28 @@ def _load_yaml_documents(
             line = node.start_mark.line + 1 + line_offset
             data = loader.construct_document(node)
             if may_alias and _expanded_size(data) > MAX_EXPANDED_NODES:
-                raise _ParseFailure(line, "aliases expand to more than "
-                                    f"{MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused")
-            documents.append(Document(source, first_index + len(documents), line, data,
-                                      node.start_mark.index + char_offset, node.end_mark.index + char_offset))
-        duplicates.extend(InputError(source.name, dup_line + 1 + line_offset,
-                                     f"duplicate key '{key}' (first at line {first + 1 + line_offset}): kubectl "
-                                     "rejects the manifest; kubecheck checked the last value")
-                          for key, dup_line, first in loader.duplicates)
+                raise _ParseFailure(
+                    line, f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused"
+                )
+            documents.append(
+                Document(
+                    source,
+                    first_index + len(documents),
+                    line,
+                    data,
+                    node.start_mark.index + char_offset,
+                    node.end_mark.index + char_offset,
+                )
+            )
+        duplicates.extend(
+            InputError(
+                source.name,
+                dup_line + 1 + line_offset,
+                f"duplicate key '{key}' (first at line {first + 1 + line_offset}): kubectl "
+                "rejects the manifest; kubecheck checked the last value",
+            )
+            for key, dup_line, first in loader.duplicates
+        )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if mark is not None and exc.context_mark is not None and mark.line >= text.count("\n"):

@@ -50,8 +50,7 @@ def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list
     elif selection.packs:
         chosen = [r for r in catalog.rules.values() if set(r.packs) & set(selection.packs)]
     else:
-        chosen = [r for r in catalog.rules.values()
-                  if set(r.packs) & set(DEFAULT_PACKS) or r.id in catalog.user_rules]
+        chosen = [r for r in catalog.rules.values() if set(r.packs) & set(DEFAULT_PACKS) or r.id in catalog.user_rules]
     unique = {r.id: r for r in chosen if r.id not in selection.skip}
     active = {rule_id: rule for rule_id, rule in unique.items() if in_version_range(rule, params)}
     for rule_id in selection.rules:
@@ -59,8 +58,11 @@ def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list
             rule = unique[rule_id]
             versions = rule.versions or {}
             span = " ".join(f"{bound} {versions[bound]}" for bound in ("since", "until") if bound in versions)
-            raise SelectionError(f"rule '{rule_id}' applies to {versions.get('param')} {span}, not "
-                                 f"{format_version(params.get(versions['param']))}", rule_id)
+            raise SelectionError(
+                f"rule '{rule_id}' applies to {versions.get('param')} {span}, not "
+                f"{format_version(params.get(versions['param']))}",
+                rule_id,
+            )
     overridden = {target for rule in active.values() for target in rule.overrides}
     return [active[r] for r in sorted(active) if r not in overridden]
 
@@ -80,7 +82,9 @@ def compile_rules(rules: list[Rule], params: Params) -> list[CompiledRule]:
     for rule in rules:
         env = CompileEnv(rule.scope, params, {**params.data, **resolve_data(rule.data, params)})
         when = compile_condition(rule.when_spec, ("when",), env) if rule.when_spec is not None else None
-        unless = tuple(compile_condition(op["unless"], ("fix", i, "unless"), env) if "unless" in op else None
-                       for i, op in enumerate(rule.fix))
+        unless = tuple(
+            compile_condition(op["unless"], ("fix", i, "unless"), env) if "unless" in op else None
+            for i, op in enumerate(rule.fix)
+        )
         compiled.append(CompiledRule(rule, when, compile_condition(rule.assert_spec, ("assert",), env), unless))
     return compiled

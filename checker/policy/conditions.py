@@ -30,8 +30,22 @@ Missing = Callable[[Scope], Match]
 SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param", "self")
 COMBINATORS = ("all", "any", "not", "each")
 EACH_KEYS = ("each", "where", "holds")
-OPERATORS = ("exists", "equals", "in", "key_in", "glob_in", "contains", "matches", "starts_with",
-             "gt", "gte", "lt", "lte", "version_gte", "version_lt")
+OPERATORS = (
+    "exists",
+    "equals",
+    "in",
+    "key_in",
+    "glob_in",
+    "contains",
+    "matches",
+    "starts_with",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "version_gte",
+    "version_lt",
+)
 ANNOTATIONS = ("note", "locate")
 LEAF_OPTIONS = ("match", "ignore_case", *ANNOTATIONS)
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
@@ -81,6 +95,7 @@ def compile_condition(spec: Any, where: Path, env: CompileEnv) -> Condition:
 
 
 # --- combinators -------------------------------------------------------------------------------------
+
 
 def _constant(value: bool) -> Condition:
     result: Result = (value, [])
@@ -172,6 +187,7 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
 
 # --- leaves ------------------------------------------------------------------------------------------
 
+
 def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Condition:
     subjects = [k for k in spec if k in SUBJECT_KEYS]
     operators = [k for k in spec if k in OPERATORS]
@@ -195,11 +211,14 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         raise RuleMistake((*where, "ignore_case"), "ignore_case must be true or false")
     value_test = _make_test("in" if operator == "key_in" else operator, argument, ignore_case, (*where, operator))
     if operator == "key_in":
+
         def test(match: Match) -> bool:
             return bool(match.path) and value_test(match.path[-1])  # type: ignore[index]
     else:
+
         def test(match: Match) -> bool:
             return value_test(match.value)
+
     resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
     if subject_key == "param":  # known at compile time: fold to a constant
         value = env.params.get(spec["param"])
@@ -230,8 +249,11 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path, params
         if note is not None:
             witnesses = [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
         if not locate:  # the values and notes stay (for {when.note}, and a finding with nothing else to point at)
-            witnesses = [replace(w, path=None, resource=None, line_in_value=None, column_in_value=None)
-                         for w in witnesses if w.value is not None or w.note]
+            witnesses = [
+                replace(w, path=None, resource=None, line_in_value=None, column_in_value=None)
+                for w in witnesses
+                if w.value is not None or w.note
+            ]
         return holds, witnesses
 
     return annotated
@@ -250,6 +272,7 @@ def _exists(resolve: Resolver, missing: Missing, want: bool) -> Condition:
 def _quantified(resolve: Resolver, missing: Missing, test: Callable[[Match], bool], every: bool) -> Condition:
     """Any (or every) value must pass; witnesses are the passing values, or the failing ones (or, with no
     value at all, the place where it would be)."""
+
     def leaf(scope: Scope) -> Result:
         matches = resolve(scope)
         if not every:
@@ -278,7 +301,7 @@ def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
                 flat.append(value)
         return flat
     if isinstance(raw, dict) and len(raw) == 1:
-        (key, name), = raw.items()
+        ((key, name),) = raw.items()
         if key == "param":
             if name not in env.params:
                 raise RuleMistake((*where, "param"), f"unknown parameter '{name}'")
@@ -353,16 +376,23 @@ def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> 
             pattern = re.compile(str(argument), re.IGNORECASE if ignore_case else 0)
         except re.error as exc:
             raise RuleMistake(where, f"invalid regular expression: {exc}") from None
-        return lambda value: isinstance(value, str | int | float) and not isinstance(value, bool) and \
-            pattern.search(str(value)) is not None
+        return lambda value: (
+            isinstance(value, str | int | float)
+            and not isinstance(value, bool)
+            and pattern.search(str(value)) is not None
+        )
     if operator == "starts_with":
         prefix = fold(str(argument))
         return lambda value: isinstance(value, str) and fold(value).startswith(prefix)
     if operator in ("gt", "gte", "lt", "lte"):
         if isinstance(argument, bool) or not isinstance(argument, int | float):
             raise RuleMistake(where, f"{operator} takes a number")
-        compare = {"gt": lambda a: a > argument, "gte": lambda a: a >= argument,
-                   "lt": lambda a: a < argument, "lte": lambda a: a <= argument}[operator]
+        compare = {
+            "gt": lambda a: a > argument,
+            "gte": lambda a: a >= argument,
+            "lt": lambda a: a < argument,
+            "lte": lambda a: a <= argument,
+        }[operator]
         return lambda value: isinstance(value, int | float) and not isinstance(value, bool) and compare(value)
     if operator in ("version_gte", "version_lt"):
         try:
@@ -390,6 +420,7 @@ def _all_hashable(values: list[Any]) -> bool:
 
 
 # --- subjects ----------------------------------------------------------------------------------------
+
 
 def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing]:
     if key == "param":
@@ -432,11 +463,13 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
         raise RuleMistake(where, f"'{key}' takes a path such as securityContext.runAsNonRoot")
     path = CompiledPath(raw, where)
     if key == "path":
+
         def resolve_target(scope: Scope) -> list[Match]:
             return [Match(v, scope.target_path(p)) for v, p in path.find(scope.target)]
 
         return resolve_target, lambda scope: Match(None, scope.target_path(path.intended))
     if key == "pod":
+
         def resolve_pod(scope: Scope) -> list[Match]:
             workload = scope.workload
             return [Match(v, workload.real_path(p)) for v, p in path.find(workload.pod)]  # type: ignore[union-attr]

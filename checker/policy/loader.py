@@ -21,8 +21,18 @@ from .templates import template_mistake
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "remediation")
-OPTIONAL = ("when", "description", "references", "report", "versions", "overrides", "data", "check_id", "examples",
-            "fix")
+OPTIONAL = (
+    "when",
+    "description",
+    "references",
+    "report",
+    "versions",
+    "overrides",
+    "data",
+    "check_id",
+    "examples",
+    "fix",
+)
 FIX_OPS = ("ensure-in-list", "set")
 FIX_KEYS = ("op", "path", "value", "unless", "because")
 FIX_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z][A-Za-z0-9_-]*)*$")
@@ -65,18 +75,29 @@ def load_catalog(extra_dirs: list[str] | None = None) -> Catalog:
     for directory, is_user in directories:
         if not directory.is_dir():
             continue
-        files = sorted(f for f in directory.rglob("*") if f.suffix in RULE_SUFFIXES and f.is_file()
-                       and not (f.name in TOP_LEVEL_FILES and f.parent == directory))
+        files = sorted(
+            f
+            for f in directory.rglob("*")
+            if f.suffix in RULE_SUFFIXES and f.is_file() and not (f.name in TOP_LEVEL_FILES and f.parent == directory)
+        )
         if not files:
-            catalog.errors.append(PolicyError(str(directory), None, "policy directory holds no rule files "
-                                              f"({', '.join('*' + s for s in RULE_SUFFIXES)})"))
+            catalog.errors.append(
+                PolicyError(
+                    str(directory),
+                    None,
+                    f"policy directory holds no rule files ({', '.join('*' + s for s in RULE_SUFFIXES)})",
+                )
+            )
         for file in files:
             rule = _load_rule(file, directory, catalog)
             if rule is None:
                 continue
             if rule.id in catalog.rules:
-                catalog.errors.append(PolicyError(str(file), 1, f"rule id '{rule.id}' is already defined in "
-                                                  f"{catalog.rules[rule.id].file}"))
+                catalog.errors.append(
+                    PolicyError(
+                        str(file), 1, f"rule id '{rule.id}' is already defined in {catalog.rules[rule.id].file}"
+                    )
+                )
                 continue
             catalog.rules[rule.id] = rule
             if is_user:
@@ -84,8 +105,11 @@ def load_catalog(extra_dirs: list[str] | None = None) -> Catalog:
     for rule in catalog.rules.values():
         unknown = [target for target in rule.overrides if target not in catalog.rules]
         if unknown:
-            catalog.errors.append(PolicyError(rule.file, _line_of_key(rule.file, "overrides"),
-                                              f"overrides names an unknown rule '{unknown[0]}'"))
+            catalog.errors.append(
+                PolicyError(
+                    rule.file, _line_of_key(rule.file, "overrides"), f"overrides names an unknown rule '{unknown[0]}'"
+                )
+            )
     return catalog
 
 
@@ -147,9 +171,12 @@ def _load_params(file: FsPath, catalog: Catalog) -> None:
             if param_type not in PARAM_TYPES:
                 raise RuleMistake((*where, "type"), f"type must be one of {', '.join(PARAM_TYPES)}")
             declared = ParamSpec(
-                name=str(name), type=param_type, default=spec.get("default"),
+                name=str(name),
+                type=param_type,
+                default=spec.get("default"),
                 description=str(spec.get("description", "")),
-                values=tuple(str(v) for v in spec.get("values", ())), latest=spec.get("latest"),
+                values=tuple(str(v) for v in spec.get("values", ())),
+                latest=spec.get("latest"),
             )
             declared.parse(declared.default)
         except RuleMistake as exc:
@@ -160,8 +187,9 @@ def _load_params(file: FsPath, catalog: Catalog) -> None:
             continue
         existing = catalog.params.get(declared.name)
         if existing is not None and existing != declared:
-            catalog.errors.append(PolicyError(str(file), _line_of(node, where),
-                                              f"parameter '{name}' is declared differently elsewhere"))
+            catalog.errors.append(
+                PolicyError(str(file), _line_of(node, where), f"parameter '{name}' is declared differently elsewhere")
+            )
             continue
         catalog.params[declared.name] = declared
 
@@ -182,8 +210,9 @@ def _load_shared_data(file: FsPath, catalog: Catalog) -> None:
         return
     for name, spec in data.items():
         if name in catalog.data and catalog.data[name] != spec:
-            catalog.errors.append(PolicyError(str(file), _line_of(node, (name,)),
-                                              f"data '{name}' is declared differently elsewhere"))
+            catalog.errors.append(
+                PolicyError(str(file), _line_of(node, (name,)), f"data '{name}' is declared differently elsewhere")
+            )
             continue
         catalog.data[name] = spec
 
@@ -193,8 +222,11 @@ def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
         node, data = _read_yaml(file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None,
-                                          f"invalid YAML: {' '.join(str(exc.problem).split())}"))
+        catalog.errors.append(
+            PolicyError(
+                str(file), mark.line + 1 if mark else None, f"invalid YAML: {' '.join(str(exc.problem).split())}"
+            )
+        )
         return None
     except (OSError, UnicodeDecodeError) as exc:
         catalog.errors.append(PolicyError(str(file), None, f"cannot read: {exc}"))
@@ -286,8 +318,11 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
         raise RuleMistake(("data",), "data maps names to lists (or to {by: PARAM, since: {VERSION: list}})")
     _check_data(rule_data, ("data",))
     examples = data.get("examples", {}) or {}
-    if not isinstance(examples, dict) or set(examples) - {"pass", "fail"} or \
-            not all(isinstance(v, list) for v in examples.values()):
+    if (
+        not isinstance(examples, dict)
+        or set(examples) - {"pass", "fail"}
+        or not all(isinstance(v, list) for v in examples.values())
+    ):
         raise RuleMistake(("examples",), "examples maps pass and fail to lists of manifests")
     fix = data.get("fix", []) or []
     _check_fix(fix)
@@ -323,14 +358,22 @@ def _check_fix(fix: Any) -> None:
         if "op" in operation and operation["op"] not in FIX_OPS:
             raise RuleMistake(("fix", index, "op"), f"op '{operation['op']}' is not one of {', '.join(FIX_OPS)}")
         if not {"op", "path", "value"} <= set(operation) or set(operation) - set(FIX_KEYS):
-            raise RuleMistake(("fix", index), "a fix operation has op, path and value, and may have unless (a "
-                              "condition) with because (why the fix does not apply then)")
+            raise RuleMistake(
+                ("fix", index),
+                "a fix operation has op, path and value, and may have unless (a "
+                "condition) with because (why the fix does not apply then)",
+            )
         if ("unless" in operation) != ("because" in operation) or not isinstance(operation.get("because", ""), str):
-            raise RuleMistake(("fix", index), "unless and because go together: because says, as text, why the "
-                              "fix is not made where unless holds")
+            raise RuleMistake(
+                ("fix", index),
+                "unless and because go together: because says, as text, why the fix is not made where unless holds",
+            )
         if not isinstance(operation["path"], str) or not FIX_PATH.match(operation["path"]):
-            raise RuleMistake(("fix", index, "path"), "a fix path is dotted field names relative to the rule's "
-                              "target, e.g. securityContext.capabilities.drop")
+            raise RuleMistake(
+                ("fix", index, "path"),
+                "a fix path is dotted field names relative to the rule's "
+                "target, e.g. securityContext.capabilities.drop",
+            )
 
 
 def _check_versions(versions: Any) -> None:

@@ -57,4 +57,3 @@ class CompiledRule:
     when: Condition | None
     assertion: Condition
     fix_unless: tuple[Condition | None, ...] = ()  # per fix operation: where it must not be made
-

@@ -66,8 +66,10 @@ class ParamSpec:
                 raise ParamError(f"{self.name}: {exc}") from None
             newest = parse_version(self.latest) if self.latest else None
             if version[0] != 1 or (newest is not None and version > newest):
-                raise ParamError(f"{self.name}: kubecheck knows Kubernetes v1.0 to {self.latest}, not "
-                                 f"{format_version(version)} (use latest for the newest)")
+                raise ParamError(
+                    f"{self.name}: kubecheck knows Kubernetes v1.0 to {self.latest}, not "
+                    f"{format_version(version)} (use latest for the newest)"
+                )
             return version
         if self.type == "int":
             try:

@@ -17,18 +17,33 @@ if TYPE_CHECKING:
     from ..workloads.pods import Container
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
-TEMPLATE_NAMES = frozenset({
-    "value", "note", "path", "key", "when.note", "container.name", "container.group", "element.name", "workload.role",
-    "resource.kind", "resource.name", "resource.namespace", "resource.apiVersion", "rule.id", "rule.check_id",
-    "pod.securityContext",
-})
+TEMPLATE_NAMES = frozenset(
+    {
+        "value",
+        "note",
+        "path",
+        "key",
+        "when.note",
+        "container.name",
+        "container.group",
+        "element.name",
+        "workload.role",
+        "resource.kind",
+        "resource.name",
+        "resource.namespace",
+        "resource.apiVersion",
+        "rule.id",
+        "rule.check_id",
+        "pod.securityContext",
+    }
+)
 
 
 def template_mistake(template: str, params: abc.Container[str]) -> str | None:
     """What is wrong with a template, or None: an unknown placeholder, or a brace that opens or closes none."""
     for name in PLACEHOLDER.findall(template):
         if name not in TEMPLATE_NAMES and not (name.startswith("param.") and name[6:] in params):
-            return (f"unknown placeholder {{{name}}} (known: {', '.join(sorted(TEMPLATE_NAMES))}, param.NAME)")
+            return f"unknown placeholder {{{name}}} (known: {', '.join(sorted(TEMPLATE_NAMES))}, param.NAME)"
     stray = PLACEHOLDER.sub("", template)
     if "{" in stray or "}" in stray:
         return "a { or } that is not part of a placeholder like {container.name}"
@@ -37,6 +52,7 @@ def template_mistake(template: str, params: abc.Container[str]) -> str | None:
 
 def render(template: str, values: dict[str, Any]) -> str:
     """Fill ``{name}`` placeholders; names not in ``values`` render as an empty string."""
+
     def substitute(match: re.Match[str]) -> str:
         value = values.get(match.group(1))
         return "" if value is None else str(value)
@@ -44,8 +60,9 @@ def render(template: str, values: dict[str, Any]) -> str:
     return PLACEHOLDER.sub(substitute, template)
 
 
-def template_values(scope: Scope, witness: Match, params: Params, rule_id: str, check_id: str | None,
-                    when_note: str = "") -> dict[str, Any]:
+def template_values(
+    scope: Scope, witness: Match, params: Params, rule_id: str, check_id: str | None, when_note: str = ""
+) -> dict[str, Any]:
     """The values a template may name, for one witness of a rule on one target; the witness's own note is
     filled in too (notes written in rules may use placeholders)."""
     path = witness.path if witness.path is not None else scope.home

@@ -11,8 +11,13 @@ from ..findings import Report, Severity, counted
 if TYPE_CHECKING:
     from . import RenderOptions
 
-COMMANDS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice",
-            Severity.INFO: "notice"}
+COMMANDS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "notice",
+    Severity.INFO: "notice",
+}
 
 
 def _data(text: str) -> str:
@@ -27,12 +32,16 @@ def render(report: Report, options: RenderOptions) -> str:
     lines = []
     for finding in report.findings:
         title = _property(f"{finding.rule} ({finding.severity.label})")
-        lines.append(f"::{COMMANDS[finding.severity]} file={_property(finding.file)},line={finding.line},"
-                     f"col={finding.column},title={title}::{_data(finding.message)}")
+        lines.append(
+            f"::{COMMANDS[finding.severity]} file={_property(finding.file)},line={finding.line},"
+            f"col={finding.column},title={title}::{_data(finding.message)}"
+        )
     for error in report.errors:
         line = f",line={error.line}" if error.line else ""
         lines.append(f"::error file={_property(error.file)}{line},title=kubecheck input error::{_data(error.message)}")
     summary = report.summary()
-    lines.append(f"kubecheck: {counted(summary['findings'], 'finding')}, {counted(summary['errors'], 'input error')}, "
-                 f"{counted(summary['resources'], 'object')}, {counted(summary['rules'], 'rule')}")
+    lines.append(
+        f"kubecheck: {counted(summary['findings'], 'finding')}, {counted(summary['errors'], 'input error')}, "
+        f"{counted(summary['resources'], 'object')}, {counted(summary['rules'], 'rule')}"
+    )
     return "\n".join(lines) + "\n"

@@ -16,13 +16,22 @@ if TYPE_CHECKING:
 
 def render(report: Report, options: RenderOptions) -> str:
     root = ET.Element("testsuites", name="kubecheck")
-    by_rule = {rule: list(group) for rule, group in groupby(sorted(report.findings, key=lambda f: f.rule),
-                                                            key=lambda f: f.rule)}
+    by_rule = {
+        rule: list(group)
+        for rule, group in groupby(sorted(report.findings, key=lambda f: f.rule), key=lambda f: f.rule)
+    }
     for rule in report.rule_info:
         findings = by_rule.get(rule.id, [])
         failing = [f for f in findings if f.severity > Severity.INFO]
-        suite = ET.SubElement(root, "testsuite", name=rule.id, tests=str(max(len(findings), 1)),
-                              failures=str(len(failing)), errors="0", skipped="0")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=rule.id,
+            tests=str(max(len(findings), 1)),
+            failures=str(len(failing)),
+            errors="0",
+            skipped="0",
+        )
         if not findings:
             ET.SubElement(suite, "testcase", name=rule.title, classname=rule.id)
         for finding in findings:
@@ -31,12 +40,20 @@ def render(report: Report, options: RenderOptions) -> str:
             case = ET.SubElement(suite, "testcase", name=f"{name} {finding.path}", classname=rule.id)
             where = f"{finding.file}:{finding.line}:{finding.column}"
             tag = "failure" if finding.severity > Severity.INFO else "system-out"
-            element = ET.SubElement(case, tag, **({"message": finding.message, "type": finding.severity.label}
-                                                  if tag == "failure" else {}))
+            element = ET.SubElement(
+                case, tag, **({"message": finding.message, "type": finding.severity.label} if tag == "failure" else {})
+            )
             element.text = f"{where}\n{finding.message}\nfix: {finding.remediation}"
     if report.errors:
-        suite = ET.SubElement(root, "testsuite", name="kubecheck-inputs", tests=str(len(report.errors)),
-                              failures="0", errors=str(len(report.errors)), skipped="0")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name="kubecheck-inputs",
+            tests=str(len(report.errors)),
+            failures="0",
+            errors=str(len(report.errors)),
+            skipped="0",
+        )
         for error in report.errors:
             where = f"{error.file}:{error.line}" if error.line else error.file
             case = ET.SubElement(suite, "testcase", name=where, classname="kubecheck-inputs")

@@ -16,25 +16,41 @@ if TYPE_CHECKING:
     from . import RenderOptions
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
-          Severity.INFO: "note"}
-SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
-                     Severity.INFO: "1.0"}
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
 
 
 def render(report: Report, options: RenderOptions) -> str:
     rule_index = {rule.id: index for index, rule in enumerate(report.rule_info)}
-    rules = [{
-        "id": rule.id,
-        "name": rule.id,
-        "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": " ".join(rule.description.split()) or rule.title},
-        "help": {"text": " ".join(rule.remediation.split())},
-        **({"helpUri": rule.references[0]} if rule.references else {}),
-        "defaultConfiguration": {"level": LEVELS[rule.severity]},
-        "properties": {"tags": ["security", "kubernetes", *rule.packs],
-                       "security-severity": SECURITY_SEVERITY[rule.severity], "severity": rule.severity.label},
-    } for rule in report.rule_info]
+    rules = [
+        {
+            "id": rule.id,
+            "name": rule.id,
+            "shortDescription": {"text": rule.title},
+            "fullDescription": {"text": " ".join(rule.description.split()) or rule.title},
+            "help": {"text": " ".join(rule.remediation.split())},
+            **({"helpUri": rule.references[0]} if rule.references else {}),
+            "defaultConfiguration": {"level": LEVELS[rule.severity]},
+            "properties": {
+                "tags": ["security", "kubernetes", *rule.packs],
+                "security-severity": SECURITY_SEVERITY[rule.severity],
+                "severity": rule.severity.label,
+            },
+        }
+        for rule in report.rule_info
+    ]
     results = []
     seen: dict[str, int] = {}
     for finding in report.findings:
@@ -44,39 +60,62 @@ def render(report: Report, options: RenderOptions) -> str:
             "ruleId": finding.rule,
             "level": LEVELS[finding.severity],
             "message": {"text": finding.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": artifact_uri(finding.file)},
-                    "region": {"startLine": finding.line, "startColumn": finding.column},
-                },
-                "logicalLocations": [{"fullyQualifiedName": f"{logical}:{finding.path}", "kind": "object"}],
-            }],
-            "partialFingerprints": {"kubecheck/v1": _fingerprint(finding.rule, resource, finding.path,
-                                                                 finding.container, seen)},
-            "properties": {"severity": finding.severity.label, "container": finding.container,
-                           "path": finding.path, "remediation": finding.remediation},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact_uri(finding.file)},
+                        "region": {"startLine": finding.line, "startColumn": finding.column},
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": f"{logical}:{finding.path}", "kind": "object"}],
+                }
+            ],
+            "partialFingerprints": {
+                "kubecheck/v1": _fingerprint(finding.rule, resource, finding.path, finding.container, seen)
+            },
+            "properties": {
+                "severity": finding.severity.label,
+                "container": finding.container,
+                "path": finding.path,
+                "remediation": finding.remediation,
+            },
         }
         if finding.rule in rule_index:
             result["ruleIndex"] = rule_index[finding.rule]
         results.append(result)
-    notifications = [{
-        "level": "error",
-        "message": {"text": error.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": artifact_uri(error.file)},
-            **({"region": {"startLine": error.line}} if error.line else {}),
-        }}],
-    } for error in report.errors]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": error.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact_uri(error.file)},
+                        **({"region": {"startLine": error.line}} if error.line else {}),
+                    }
+                }
+            ],
+        }
+        for error in report.errors
+    ]
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "kubecheck", "version": __version__, "semanticVersion": __version__,
-                                "rules": rules}},
-            "invocations": [{"executionSuccessful": not report.errors,
-                             "toolExecutionNotifications": notifications}],
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kubecheck",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "invocations": [
+                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
+                ],
+                "results": results,
+            }
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -85,8 +124,10 @@ def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str 
     """Stable across line moves: the rule, the object's identity, the container and the path of the field.
     Several findings at one place (values in one entry, lines of one ConfigMap key) are told apart by their
     order there, so every result has its own fingerprint."""
-    key = "|".join(str(part) for part in (rule, resource["apiVersion"], resource["kind"], resource["namespace"],
-                                          resource["name"], path))
+    key = "|".join(
+        str(part)
+        for part in (rule, resource["apiVersion"], resource["kind"], resource["namespace"], resource["name"], path)
+    )
     if container is not None:
         key += f"|{container}"
     occurrence = seen.get(key, 0)

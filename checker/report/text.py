@@ -13,8 +13,13 @@ from ..findings import Report, Severity, counted, error_place
 if TYPE_CHECKING:
     from . import RenderOptions
 
-COLORS = {Severity.CRITICAL: "1;35", Severity.HIGH: "1;31", Severity.MEDIUM: "33", Severity.LOW: "36",
-          Severity.INFO: "2"}
+COLORS = {
+    Severity.CRITICAL: "1;35",
+    Severity.HIGH: "1;31",
+    Severity.MEDIUM: "33",
+    Severity.LOW: "36",
+    Severity.INFO: "2",
+}
 
 
 def _paint(text: str, code: str, enabled: bool) -> str:
@@ -59,8 +64,10 @@ def _summary(report: Report) -> str:
     if parts:
         findings += f" ({', '.join(parts)})"
     files_with = len({f.file for f in report.findings})
-    text = (f"{findings} in {files_with} of {counted(report.files, 'file')}; "
-            f"{counted(report.resources, 'object')} checked by {counted(report.rules, 'rule')}")
+    text = (
+        f"{findings} in {files_with} of {counted(report.files, 'file')}; "
+        f"{counted(report.resources, 'object')} checked by {counted(report.rules, 'rule')}"
+    )
     if report.skipped_documents:
         text += f"; {counted(report.skipped_documents, 'document')} not Kubernetes objects, skipped"
     if report.suppressed:

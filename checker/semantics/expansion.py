@@ -30,20 +30,20 @@ def expand_references(text: str, values: dict[str, str]) -> Expanded:
     added = position = 0
     while (dollar := text.find("$", position)) >= 0:
         out.append(text[position:dollar])
-        following = text[dollar + 1:dollar + 2]
+        following = text[dollar + 1 : dollar + 2]
         later = bisect.bisect_left(closes, dollar + 2)
         if following == "$":
             out.append("$")
             position = dollar + 2
         elif following == "(" and later < len(closes):
             close = closes[later]
-            name = text[dollar + 2:close]
+            name = text[dollar + 2 : close]
             if name in values and added + len(values[name]) <= MAX_EXPANDED:
                 out.append(values[name])
                 through.append(name)
                 added += len(values[name])
             else:
-                out.append(text[dollar:close + 1])
+                out.append(text[dollar : close + 1])
             position = close + 1
         else:
             out.append("$")

@@ -35,29 +35,121 @@ SPARK_ENV_KEY = re.compile(r"^spark\.(?:executorEnv|kubernetes\.driverEnv|kubern
 ADVERTISED_WORDS = frozenset({"advertise", "advertised", "announce", "announced", "external", "public"})
 # Words that say the setting names where the program connects to: --kubernetes-port, --apiserver-host,
 # DB_HOST, ES_HOST, --syslog-address. A name that also says listen or bind (--proxy-listen-port) is still one.
-REMOTE_WORDS = frozenset({
-    "target", "upstream", "remote", "backend", "peer", "peers", "proxy", "client", "dest", "destination",
-    "connect", "db", "database", "redis", "mysql", "postgres", "postgresql", "mongo", "mongodb", "kafka",
-    "zookeeper", "zk", "etcd", "smtp", "ldap", "svc", "service", "apiserver", "kubernetes", "k8s", "master",
-    "statsd", "elasticsearch", "es", "opensearch", "otlp", "collector", "jaeger", "zipkin", "graphite",
-    "influxdb", "cassandra", "memcached", "rabbitmq", "amqp", "nats", "consul", "vault", "sentry", "syslog",
-    "ssh",
-})
+REMOTE_WORDS = frozenset(
+    {
+        "target",
+        "upstream",
+        "remote",
+        "backend",
+        "peer",
+        "peers",
+        "proxy",
+        "client",
+        "dest",
+        "destination",
+        "connect",
+        "db",
+        "database",
+        "redis",
+        "mysql",
+        "postgres",
+        "postgresql",
+        "mongo",
+        "mongodb",
+        "kafka",
+        "zookeeper",
+        "zk",
+        "etcd",
+        "smtp",
+        "ldap",
+        "svc",
+        "service",
+        "apiserver",
+        "kubernetes",
+        "k8s",
+        "master",
+        "statsd",
+        "elasticsearch",
+        "es",
+        "opensearch",
+        "otlp",
+        "collector",
+        "jaeger",
+        "zipkin",
+        "graphite",
+        "influxdb",
+        "cassandra",
+        "memcached",
+        "rabbitmq",
+        "amqp",
+        "nats",
+        "consul",
+        "vault",
+        "sentry",
+        "syslog",
+        "ssh",
+    }
+)
 # Programs whose flags say where they connect, never where they listen (rsync and nc listen only with
 # --daemon and -l). A command line of one of these gives no listen setting.
-CLIENT_PROGRAMS = frozenset({
-    "curl", "wget", "ssh", "scp", "sftp", "rsync", "nc", "ncat", "netcat", "telnet", "psql", "pg_isready",
-    "pg_dump", "pg_restore", "mysql", "mysqladmin", "mysqldump", "redis-cli", "mongo", "mongosh", "kubectl",
-    "grpcurl", "grpc_health_probe", "wait-for-it", "wait-for",
-})
+CLIENT_PROGRAMS = frozenset(
+    {
+        "curl",
+        "wget",
+        "ssh",
+        "scp",
+        "sftp",
+        "rsync",
+        "nc",
+        "ncat",
+        "netcat",
+        "telnet",
+        "psql",
+        "pg_isready",
+        "pg_dump",
+        "pg_restore",
+        "mysql",
+        "mysqladmin",
+        "mysqldump",
+        "redis-cli",
+        "mongo",
+        "mongosh",
+        "kubectl",
+        "grpcurl",
+        "grpc_health_probe",
+        "wait-for-it",
+        "wait-for",
+    }
+)
 SERVER_MODE_FLAGS = {"rsync": re.compile(r"^--daemon$"), "nc": re.compile(r"^(?:--listen|-[a-zA-Z]*l[a-zA-Z]*)$")}
 SERVER_MODE_FLAGS["ncat"] = SERVER_MODE_FLAGS["netcat"] = SERVER_MODE_FLAGS["nc"]
 # Short flags that name a bind address for the program that takes them (gunicorn -b [::]:8000).
 SHORT_FLAGS = {"gunicorn": {"b": "bind"}, "hypercorn": {"b": "bind"}, "daphne": {"b": "bind"}}
 # Words before the program on a command line: exec, env, nohup, init wrappers, shell keywords (until, do,
 # if ...) and VAR=value assignments.
-WRAPPERS = frozenset({"exec", "env", "nohup", "command", "time", "nice", "setsid", "tini", "dumb-init", "--",
-                      "if", "then", "else", "elif", "while", "until", "do", "!", "{"})
+WRAPPERS = frozenset(
+    {
+        "exec",
+        "env",
+        "nohup",
+        "command",
+        "time",
+        "nice",
+        "setsid",
+        "tini",
+        "dumb-init",
+        "--",
+        "if",
+        "then",
+        "else",
+        "elif",
+        "while",
+        "until",
+        "do",
+        "!",
+        "{",
+    }
+)
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -76,6 +168,7 @@ class Setting:
 
 # --- what a name says -----------------------------------------------------------------------------------
 
+
 def name_words(name: str) -> list[str]:
     """The lower-cased words of a setting name, split at - _ . and camelCase."""
     return [word.lower() for word in NAME_WORD.findall(name)]
@@ -91,7 +184,8 @@ def says_bind(name: str) -> bool:
     """The name says bind or listen and is not an advertised address."""
     words = name_words(name)
     return not ADVERTISED_WORDS.intersection(words) and (
-        any(BIND_WORD.match(word) for word in words) or name.rpartition(".")[2] in ADDRESS_VARIABLES)
+        any(BIND_WORD.match(word) for word in words) or name.rpartition(".")[2] in ADDRESS_VARIABLES
+    )
 
 
 def is_remote_name(name: str) -> bool:
@@ -128,6 +222,7 @@ def _through(expanded: Expanded) -> str:
 
 
 # --- command lines ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Token:
@@ -178,8 +273,15 @@ def command_tokens(container: dict[str, Any]) -> list[_Token]:
     return tokens
 
 
-def _token(text: str, path: Path, offsets: tuple[int, ...] | None, entry: str, segment: int,
-           program: str | None, values: dict[str, str]) -> _Token:
+def _token(
+    text: str,
+    path: Path,
+    offsets: tuple[int, ...] | None,
+    entry: str,
+    segment: int,
+    program: str | None,
+    values: dict[str, str],
+) -> _Token:
     expanded = expand_references(text, values)
     return _Token(expanded.text, text, path, offsets, entry, segment, program, _through(expanded))
 
@@ -197,9 +299,12 @@ def _client_segments(tokens: list[_Token]) -> set[int]:
         if token.program in CLIENT_PROGRAMS:
             words.setdefault(token.segment, []).append(token.text)
             programs[token.segment] = token.program
-    return {segment for segment, program in programs.items()
-            if program not in SERVER_MODE_FLAGS
-            or not any(SERVER_MODE_FLAGS[program].match(word) for word in words[segment])}
+    return {
+        segment
+        for segment, program in programs.items()
+        if program not in SERVER_MODE_FLAGS
+        or not any(SERVER_MODE_FLAGS[program].match(word) for word in words[segment])
+    }
 
 
 def flag_settings(container: dict[str, Any]) -> list[Setting]:
@@ -265,16 +370,21 @@ def ignored_entries(container: dict[str, Any]) -> list[str]:
         for index, entry in enumerate(as_list(container.get(field_name))):
             if isinstance(entry, dict):
                 written = " ".join(f"{key}:" if value is None else f"{key}: {value}" for key, value in entry.items())
-                notes.append(f"{field_name}[{index}] is a mapping, not a string: YAML read the unquoted "
-                             f"`- {written}` as a key and value, so it is not read here and the API server "
-                             "rejects it; quote the entry")
+                notes.append(
+                    f"{field_name}[{index}] is a mapping, not a string: YAML read the unquoted "
+                    f"`- {written}` as a key and value, so it is not read here and the API server "
+                    "rejects it; quote the entry"
+                )
             elif isinstance(entry, list | bool) or entry is None:
-                notes.append(f"{field_name}[{index}] is {type(entry).__name__}, not a string: not read here, and "
-                             "the API server rejects it; quote the entry")
+                notes.append(
+                    f"{field_name}[{index}] is {type(entry).__name__}, not a string: not read here, and "
+                    "the API server rejects it; quote the entry"
+                )
     return notes
 
 
 # --- env --------------------------------------------------------------------------------------------------
+
 
 def env_settings(container: dict[str, Any]) -> list[Setting]:
     """Every env entry with a literal value, $(VAR) references expanded with the variables defined before

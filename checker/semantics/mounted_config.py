@@ -81,9 +81,16 @@ def mounted_addresses(workload: Workload, container: Container, context: ScanCon
         if config_map is None or text is None:
             continue
         for address in context.cached(("config-addresses", id(config_map), file.key), addresses_in, text):
-            found.append(ConfigAddress(address.value, config_map, file.key, address.line,
-                                       f"ConfigMap {file.config_map}, {file.key} line {address.line + 1}, "
-                                       f"mounted at {file.path}", address.column))
+            found.append(
+                ConfigAddress(
+                    address.value,
+                    config_map,
+                    file.key,
+                    address.line,
+                    f"ConfigMap {file.config_map}, {file.key} line {address.line + 1}, mounted at {file.path}",
+                    address.column,
+                )
+            )
     for name, key in _env_config_maps(container.spec):
         config_map = find(name)
         if config_map is None:
@@ -91,16 +98,21 @@ def mounted_addresses(workload: Workload, container: Container, context: ScanCon
         for data_key, value in _data(config_map).items():
             if (key is None and is_address_name(data_key)) or data_key == key:
                 how = "envFrom" if key is None else "configMapKeyRef"
-                found.extend(ConfigAddress(address, config_map, data_key, None,
-                                           f"ConfigMap {name} key {data_key}, taken with {how}")
-                             for address in split_addresses(value.strip()))
+                found.extend(
+                    ConfigAddress(
+                        address, config_map, data_key, None, f"ConfigMap {name} key {data_key}, taken with {how}"
+                    )
+                    for address in split_addresses(value.strip())
+                )
     return found
 
 
 # --- which keys a container sees ------------------------------------------------------------------------
 
-def mounted_files(pod_spec: dict[str, Any], container: dict[str, Any],
-                  data_keys: Callable[[str], Iterable[str]]) -> list[MountedFile]:
+
+def mounted_files(
+    pod_spec: dict[str, Any], container: dict[str, Any], data_keys: Callable[[str], Iterable[str]]
+) -> list[MountedFile]:
     """The ConfigMap keys the container sees through its volumeMounts, where it sees them. A volume's
     ``items`` project only the listed keys, each at its path; without items every key of the ConfigMap
     (``data_keys``) is a file named after the key. A ``subPath`` (or ``subPathExpr`` whose variables have
@@ -130,8 +142,9 @@ def _volume_files(volume: dict[str, Any], data_keys: Callable[[str], Iterable[st
     sources = [volume.get("configMap")]
     projected = volume.get("projected")
     if isinstance(projected, dict):
-        sources.extend(source.get("configMap") for source in _list(projected.get("sources"))
-                       if isinstance(source, dict))
+        sources.extend(
+            source.get("configMap") for source in _list(projected.get("sources")) if isinstance(source, dict)
+        )
     files: list[tuple[str, str, str]] = []
     for source in sources:
         if not isinstance(source, dict) or not isinstance(source.get("name"), str):
@@ -151,9 +164,14 @@ def _sub_path(mount: dict[str, Any], container: dict[str, Any]) -> str | None:
     """The mount's subPath, relative and normalized ("" for the whole volume); None when a subPathExpr
     uses a variable without a literal value, so which file it shows is unknown."""
     if isinstance(mount.get("subPathExpr"), str) and mount["subPathExpr"]:
-        values = {entry["name"]: str(entry["value"]) for entry in _list(container.get("env"))
-                  if isinstance(entry, dict) and isinstance(entry.get("name"), str)
-                  and isinstance(entry.get("value"), str | int) and not isinstance(entry.get("value"), bool)}
+        values = {
+            entry["name"]: str(entry["value"])
+            for entry in _list(container.get("env"))
+            if isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("value"), str | int)
+            and not isinstance(entry.get("value"), bool)
+        }
         expression = mount["subPathExpr"]
         if any(name not in values for name in ENV_REFERENCE.findall(expression)):
             return None
@@ -169,7 +187,7 @@ def _seen_at(path: str, sub_path: str, mount_path: str) -> str | None:
     if path == sub_path:
         return mount_path
     if path.startswith(sub_path + "/"):
-        return posixpath.join(mount_path, path[len(sub_path) + 1:])
+        return posixpath.join(mount_path, path[len(sub_path) + 1 :])
     return None
 
 
@@ -179,6 +197,7 @@ def _relative(path: str) -> str:
 
 
 # --- what a data value says -----------------------------------------------------------------------------
+
 
 def addresses_in(text: str) -> list[DataAddress]:
     """The listen/bind addresses written in one data value, each at its line and column. A value that
@@ -199,8 +218,9 @@ def _split_list(address: DataAddress) -> list[DataAddress]:
     parts, offset = [], 0
     for piece in address.value.split(","):
         if piece.strip():
-            parts.append(DataAddress(piece.strip(), address.line,
-                                     address.column + offset + len(piece) - len(piece.lstrip())))
+            parts.append(
+                DataAddress(piece.strip(), address.line, address.column + offset + len(piece) - len(piece.lstrip()))
+            )
         offset += len(piece) + 1
     return parts
 
@@ -225,8 +245,10 @@ def _structured_addresses(text: str) -> list[DataAddress] | None:
             continue
         walked.add((id(node), is_address))
         if isinstance(node, yaml.MappingNode):
-            stack.extend((value, isinstance(key, yaml.ScalarNode) and is_address_name(key.value))
-                         for key, value in reversed(node.value))
+            stack.extend(
+                (value, isinstance(key, yaml.ScalarNode) and is_address_name(key.value))
+                for key, value in reversed(node.value)
+            )
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, is_address) for item in reversed(node.value))
     return sorted(set(found), key=lambda address: (address.line, address.column, address.value))
@@ -237,7 +259,8 @@ def _properties_like(root: yaml.Node) -> bool:
     the key ``bind=:``, and ``bind 127.0.0.1 ::`` the key ``bind 127.0.0.1 :``."""
     return isinstance(root, yaml.MappingNode) and any(
         isinstance(key, yaml.ScalarNode) and not key.style and ("=" in key.value or " " in key.value.strip())
-        for key, _ in root.value)
+        for key, _ in root.value
+    )
 
 
 def _scalar_address(node: yaml.ScalarNode, text: str) -> DataAddress:
@@ -260,8 +283,12 @@ def _line_addresses(text: str) -> list[DataAddress]:
         for bind in BIND_DIRECTIVE.finditer(code):
             leading = BIND_ADDRESSES.match(bind.group(1))
             if leading is not None and leading.group(0).strip():
-                directives += _bind_addresses([DataAddress(a.group(0), number, bind.start(1) + a.start())
-                                               for a in BIND_ADDRESS.finditer(leading.group(0))])
+                directives += _bind_addresses(
+                    [
+                        DataAddress(a.group(0), number, bind.start(1) + a.start())
+                        for a in BIND_ADDRESS.finditer(leading.group(0))
+                    ]
+                )
             elif leading is not None:
                 directives.append(DataAddress("", number, bind.start(1)))  # a bind with no address: nothing
         if directives:
@@ -320,6 +347,7 @@ def _without_comment(line: str) -> str:
 
 # --- ConfigMap access -----------------------------------------------------------------------------------
 
+
 def _data(config_map: Resource | None) -> dict[str, str]:
     data = config_map.obj.get("data") if config_map is not None else None
     if not isinstance(data, dict):
@@ -341,8 +369,9 @@ def _env_config_maps(container: dict[str, Any]) -> list[tuple[str, str | None]]:
     for entry in container.get("env") or []:
         if not isinstance(entry, dict) or not is_address_name(str(entry.get("name", ""))):
             continue
-        ref = (entry.get("valueFrom") or {}).get("configMapKeyRef") if isinstance(entry.get("valueFrom"), dict) \
-            else None
+        ref = (
+            (entry.get("valueFrom") or {}).get("configMapKeyRef") if isinstance(entry.get("valueFrom"), dict) else None
+        )
         if isinstance(ref, dict) and isinstance(ref.get("name"), str) and isinstance(ref.get("key"), str):
             found.append((ref["name"], ref["key"]))
     return found

@@ -13,15 +13,20 @@ from ..inputs.paths import Path
 from .listen import Setting, address_settings, env_settings, flag_settings, is_remote_name, name_words, says_bind
 
 # Env variables are read as listen ports only when their name says so (PORT, HTTP_PORT, LISTEN_PORT, ...).
-LISTEN_ENV_PORT = re.compile(r"^(?:(?:listen|bind|server|http|https|web|app|metrics|health|admin|grpc)_?)*port$",
-                             re.IGNORECASE)
+LISTEN_ENV_PORT = re.compile(
+    r"^(?:(?:listen|bind|server|http|https|web|app|metrics|health|admin|grpc)_?)*port$", re.IGNORECASE
+)
 # [scheme:// | family@]host:port[/path]; the host may be empty (:443), bracketed ([::]:443) or bare (:::443):
 # the port is what follows the last colon. Schemes may be upper case with _ (SASL_SSL://), HAProxy prefixes
 # the address family (ipv6@:8443).
-ADDRESS_PORT = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+._-]*)://|(?P<family>[a-z][a-z0-9]*)@)?"
-                          r"(?P<host>\[[^\]]*\]|[^\[\]/\s]*):(?P<port>\d{1,5})(?:/\S*)?$", re.IGNORECASE)
-ADDRESS_PARTS = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+._-]*)://|(?P<family>[a-z][a-z0-9]*)@)?(?P<rest>.*)$",
-                           re.IGNORECASE | re.DOTALL)
+ADDRESS_PORT = re.compile(
+    r"^(?:(?P<scheme>[a-z][a-z0-9+._-]*)://|(?P<family>[a-z][a-z0-9]*)@)?"
+    r"(?P<host>\[[^\]]*\]|[^\[\]/\s]*):(?P<port>\d{1,5})(?:/\S*)?$",
+    re.IGNORECASE,
+)
+ADDRESS_PARTS = re.compile(
+    r"^(?:(?P<scheme>[a-z][a-z0-9+._-]*)://|(?P<family>[a-z][a-z0-9]*)@)?(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
+)
 PORT_TEXT = re.compile(r"\d+|[a-z][a-z0-9-]*", re.IGNORECASE)  # a port number or service name (http)
 ANY, LOOPBACK, IP, VARIABLE, HOSTNAME = "any", "loopback", "ip", "variable", "hostname"
 
@@ -83,8 +88,11 @@ def _ports_of_remote_hosts(settings: list[Setting]) -> list[Setting]:
         words = name_words(setting.name)
         if words and words[-1] in ("host", "hostname") and host_kind(address_host(setting.value)) in (IP, HOSTNAME):
             remote_prefixes.add(tuple(words[:-1]))
-    return [setting for setting in settings
-            if name_words(setting.name)[-1:] == ["port"] and tuple(name_words(setting.name)[:-1]) in remote_prefixes]
+    return [
+        setting
+        for setting in settings
+        if name_words(setting.name)[-1:] == ["port"] and tuple(name_words(setting.name)[:-1]) in remote_prefixes
+    ]
 
 
 def address_port(name: str, value: str) -> int | None:

@@ -82,7 +82,7 @@ def shell_words(entry: str) -> list[Word]:
                     take(index, end)
                     index = end
             started, index = True, index + 1
-        elif char == "$" and entry[index + 1:index + 2] in ("(", "{"):
+        elif char == "$" and entry[index + 1 : index + 2] in ("(", "{"):
             end = _closing(entry, index + 1)
             take(index, end)
             started, index = True, end

@@ -23,8 +23,10 @@ class User:
 def resolve_user(pod_spec: dict[str, Any], container: dict[str, Any], container_path: Path) -> User:
     container_context = container.get("securityContext")
     pod_context = pod_spec.get("securityContext")
-    levels = [(container_context, (*container_path, "securityContext"), "container securityContext"),
-              (pod_context, ("spec", "securityContext"), "pod securityContext")]
+    levels = [
+        (container_context, (*container_path, "securityContext"), "container securityContext"),
+        (pod_context, ("spec", "securityContext"), "pod securityContext"),
+    ]
     for context, base, where in levels:
         if isinstance(context, dict) and _uid(context.get("runAsUser")) is not None:
             uid = _uid(context["runAsUser"])

@@ -52,8 +52,11 @@ class ScanContext:
                 continue
             for service in self.services_by_label.get(pair, ()):
                 candidates[id(service)] = service
-        selecting = [service for service in candidates.values()
-                     if all(labels.get(k) == v for k, v in _service_selector(service).items())]
+        selecting = [
+            service
+            for service in candidates.values()
+            if all(labels.get(k) == v for k, v in _service_selector(service).items())
+        ]
         found = same_namespace(selecting, namespace)
         order = {id(r): i for i, r in enumerate(self.by_kind.get("Service", []))} if len(found) > 1 else {}
         return sorted(found, key=lambda r: order[id(r)]) if order else found

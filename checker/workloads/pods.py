@@ -56,7 +56,7 @@ class Workload:
         """Translate a path of the normalized view into the path inside the resource object."""
         for prefix, real in self.mapping:
             if norm[: len(prefix)] == prefix:
-                return real + norm[len(prefix):]
+                return real + norm[len(prefix) :]
         return norm
 
     def container_at(self, real: Path) -> Container | None:
@@ -66,21 +66,22 @@ class Workload:
         for norm, mapped in self.mapping:
             if real[: len(mapped)] == mapped and (best is None or len(mapped) > len(best[1])):
                 best = (norm, mapped)
-        norm = best[0] + real[len(best[1]):] if best is not None else real
+        norm = best[0] + real[len(best[1]) :] if best is not None else real
         for container in self.containers:
             if norm[:3] == container.norm_path:
                 return container
         return None
 
 
-def append_listed(target: list[Any], mapping: list[tuple[Path, Path]], group: str, entries: Any,
-                   base: Path | None) -> None:
+def append_listed(
+    target: list[Any], mapping: list[tuple[Path, Path]], group: str, entries: Any, base: Path | None
+) -> None:
     """Append entries to a normalized list, mapping each new index back to where the entry is written.
     ``entries`` is a list (at ``base``) or a list of (path, entry) pairs (base None)."""
     if not isinstance(entries, list):
         return
     for position, entry in enumerate(entries):
-        real, value = (entry if base is None else ((*base, position), entry))
+        real, value = entry if base is None else ((*base, position), entry)
         mapping.append((("spec", group, len(target)), real))
         target.append(value)
 

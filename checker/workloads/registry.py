@@ -69,13 +69,34 @@ KIND_REGISTRY: dict[tuple[str, str], tuple[Location, ...]] = {
 # Unknown kinds (CRDs) with a spec.template.spec.containers are read through this fallback. The built-in
 # API groups are fully known, so a built-in kind missing from the registry holds no pod template.
 GENERIC_FALLBACK = TemplateAt(("spec", "template"))
-BUILTIN_GROUPS = frozenset({
-    "", "apps", "batch", "extensions", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
-    "storage.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "scheduling.k8s.io", "node.k8s.io", "certificates.k8s.io",
-    "events.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io", "internal.apiserver.k8s.io",
-    "storagemigration.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
-})
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "extensions",
+        "policy",
+        "autoscaling",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "scheduling.k8s.io",
+        "node.k8s.io",
+        "certificates.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "resource.k8s.io",
+        "internal.apiserver.k8s.io",
+        "storagemigration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+    }
+)
 
 
 def workloads_of(resource: Resource) -> list[Workload]:

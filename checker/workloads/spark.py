@@ -18,15 +18,34 @@ class SparkRole:
 
     app: Path
     role: str
+
+
 SPARK_MAIN_CONTAINER = {"driver": "spark-kubernetes-driver", "executor": "spark-kubernetes-executor"}
 # SparkPodSpec fields that belong to the main container, and those that belong to the pod.
-SPARK_CONTAINER_FIELDS = ("image", "securityContext", "env", "envFrom", "ports", "volumeMounts", "lifecycle",
-                          "resources", "command", "args")
-SPARK_POD_FIELDS = {"podSecurityContext": "securityContext", "hostNetwork": "hostNetwork",
-                    "initContainers": "initContainers", "nodeSelector": "nodeSelector",
-                    "tolerations": "tolerations", "affinity": "affinity", "dnsConfig": "dnsConfig",
-                    "schedulerName": "schedulerName", "hostAliases": "hostAliases",
-                    "shareProcessNamespace": "shareProcessNamespace"}
+SPARK_CONTAINER_FIELDS = (
+    "image",
+    "securityContext",
+    "env",
+    "envFrom",
+    "ports",
+    "volumeMounts",
+    "lifecycle",
+    "resources",
+    "command",
+    "args",
+)
+SPARK_POD_FIELDS = {
+    "podSecurityContext": "securityContext",
+    "hostNetwork": "hostNetwork",
+    "initContainers": "initContainers",
+    "nodeSelector": "nodeSelector",
+    "tolerations": "tolerations",
+    "affinity": "affinity",
+    "dnsConfig": "dnsConfig",
+    "schedulerName": "schedulerName",
+    "hostAliases": "hostAliases",
+    "shareProcessNamespace": "shareProcessNamespace",
+}
 
 
 def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
@@ -71,10 +90,16 @@ def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
         elif pod_key not in spec:
             mapping.append((("spec", pod_key), (*role_path, source_key)))
     init_containers: list[Any] = []
-    append_listed(init_containers, mapping, "initContainers", role_spec.get("initContainers"),
-                   (*role_path, "initContainers"))
-    append_listed(init_containers, mapping, "initContainers", template.spec.get("initContainers"),
-                   (*template.path, "spec", "initContainers"))
+    append_listed(
+        init_containers, mapping, "initContainers", role_spec.get("initContainers"), (*role_path, "initContainers")
+    )
+    append_listed(
+        init_containers,
+        mapping,
+        "initContainers",
+        template.spec.get("initContainers"),
+        (*template.path, "spec", "initContainers"),
+    )
     if init_containers:
         spec["initContainers"] = init_containers
     volumes: list[Any] = []
@@ -92,8 +117,11 @@ def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
             metadata[key] = merged
         source = role_path if key in role_spec or key not in template.metadata else (*template.path, "metadata")
         mapping.append((("metadata", key), (*source, key)))
-        mapping += [(("metadata", key, name), (*template.path, "metadata", key, name))  # written in the template
-                    for name in template.metadata.get(key, {}) if name not in own and source == role_path]
+        mapping += [
+            (("metadata", key, name), (*template.path, "metadata", key, name))  # written in the template
+            for name in template.metadata.get(key, {})
+            if name not in own and source == role_path
+        ]
     mapping.append((("metadata",), role_path))
     mapping.append((("spec",), role_path))
     mapping.sort(key=lambda pair: len(pair[0]), reverse=True)
@@ -121,8 +149,11 @@ class _SparkTemplate:
         metadata = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
         metadata = {k: v for k, v in metadata.items() if k in ("labels", "annotations") and isinstance(v, dict)}
         entries = spec.get("containers") if isinstance(spec.get("containers"), list) else []
-        wanted = (app.get("sparkConf") or {}).get(f"spark.kubernetes.{role}.podTemplateContainerName") \
-            if isinstance(app.get("sparkConf"), dict) else None
+        wanted = (
+            (app.get("sparkConf") or {}).get(f"spark.kubernetes.{role}.podTemplateContainerName")
+            if isinstance(app.get("sparkConf"), dict)
+            else None
+        )
         index = next((i for i, c in enumerate(entries) if isinstance(c, dict) and c.get("name") == wanted), 0)
         main = entries[index] if entries and isinstance(entries[index], dict) else {}
         main = {k: v for k, v in main.items() if k != "name"}
