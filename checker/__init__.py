@@ -5,6 +5,6 @@ The public API is scan(paths, packs=..., rules=..., skip_rules=..., policy_dirs=
 
 from .api import UsageError, plan, run_plan, scan
 from .findings import Finding, Report, Severity
+from .version import __version__
 
-__all__ = ["Finding", "Report", "Severity", "UsageError", "plan", "run_plan", "scan"]
-__version__ = "0.1.0"
+__all__ = ["Finding", "Report", "Severity", "UsageError", "__version__", "plan", "run_plan", "scan"]

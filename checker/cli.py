@@ -7,23 +7,20 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-import yaml
 
 from .api import Plan, UsageError, plan, run_plan
+from .commands.rules import rule_page, rule_table
+from .commands.scan import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, exit_code, write_errors, write_report
 from .config import Config, ConfigError, load_config
-from .findings import Severity, counted, error_place
-from .inputs.documents import InputError
+from .findings import Severity, counted
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.loader import load_catalog
 from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     add_completion=False,
@@ -35,12 +32,8 @@ rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List 
 app.add_typer(rules_app, name="rules")
 
 
-class Output(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    junit = "junit"
-    github = "github"
+# The report formats, from the reporters' registry (report/__init__.py): one list, so a new format is a choice.
+Output = StrEnum("Output", {name: name for name in FORMATS})  # type: ignore[misc]
 
 
 class Color(StrEnum):
@@ -66,7 +59,7 @@ ConfigOption = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .version import __version__
 
         typer.echo(f"kubecheck {__version__}")
         raise typer.Exit(EXIT_OK)
@@ -179,16 +172,11 @@ def scan(
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     report = run_plan(chosen, paths, include_hidden or config.include_hidden)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
-        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and output == Output.text
+        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and output == "text"
     )
     options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
-    sys.stdout.write(FORMATS[output.value](report, options))
-    if output != Output.text:
-        _print_errors(report.errors)
-    if report.errors:
-        raise typer.Exit(EXIT_USAGE)
-    failing = report.count_at_or_above(max(threshold, Severity.LOW)) > 0  # info findings never fail
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    write_report(report, output.value, options, sys.stdout, sys.stderr)
+    raise typer.Exit(exit_code(report, threshold))
 
 
 @app.command("explain")
@@ -222,7 +210,7 @@ def fix_command(
     config_file: ConfigOption = None,
 ) -> None:
     """Apply the rules' automatic fixes to the findings, keeping comments; print a diff or --write."""
-    from .api import fix
+    from .commands.fix import fix
 
     config = _config(config_file)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
@@ -237,7 +225,7 @@ def fix_command(
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
         typer.echo(note, err=True)
-    _print_errors(result.errors)
+    write_errors(result.errors, sys.stderr)
     action = "made" if write else "proposed"
     typer.echo(
         f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
@@ -310,15 +298,9 @@ def rules_list(
     unknown = wanted - set(all_packs(catalog))
     if unknown:
         _fail(f"error: unknown pack '{sorted(unknown)[0]}' (packs: {', '.join(all_packs(catalog))})")
-    rows = [
-        r
-        for r in sorted(catalog.rules.values(), key=lambda r: (r.packs[0], r.id))
-        if not wanted or wanted & set(r.packs)
-    ]
-    width = max((len(r.id) for r in rows), default=10)
-    for rule in rows:
-        packs = ",".join(rule.packs)
-        typer.echo(f"{rule.id:<{width}}  {rule.severity.label:<8}  {packs:<34}  {rule.title}")
+    rows = [r for r in catalog.rules.values() if not wanted or wanted & set(r.packs)]
+    for line in rule_table(rows):
+        typer.echo(line)
     config = _config(None)
     selected = ", ".join([*config.packs, *config.rules])
     typer.echo(
@@ -334,7 +316,7 @@ def rules_test(
     set_: SetOption = None,
 ) -> None:
     """Run the examples written in rule files: pass examples must get no finding, fail examples one."""
-    from .commands.rule_examples import run_examples
+    from .commands.rules import run_examples
 
     catalog = _catalog(policy_dir)
     unknown = [r for r in rule_ids or () if r not in catalog.rules]
@@ -370,35 +352,7 @@ def rules_show(
     rule = catalog.rules.get(rule_id)
     if rule is None:
         _fail(f"error: unknown rule '{rule_id}' (see: kubecheck rules)")
-    lines = [
-        f"{rule.id}: {rule.title}",
-        f"severity: {rule.severity.label}    scope: {rule.scope}    packs: {', '.join(rule.packs)}",
-    ]
-    if rule.check_id:
-        lines.append(f"upstream check: {rule.check_id}")
-    if rule.versions:
-        bounds = [
-            f"since {rule.versions['since']}" if "since" in rule.versions else "",
-            f"until {rule.versions['until']}" if "until" in rule.versions else "",
-        ]
-        lines.append(f"applies to {rule.versions['param']} " + " ".join(b for b in bounds if b))
-    if rule.overrides:
-        lines.append(f"overrides: {', '.join(rule.overrides)}")
-    if rule.description:
-        lines += ["", *textwrap.wrap(" ".join(rule.description.split()), 100)]
-    lines += [
-        "",
-        "Remediation:",
-        *textwrap.wrap(" ".join(rule.remediation.split()), 100, initial_indent="  ", subsequent_indent="  "),
-    ]
-    if rule.references:
-        lines += ["", "References:", *(f"  {ref}" for ref in rule.references)]
-    for verdict in ("pass", "fail"):
-        for example in rule.examples.get(verdict, []):
-            text = yaml.safe_dump(example, sort_keys=False, default_flow_style=None).rstrip()
-            lines += ["", f"Example that should {verdict}:", *(f"  {line}" for line in text.splitlines())]
-    lines += ["", f"defined in {rule.file}"]
-    typer.echo("\n".join(lines))
+    typer.echo(rule_page(rule))
 
 
 def _catalog(policy_dir: list[str] | None):
@@ -406,11 +360,6 @@ def _catalog(policy_dir: list[str] | None):
     if catalog.errors:
         _fail("\n".join(f"error: {e}" for e in catalog.errors))
     return catalog
-
-
-def _print_errors(errors: list[InputError]) -> None:
-    for error in errors:
-        typer.echo(f"{error_place(error)}: error: {error.message}", err=True)
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import shutil
 
-from checker.api import fix, plan
+from checker.api import plan
+from checker.commands.fix import fix
 
 from .conftest import FIXTURES, scan
 from .test_cli import check_golden, run

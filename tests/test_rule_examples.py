@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from checker.commands.rule_examples import run_examples
+from checker.commands.rules import run_examples
 from checker.policy.loader import load_catalog
 
 from .test_cli import run

@@ -8,19 +8,17 @@ import json
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from ..api import Plan, findings_of
-from ..engine import run_rules, scopes_of
+from ..api import Plan, read, run
+from ..engine import scopes_of
 from ..facts.scope import Match, Scope
+from ..finalise import Located
 from ..findings import error_place
-from ..inputs.loading import load
 from ..inputs.paths import format_path
 from ..inputs.positions import PositionIndex, Request
-from ..inputs.resources import resources_of
 from ..policy.conditions import CompileEnv, compile_condition
 from ..policy.loader import resolve_data
 from ..policy.model import CompiledRule
 from ..policy.templates import show_value, template_values
-from ..workloads.index import ScanContext
 
 CONTAINER_FACTS = (
     "container.effective_capabilities",
@@ -32,30 +30,52 @@ POD_FACTS = ("pod.sysctls", "pod.ipv6_disabled", "pod.unprivileged_port_start")
 
 
 def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -> tuple[str, int]:
-    """The explanation text, and how many inputs could not be read or parsed."""
+    """The explanation text, and how many inputs could not be read or parsed. The verdicts are the findings
+    the scan pipeline reports for each target (suppressed ones say so)."""
     compiled = chosen.rules[0]
-    loaded = load(paths)
-    found = resources_of(loaded.documents)
-    context = ScanContext.of(found.items)
+    scanned = run(chosen, read(paths))
+    verdicts: dict[tuple[object, ...], list[Located]] = {}
+    for item in scanned.finalised.located:
+        for key in dict.fromkeys(_scope_key(merged.scope) for merged in item.merged):
+            verdicts.setdefault(key, []).append(item)
     lines: list[str] = [f"rule {compiled.rule.id} ({compiled.rule.scope} scope): {compiled.rule.title}"]
     targets = 0
-    for resource in found.items:
-        for scope in scopes_of(resource, {compiled.rule.scope}, chosen.params, context):
+    for resource in scanned.resources:
+        for scope in scopes_of(resource, {compiled.rule.scope}, chosen.params, scanned.context):
             if container_name and (scope.container is None or scope.container.name != container_name):
                 continue
             targets += 1
-            lines += ["", *_explain_scope(compiled, scope, chosen)]
+            lines += ["", *_explain_scope(compiled, scope, chosen, verdicts.get(_scope_key(scope), []))]
     if targets == 0:
         lines += [
             "",
             "no target in the input: no object of a kind the rule applies to"
             + (f", or no container named {container_name!r}" if container_name else ""),
         ]
-    lines += [f"{error_place(e)}: error: {e.message}" for e in loaded.errors]
-    return "\n".join(lines) + "\n", len(loaded.errors)
+    lines += [
+        f"{patch.document.source.name}:{patch.document.line}: note: {patch.kind} {patch.name} is a kustomize patch "
+        "(named by a Kustomization of this scan), not checked as a whole object"
+        for patch in scanned.patches
+    ]
+    lines += [f"{error_place(e)}: error: {e.message}" for e in scanned.loaded.errors]
+    return "\n".join(lines) + "\n", len(scanned.loaded.errors)
 
 
-def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan) -> Iterator[str]:
+def _scope_key(scope: Scope) -> tuple[object, ...]:
+    """What tells one evaluation target from another across passes: the object, the scope kind, the pod
+    view's role and the container's place."""
+    container = scope.container
+    role = scope.workload.role if scope.workload is not None else None
+    return (
+        id(scope.resource),
+        scope.kind,
+        role,
+        container.group if container else None,
+        container.index if container else None,
+    )
+
+
+def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan, verdicts: list[Located]) -> Iterator[str]:
     resource = scope.resource
     where = f"{resource.document.source.name}:{resource.document.line}"
     target = f"{resource.kind}/{resource.name}"
@@ -79,12 +99,14 @@ def _explain_scope(compiled: CompiledRule, scope: Scope, chosen: Plan) -> Iterat
         return
     yield "  assert:"
     yield from _clause(compiled.rule.assert_spec, ("assert",), env, scope, 2, False, compiled)
-    findings = findings_of(run_rules([compiled], scope), chosen.params)
-    if not findings:
+    if not verdicts:
         yield "  verdict: passes: no finding"
-    for finding in findings:
+    for item in verdicts:
+        finding, by = item.finding, item.suppressed_by
         yield f"  verdict: FINDING at {finding.file}:{finding.line}:{finding.column} ({finding.path})"
         yield f"    {finding.message}"
+        if by is not None:
+            yield f"    suppressed by the {by.kind} at {by.file}:{by.line}: {by.reason}"
 
 
 def _facts(compiled: CompiledRule, scope: Scope) -> Iterator[str]:

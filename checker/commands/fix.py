@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..api import Plan, read, run
 from ..engine import RawFinding
 from ..findings import Finding
 from ..inputs.documents import Document, InputError, Source
@@ -57,6 +58,7 @@ class FixResult:
     files: list[FileFix] = field(default_factory=list)
     edits: int = 0
     without_fix: int = 0
+    findings: int = 0  # the findings the fixes were planned for (suppressed ones are left alone)
     notes: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)  # inputs that could not be read or parsed
 
@@ -75,6 +77,16 @@ class FixPlan:
     documents: dict[int, DocumentFix] = field(default_factory=dict)
     without_fix: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def fix(chosen: Plan, paths: list[str], include_hidden: bool = False) -> FixResult:
+    """The fixes the selected rules' `fix:` operations make to the findings of a scan of the paths
+    (suppressed findings are left alone)."""
+    scanned = run(chosen, read(paths, include_hidden))
+    kept = [(item.finding, item.raw) for item in scanned.finalised.located if item.suppressed_by is None]
+    result = apply_fixes(kept)
+    result.errors = scanned.loaded.errors
+    return result
 
 
 def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixPlan:
@@ -119,7 +131,7 @@ def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixPlan:
 
 def apply_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixResult:
     plan = plan_fixes(pairs)
-    result = FixResult(without_fix=plan.without_fix, notes=plan.notes)
+    result = FixResult(without_fix=plan.without_fix, findings=len(pairs), notes=plan.notes)
     by_source: dict[int, list[DocumentFix]] = defaultdict(list)
     for planned in plan.documents.values():
         by_source[id(planned.document.source)].append(planned)

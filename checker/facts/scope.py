@@ -7,15 +7,23 @@ cross-resource index of the scan, and a per-target cache of facts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..inputs.paths import Path
 from ..inputs.resources import Resource
 from ..workloads.pods import Container, Workload
 
 if TYPE_CHECKING:
-    from ..policy.params import Params
     from ..workloads.index import ScanContext
+
+
+class ParamValues(Protocol):
+    """What facts read of a run's parameters (policy/params.py's Params): a value by name, and the shared
+    data lists of the policy directories resolved for the run."""
+
+    data: dict[str, Any]
+
+    def get(self, name: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class Match:
 class Scope:
     kind: str
     resource: Resource
-    params: Params
+    params: ParamValues
     context: ScanContext
     workload: Workload | None = None
     container: Container | None = None

@@ -8,8 +8,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from ..findings import Report, Severity
+from ..version import __version__
 from .locations import artifact_uri
 
 if TYPE_CHECKING:

@@ -1,0 +1,117 @@
+"""Turn the engine's raw findings into the findings a report shows: one per rule, place and value, each
+located (file:line:col), its message rendered from the rule's template, and its suppression applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import suppress
+from .engine import RawFinding, value_key
+from .findings import Finding
+from .inputs.documents import Document
+from .inputs.paths import format_path
+from .inputs.positions import Position, PositionIndex, Request
+from .policy.params import Params
+from .policy.templates import render, template_values
+
+
+@dataclass
+class Located:
+    """A finding as reported, the raw finding it was made from, every raw finding it stands for (a pod-level
+    field seen from each container of the pod is one finding) and the suppression that excuses it, if any."""
+
+    finding: Finding
+    raw: RawFinding
+    merged: list[RawFinding]
+    suppressed_by: suppress.Suppression | None = None
+
+
+@dataclass
+class Finalised:
+    """The located findings of a run in report order, and the notes the suppressions left (unused, no reason)."""
+
+    located: list[Located] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[Finding]:
+        return [item.finding for item in self.located if item.suppressed_by is None]
+
+    @property
+    def suppressed(self) -> list[suppress.Suppressed]:
+        return [suppress.Suppressed(item.finding, item.suppressed_by) for item in self.located if item.suppressed_by]
+
+
+def finalise(raw_findings: list[RawFinding], params: Params, documents: list[Document]) -> Finalised:
+    """Deduplicate, locate (one pass per document with findings), render and sort the raw findings, then
+    apply the annotation and comment suppressions written in the documents."""
+    located = locate(raw_findings, params)
+    outcome = suppress.apply([(item.finding, item.raw) for item in located], documents)
+    excused = {id(item.finding): item.by for item in outcome.suppressed}
+    for item in located:
+        item.suppressed_by = excused.get(id(item.finding))
+    return Finalised(located, outcome.notes)
+
+
+def locate(raw_findings: list[RawFinding], params: Params) -> list[Located]:
+    """Each distinct finding, located and rendered, in the stable report order. A rule that reports the same
+    value at the same place twice (a pod-level field seen from each of its containers) reports it once; a
+    witness in another resource (a ConfigMap line, a Service) is reported for each workload and container it
+    concerns."""
+    unique: dict[tuple[object, ...], list[RawFinding]] = {}
+    for raw in raw_findings:
+        unique.setdefault(_place_key(raw), []).append(raw)
+    groups = list(unique.values())
+    requests = [_request(group[0]) for group in groups]
+    positions = PositionIndex().locate_all(requests)
+    located = [
+        Located(_finding(group[0], position, params), group[0], group)
+        for group, position in zip(groups, positions, strict=True)
+    ]
+    return sorted(located, key=lambda item: item.finding.sort_key())
+
+
+def _place_key(raw: RawFinding) -> tuple[object, ...]:
+    """What makes a finding distinct: rule, place, line inside the value and value; for a witness that lies
+    outside the scope's resource, also the resource and the container (or pod) the finding is about."""
+    request = _request(raw)
+    key: tuple[object, ...] = (
+        raw.compiled.rule.id,
+        id(request.document),
+        request.path,
+        request.line_in_value,
+        value_key(raw.witness.value),
+    )
+    witness_resource = raw.witness.resource
+    if witness_resource is not None and witness_resource is not raw.scope.resource:
+        key += (id(raw.scope.resource), raw.scope.home)
+    return key
+
+
+def _request(raw: RawFinding) -> Request:
+    located_in = raw.witness.resource or raw.scope.resource
+    path = raw.witness.path if raw.witness.path is not None else raw.scope.home
+    return Request(
+        located_in.document, (*located_in.base, *path), raw.witness.line_in_value, raw.witness.column_in_value
+    )
+
+
+def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
+    scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
+    located_in = witness.resource or scope.resource
+    path = witness.path if witness.path is not None else scope.home
+    values = template_values(scope, witness, params, rule.id, rule.check_id, raw.when_note)
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        message=" ".join(render(rule.message, values).split()),
+        file=located_in.document.source.name,
+        line=position.line,
+        column=position.column,
+        resource=scope.resource.ref(),
+        container=values["container.name"],
+        path=format_path(path),
+        remediation=" ".join(rule.remediation.split()),
+        document=located_in.document.index,
+    )

@@ -1,0 +1,130 @@
+"""One pipeline: the same input gives the same findings through every front door — the API, the installed
+command, an in-memory scan (rule examples), the webhook, explain and fix."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from checker.api import plan, run_plan, scan_text
+from checker.commands.explain import explain
+from checker.commands.fix import fix
+from checker.commands.webhook import WebhookConfig, _warning, review
+from checker.findings import Severity
+
+from .conftest import FIXTURES
+
+SETTINGS = ["ipv6=disabled"]
+PACKS = ["network-hardening", "pss-baseline", "pss-restricted"]
+# Single-object inputs (no finding depends on another object, which a webhook request cannot see) with
+# findings of many rules, a Spark view, a CronJob, JSON, and comment and annotation suppressions.
+INPUTS = [
+    "kubectl/deployment-web.yaml",
+    "kubectl/deployment-web.json",
+    "kubectl/cronjob-nightly.yaml",
+    "fix/web.yaml",
+    "fix/container-overrides.yaml",
+    "suppressions/annotated.yaml",
+    "spark-operator/spark-pi-ipv6-bind.yaml",
+    "rules/privileged-port-without-capability",
+]
+# A kustomization with a patch file: every front door leaves the patch out (a webhook request holds one
+# whole object, so it is not sent there).
+SCANS = [*INPUTS, "kustomize/base"]
+
+
+def _files(name: str) -> list[str]:
+    path = FIXTURES / name
+    if not path.is_dir():
+        return [str(path.relative_to(FIXTURES.parent))]
+    return sorted(str(p.relative_to(FIXTURES.parent)) for p in path.rglob("*.yaml"))
+
+
+def _key(finding: dict) -> tuple:
+    return (finding["file"], finding["line"], finding["column"], finding["rule"], finding["path"], finding["message"])
+
+
+@pytest.fixture(scope="module")
+def chosen():
+    return plan(packs=PACKS, settings=SETTINGS)
+
+
+@pytest.mark.parametrize("name", SCANS)
+def test_scan_the_command_and_an_in_memory_scan_agree(chosen, name, monkeypatch) -> None:
+    monkeypatch.chdir(FIXTURES.parent)
+    files = _files(name)
+    report = run_plan(chosen, files)
+    assert report.findings, f"{name} should give findings"
+    by_api = [f.to_dict() for f in report.findings]
+    command = [sys.executable, "-m", "checker.cli", "scan", *files, "-o", "json"]
+    command += [arg for pack in PACKS for arg in ("--pack", pack)] + [arg for s in SETTINGS for arg in ("--set", s)]
+    printed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert json.loads(printed.stdout)["findings"] == by_api
+    if name not in INPUTS:
+        return  # an in-memory scan holds one input: it cannot see the Kustomization that names a patch
+    in_memory = []
+    for file in files:
+        with open(file, encoding="utf-8") as handle:
+            in_memory += [f.to_dict() for f in scan_text(chosen, file, handle.read()).findings]
+    assert sorted(map(_key, in_memory)) == sorted(map(_key, by_api))
+
+
+@pytest.mark.parametrize("name", INPUTS)
+def test_the_webhook_sees_what_the_scan_sees(chosen, name, monkeypatch) -> None:
+    """Each object sent alone in an AdmissionReview gets the warnings of the scan's findings on it (and of
+    those a comment suppressed: comments do not reach the webhook)."""
+    monkeypatch.chdir(FIXTURES.parent)
+    config = WebhookConfig(chosen, Severity.HIGH, warn_only=True)
+    for file in _files(name):
+        report = run_plan(chosen, [file])
+        with open(file, encoding="utf-8") as handle:
+            objects = [d for d in (json.load(handle),) if d] if file.endswith(".json") else []
+        if not file.endswith(".json"):
+            with open(file, encoding="utf-8") as handle:
+                objects = [d for d in yaml.safe_load_all(handle) if d]
+        for index, obj in enumerate(objects):
+            body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}
+            body["request"] = {"uid": f"u{index}", "object": obj, "operation": "CREATE"}
+            status, answer = review(config, json.dumps(body).encode())
+            assert status == 200
+            # a comment does not travel in a request (the API server sends JSON), an annotation does
+            by_comment = [s.finding for s in report.suppressed if s.by.kind == "comment"]
+            expected = sorted(_warning(f) for f in [*report.findings, *by_comment] if f.document == index)
+            assert sorted(answer["response"].get("warnings", [])) == expected, f"{file} object {index}"
+
+
+@pytest.mark.parametrize("name", SCANS)
+def test_explain_gives_the_scans_verdicts(chosen, name, monkeypatch) -> None:
+    """Explaining each rule that found something lists exactly the scan's findings (suppressed ones marked)."""
+    monkeypatch.chdir(FIXTURES.parent)
+    files = _files(name)
+    report = run_plan(chosen, files)
+    shown = {(f.file, f.line, f.column, f.rule, f.path, f.message) for f in report.findings}
+    hidden = {
+        (s.finding.file, s.finding.line, s.finding.column, s.finding.rule, s.finding.path, s.finding.message)
+        for s in report.suppressed
+    }
+    explained = set()
+    for rule in sorted({key[3] for key in shown | hidden}):
+        text, errors = explain(plan(rules=[rule], settings=SETTINGS), files)
+        assert errors == 0
+        verdicts = re.findall(r"verdict: FINDING at (.+?):(\d+):(\d+) \((.*)\)\n    (.*)\n", text)
+        explained |= {
+            (file, int(line), int(column), rule, path, message) for file, line, column, path, message in verdicts
+        }
+    assert explained == shown | hidden
+
+
+@pytest.mark.parametrize("name", SCANS)
+def test_fix_plans_for_the_scans_findings(chosen, name, monkeypatch) -> None:
+    monkeypatch.chdir(FIXTURES.parent)
+    files = _files(name)
+    report = run_plan(chosen, files)
+    result = fix(chosen, files)
+    assert result.findings == len(report.findings)
+    assert not result.errors
