@@ -267,6 +267,20 @@ def test_sub_path_expr_with_literal_variables_or_unknown() -> None:
     assert _files([volume], [mount], [{"name": "FAMILY", "valueFrom": {"fieldRef": {"fieldPath": "x"}}}]) == []
 
 
+def test_sub_path_expr_expands_as_env_does() -> None:
+    """subPathExpr goes through the same $(VAR) expansion as command and env: $$ escapes, a variable's own
+    value is expanded from earlier ones, and only an unknown reference makes the file unknown."""
+    volume = {"name": "v", "configMap": {"name": "conf"}}
+    env = [{"name": "BASE", "value": "ipv4"}, {"name": "FAMILY", "value": "$(BASE)"}]
+    mount = {"name": "v", "mountPath": "/etc/x.conf", "subPathExpr": "$(FAMILY).conf"}
+    assert _files([volume], [mount], env) == [("conf", "ipv4.conf", "/etc/x.conf")]
+    odd = {"name": "v", "configMap": {"name": "conf", "items": [{"key": "ipv4.conf", "path": "$(NOPE).conf"}]}}
+    escaped = {"name": "v", "mountPath": "/etc/x.conf", "subPathExpr": "$$(NOPE).conf"}  # the text $(NOPE).conf
+    assert _files([odd], [escaped], env) == [("conf", "ipv4.conf", "/etc/x.conf")]
+    unknown = {"name": "v", "mountPath": "/etc/x.conf", "subPathExpr": "$(BASE)-$(OTHER).conf"}
+    assert _files([volume], [unknown], env) == []
+
+
 def test_unmounted_volumes_and_malformed_entries_give_nothing() -> None:
     volumes = [
         {"name": "v", "configMap": {"name": "conf"}},

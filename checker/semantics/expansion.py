@@ -16,6 +16,7 @@ MAX_EXPANDED = 65536  # references that would add more than this to a value stay
 class Expanded:
     text: str
     through: tuple[str, ...]  # the variables whose values went in, in order
+    unknown: tuple[str, ...] = ()  # the references left as written (no literal value), in order
 
 
 def expand_references(text: str, values: dict[str, str]) -> Expanded:
@@ -27,6 +28,7 @@ def expand_references(text: str, values: dict[str, str]) -> Expanded:
     closes = [match.start() for match in re.finditer(r"\)", text)]
     out: list[str] = []
     through: list[str] = []
+    unknown: list[str] = []
     added = position = 0
     while (dollar := text.find("$", position)) >= 0:
         out.append(text[position:dollar])
@@ -44,12 +46,13 @@ def expand_references(text: str, values: dict[str, str]) -> Expanded:
                 added += len(values[name])
             else:
                 out.append(text[dollar : close + 1])
+                unknown.append(name)
             position = close + 1
         else:
             out.append("$")
             position = dollar + 1
     out.append(text[position:])
-    return Expanded("".join(out), tuple(dict.fromkeys(through)))
+    return Expanded("".join(out), tuple(dict.fromkeys(through)), tuple(dict.fromkeys(unknown)))
 
 
 def env_values(container: dict[str, Any]) -> dict[str, str]:

@@ -16,6 +16,7 @@ import yaml
 from ..inputs.resources import Resource
 from ..workloads.index import ScanContext
 from ..workloads.pods import Container, Workload
+from .expansion import env_values, expand_references
 from .listen import ADDRESS_HINT, ADDRESS_VARIABLES, is_address_name, split_addresses
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -30,7 +31,6 @@ BIND_ADDRESS = re.compile(r"""[^\s,"']+""")
 KEY_VALUE = re.compile(r"""^\s*(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*[:=]\s*["']?([^"'\s;#]+)""")
 # A key and its value separated by blanks, alone on a line (spark-defaults.conf: spark.driver.bindAddress ::).
 SPACED_KEY_VALUE = re.compile(r"""^\s*([A-Za-z][A-Za-z0-9_.\-]*)[ \t]+([^\s"';#]+)[ \t]*$""")
-ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
 NULL_TAG = "tag:yaml.org,2002:null"
 _COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
 
@@ -163,19 +163,10 @@ def _volume_files(volume: dict[str, Any], data_keys: Callable[[str], Iterable[st
 def _sub_path(mount: dict[str, Any], container: dict[str, Any]) -> str | None:
     """The mount's subPath, relative and normalized ("" for the whole volume); None when a subPathExpr
     uses a variable without a literal value, so which file it shows is unknown."""
-    if isinstance(mount.get("subPathExpr"), str) and mount["subPathExpr"]:
-        values = {
-            entry["name"]: str(entry["value"])
-            for entry in _list(container.get("env"))
-            if isinstance(entry, dict)
-            and isinstance(entry.get("name"), str)
-            and isinstance(entry.get("value"), str | int)
-            and not isinstance(entry.get("value"), bool)
-        }
-        expression = mount["subPathExpr"]
-        if any(name not in values for name in ENV_REFERENCE.findall(expression)):
-            return None
-        return _relative(ENV_REFERENCE.sub(lambda m: values[m.group(1)], expression))
+    expression = mount.get("subPathExpr")
+    if isinstance(expression, str) and expression:  # expanded from the container's env, as the kubelet does
+        expanded = expand_references(expression, env_values(container))
+        return None if expanded.unknown else _relative(expanded.text)
     sub_path = mount.get("subPath")
     return _relative(sub_path) if isinstance(sub_path, str) else ""
 
