@@ -334,23 +334,52 @@ def test_how_ipv6_is_disabled_for_the_pod() -> None:
 
 
 def test_required_ipv6_sysctls_warn_about_boot_flag_nodes_and_an_empty_list_demands_none() -> None:
-    [missing] = _fact(
-        "pod.missing_required_sysctls", _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled",))[0]
-    )
-    assert missing.note.endswith(
+    text = SYSCTLS.format(sysctls="[]", host="")
+    [missing] = _fact("pod.missing_required_sysctls", _scopes(text, "pod", ("ipv6=disabled",))[0])
+    assert (missing.record["standing"], missing.record["ipv6"], missing.record["unsafe"]) == ("absent", True, True)
+    [message] = _messages(text, "required-sysctls", ("ipv6=disabled",))
+    assert message.startswith('spec.securityContext.sysctls does not set net.ipv6.conf.all.disable_ipv6="1". ')
+    assert message.endswith(
         "Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan "
         "for them with --set required-sysctls=)."
     )
-    empty = _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls="))[0]
+    empty = _scopes(text, "pod", ("ipv6=disabled", "required-sysctls="))[0]
     assert _fact("pod.missing_required_sysctls", empty) == []
     assert _reasons(empty, "pod.missing_required_sysctls") == "required-sysctls names no sysctl: nothing to check"
-    [other] = _fact(
-        "pod.missing_required_sysctls",
-        _scopes(
-            SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536")
-        )[0],
+    other = ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536")
+    [msgmax] = _fact("pod.missing_required_sysctls", _scopes(text, "pod", other)[0])
+    assert msgmax.record["ipv6"] is False
+    assert "ipv6.disable=1" not in _messages(text, "required-sysctls", other)[0]
+
+
+def test_a_required_sysctl_set_wrong_or_misplaced_says_so_in_the_rule_words() -> None:
+    wrong = SYSCTLS.format(sysctls="[{name: net.ipv6.conf.all.disable_ipv6, value: '0'}]", host="")
+    [match] = _fact("pod.missing_required_sysctls", _scopes(wrong, "pod", ("ipv6=disabled",))[0])
+    assert (match.record["standing"], match.record["set_value"]) == ("wrong-value", "0")
+    assert _messages(wrong, "required-sysctls", ("ipv6=disabled",))[0].startswith(
+        'sysctl net.ipv6.conf.all.disable_ipv6 is set to "0", not "1". It is not a safe sysctl'
     )
-    assert "ipv6.disable=1" not in other.note
+    misplaced = POD.format(pod="{}", container="{sysctls: [{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]}")
+    allowed = ("ipv6=disabled", "allowed-unsafe-sysctls=net.ipv6.*")
+    [match] = _fact("pod.missing_required_sysctls", _scopes(misplaced, "pod", allowed)[0])
+    assert (match.record["standing"], match.record["container"], match.record["unsafe"]) == ("misplaced", "c", False)
+    assert match.path == ("spec", "containers", 0, "securityContext", "sysctls", 0)
+    [message] = _messages(misplaced, "required-sysctls", allowed)
+    assert message.startswith(
+        "sysctl net.ipv6.conf.all.disable_ipv6 is misplaced under container 'c' securityContext, where "
+        "Kubernetes rejects the field; it belongs in spec.securityContext.sysctls. Nodes booted"
+    )
+
+
+def test_unsafe_sysctls_says_when_required_sysctls_demands_the_sysctl() -> None:
+    text = SYSCTLS.format(sysctls="[{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]", host="")
+    [demanded] = _fact("pod.sysctls", _scopes(text, "pod", ("ipv6=disabled",))[0])
+    assert demanded.record == {"required": True}
+    assert _fact("pod.sysctls", _scopes(text, "pod")[0])[0].record == {"required": False}
+    [message] = _messages(text, "unsafe-sysctls", ("ipv6=disabled",))
+    assert message.endswith("; required-sysctls demands it because IPv6 is disabled, so the nodes must allow it")
+    [plain] = _messages(text, "unsafe-sysctls")
+    assert plain.endswith("(declare that with --set allowed-unsafe-sysctls=...)")
 
 
 def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
