@@ -216,6 +216,27 @@ def test_a_cap_prefixed_add_is_named_as_the_no_op_it_is_on_containerd() -> None:
     assert _fact("container.unbindable_ports", cri_o) == []  # CRI-O keeps the prefix: the plan is stated
 
 
+def test_a_drop_that_drops_nothing_is_named_by_the_drop_rule() -> None:
+    scope = _pod(container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}")
+    match = next(m for m in _fact("container.effective_capabilities", scope) if m.value == "NET_BIND_SERVICE")
+    assert match.note == "in the containerd runtime default set and not dropped"
+    assert match.record == {
+        "ineffective_drop": True,
+        "drop_entry": "CAP_NET_BIND_SERVICE",
+        "drop_runtime_name": "CAP_CAP_NET_BIND_SERVICE",
+    }
+    [message] = _messages(
+        POD.format(pod="{}", container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}"), "drop-net-bind-service"
+    )
+    assert message == (
+        "container c keeps NET_BIND_SERVICE: in the containerd runtime default set and not dropped; drop entry "
+        "'CAP_NET_BIND_SERVICE' becomes CAP_CAP_NET_BIND_SERVICE at the runtime and drops nothing (write "
+        "NET_BIND_SERVICE)"
+    )
+    [plain] = _messages(POD.format(pod="{}", container="{}"), "drop-net-bind-service")
+    assert plain == "container c keeps NET_BIND_SERVICE: in the containerd runtime default set and not dropped"
+
+
 REQUIRED = """apiVersion: v1
 kind: Pod
 metadata: {name: r}

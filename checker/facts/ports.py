@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..semantics import privileged_ports as privileged
 from ..semantics.users import NON_ROOT, ROOT, UNKNOWN
+from .capabilities import origin_words
 from .listening import ports_of
 from .registry import fact
 from .scope import Match, Scope
@@ -132,7 +133,8 @@ def _port_reasons(situation: privileged.PrivilegedPorts) -> list[str]:
         ]
     if situation.standing == privileged.IMAGE_DECIDES:
         return [
-            f"{ports}: NET_BIND_SERVICE is in the capability set ({capability.reason}) and {user.note}: a "
+            f"{ports}: NET_BIND_SERVICE is in the capability set ({origin_words(capability, 'NET_BIND_SERVICE')}) "
+            f"and {user.note}: a "
             f"root USER binds them, a non-root one only through {FILE_CAPABILITY} on its binary; the "
             "manifest cannot show either: no finding"
         ]
