@@ -3,10 +3,13 @@ into its set), the unprivileged-port start, required sysctls and host namespaces
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from checker.api import plan, scan_text
 from checker.commands.explain import explain
 from checker.engine import scopes_of
 from checker.facts import FACTS
+from checker.facts.listening import ports_of
 from checker.facts.scope import Scope
 from checker.inputs.documents import Source
 from checker.inputs.loading import parse_source
@@ -414,3 +417,12 @@ def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
         "it is not read here and the API server rejects it; quote the entry"
     )
     assert _reasons(_pod(), "container.listen_addresses") == ""
+
+
+def test_listen_ports_worked_out_once_per_scan_belong_to_their_spec() -> None:
+    """A pod view is freed after its resource; a spec built later may take its id, and must not get its ports."""
+    holder = SimpleNamespace(context=ScanContext.of([]))
+    for port in range(1000, 1100):
+        spec = {"name": "c", "ports": [{"containerPort": port}]}
+        assert [found.number for found in ports_of(holder, spec)] == [port]  # type: ignore[arg-type]
+        del spec
