@@ -101,7 +101,7 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
     scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
     located_in = witness.resource or scope.resource
     path = witness.path if witness.path is not None else scope.home
-    values = template_values(scope, witness, params, rule.id, rule.check_id, raw.when_note)
+    values = template_values(scope, witness, params, rule.id, rule.check_id, raw.when_note, rule.phrases)
     return Finding(
         rule=rule.id,
         severity=rule.severity,

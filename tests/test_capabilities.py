@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.semantics.capabilities import ALL_CAPABILITIES, RUNTIME_DEFAULTS, effective_capabilities
+from checker.semantics.capabilities import ALL_CAPABILITIES, RUNTIME_DEFAULTS, IneffectiveDrop, effective_capabilities
 
 
 def _caps(add=None, drop=None, privileged=None, runtime="containerd"):
@@ -26,7 +26,7 @@ def _caps(add=None, drop=None, privileged=None, runtime="containerd"):
         (None, ["net_bind_service"], False, None),
         (None, ["ALL"], False, None),
         (None, ["all"], False, None),
-        (None, ["CAP_NET_BIND_SERVICE"], True, "becomes CAP_CAP_NET_BIND_SERVICE"),
+        (None, ["CAP_NET_BIND_SERVICE"], True, "runtime default set and not dropped"),
         (["NET_BIND_SERVICE"], ["ALL"], True, "re-added after drop ALL"),
         (["NET_BIND_SERVICE"], ["NET_BIND_SERVICE"], False, None),  # individual drops come after adds
         (["ALL"], None, True, "added by ALL"),
@@ -39,6 +39,13 @@ def test_net_bind_service(add, drop, has_bind, reason) -> None:
     assert ("NET_BIND_SERVICE" in result.capabilities) is has_bind
     if reason:
         assert reason in result.capabilities["NET_BIND_SERVICE"].reason
+
+
+def test_a_cap_prefixed_drop_is_recorded_as_dropping_nothing() -> None:
+    origin = _caps(drop=["SYS_TIME", "CAP_NET_BIND_SERVICE"]).capabilities["NET_BIND_SERVICE"]
+    assert origin.ineffective_drop == IneffectiveDrop(1, "CAP_NET_BIND_SERVICE", "CAP_CAP_NET_BIND_SERVICE")
+    assert _caps(drop=["CAP_NET_BIND_SERVICE"], runtime="cri-o").capabilities.get("NET_BIND_SERVICE") is None
+    assert _caps().capabilities["NET_BIND_SERVICE"].ineffective_drop is None
 
 
 def test_privileged_grants_everything_even_after_drop_all() -> None:

@@ -3,10 +3,13 @@ into its set), the unprivileged-port start, required sysctls and host namespaces
 
 from __future__ import annotations
 
-from checker.api import plan
+from types import SimpleNamespace
+
+from checker.api import plan, scan_text
 from checker.commands.explain import explain
 from checker.engine import scopes_of
 from checker.facts import FACTS
+from checker.facts.listening import ports_of
 from checker.facts.scope import Scope
 from checker.inputs.documents import Source
 from checker.inputs.loading import parse_source
@@ -48,23 +51,38 @@ def _pod(pod: str = "{}", container: str = "{}") -> Scope:
     return _scopes(POD.format(pod=pod, container=container))[0]
 
 
+def _messages(text: str, rule: str = "privileged-port-without-capability", settings: tuple[str, ...] = ()) -> list[str]:
+    """The messages the rule (its words in its rule file) writes for the manifest."""
+    report = scan_text(plan(rules=[rule], settings=list(settings)), "test.yaml", text)
+    return [finding.message for finding in report.findings]
+
+
+def _port_message(pod: str = "{}", container: str = "{}") -> str:
+    [message] = _messages(POD.format(pod=pod, container=container))
+    return message
+
+
 def test_non_root_with_the_default_set_cannot_bind() -> None:
     scope = _pod(pod="{runAsUser: 101}")
     [match] = _fact("container.unbindable_ports", scope)
-    assert match.value == 80
+    assert (match.value, match.note) == (80, "containerPort 80")
+    assert match.record["standing"] == "not-effective" and match.record["capability_source"] == "runtime-default"
+    assert match.record["user"] == "runAsUser 101 in the pod securityContext"
     assert (
         "runs as non-root (runAsUser 101 in the pod securityContext): a non-root process has no effective "
         "capabilities, and NET_BIND_SERVICE from the runtime default set does not help it unless its binary "
         "carries the file capability cap_net_bind_service"
-    ) in match.note
+    ) in _port_message(pod="{runAsUser: 101}")
     assert "a finding each" in _reasons(scope)
 
 
 def test_non_root_with_add_all_or_privileged_cannot_bind_either() -> None:
-    added_all = _pod(pod="{runAsNonRoot: true}", container="{capabilities: {add: [ALL]}}")
-    assert "NET_BIND_SERVICE added by ALL in capabilities.add" in _fact("container.unbindable_ports", added_all)[0].note
-    privileged = _pod(pod="{runAsUser: 1000}", container="{privileged: true}")
-    assert "NET_BIND_SERVICE granted by privileged: true" in _fact("container.unbindable_ports", privileged)[0].note
+    added_all = ("{runAsNonRoot: true}", "{capabilities: {add: [ALL]}}")
+    assert _fact("container.unbindable_ports", _pod(*added_all))[0].record["capability_source"] == "all"
+    assert "NET_BIND_SERVICE added by ALL in capabilities.add" in _port_message(*added_all)
+    privileged = ("{runAsUser: 1000}", "{privileged: true}")
+    assert _fact("container.unbindable_ports", _pod(*privileged))[0].record["capability_source"] == "privileged"
+    assert "NET_BIND_SERVICE granted by privileged: true" in _port_message(*privileged)
 
 
 def test_non_root_that_names_the_capability_in_add_is_no_finding_and_explain_says_why() -> None:
@@ -83,23 +101,38 @@ def test_unknown_user_is_no_finding_the_image_decides() -> None:
 
 def test_root_binds_with_the_default_set_but_not_without_the_capability() -> None:
     assert _fact("container.unbindable_ports", _pod(container="{runAsUser: 0}")) == []
-    dropped = _pod(container="{runAsUser: 0, capabilities: {drop: [NET_BIND_SERVICE]}}")
-    assert "Cheapest fix: set the safe sysctl" in _fact("container.unbindable_ports", dropped)[0].note
+    dropped = "{runAsUser: 0, capabilities: {drop: [NET_BIND_SERVICE]}}"
+    [match] = _fact("container.unbindable_ports", _pod(container=dropped))
+    assert (match.record["standing"], match.record["capability_source"]) == ("missing", "none")
+    assert "Cheapest fix: set the safe sysctl" in _port_message(container=dropped)
 
 
 def test_a_misspelt_drop_leaves_the_default_set_which_does_not_help_non_root() -> None:
-    scope = _pod(pod="{runAsUser: 1000}", container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}")
-    assert "from the runtime default set" in _fact("container.unbindable_ports", scope)[0].note
+    message = _port_message(pod="{runAsUser: 1000}", container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}")
+    assert "from the runtime default set" in message
 
 
 def test_host_network_ignores_the_port_sysctl() -> None:
     pod = "{runAsUser: 1000, sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '80'}]}"
-    scope = _scopes(POD.format(pod=pod, container="{}").replace("spec:\n", "spec:\n  hostNetwork: true\n", 1))[0]
+    text = POD.format(pod=pod, container="{}").replace("spec:\n", "spec:\n  hostNetwork: true\n", 1)
+    scope = _scopes(text)[0]
     [start] = _fact("pod.unprivileged_port_start", scope)
     assert start.value == 1024 and "with hostNetwork: true Kubernetes rejects net.* sysctls" in start.note
+    assert start.record == {"start_source": "host-network-sysctl", "start_sysctl": "80"}
     [finding] = _fact("container.unbindable_ports", scope)
-    assert "hostNetwork: true rules out the net.ipv4.ip_unprivileged_port_start sysctl" in finding.note
-    assert _fact("pod.unprivileged_port_start", _pod(pod=pod))[0].value == 80
+    assert finding.record["fix_plan"] == "host-network"
+    [message] = _messages(text)
+    assert "hostNetwork: true rules out the net.ipv4.ip_unprivileged_port_start sysctl" in message
+    assert "the pod's net.ipv4.ip_unprivileged_port_start=80 does not count" in message
+    [counted] = _fact("pod.unprivileged_port_start", _pod(pod=pod))
+    assert (counted.value, counted.record["start_source"]) == (80, "sysctl")
+
+
+def test_the_sysctl_fix_needs_kubernetes_v1_22() -> None:
+    text = POD.format(pod="{runAsUser: 1000}", container="{}")
+    [old] = _messages(text, settings=("k8s.version=v1.21",))
+    assert "Cheapest fix: listen on port 1024 or above; or run as root" in old
+    assert "sysctl" not in old.split("Cheapest fix:")[1]
 
 
 def test_the_suggested_sysctl_is_the_lowest_low_port_of_the_pod() -> None:
@@ -108,15 +141,14 @@ def test_the_suggested_sysctl_is_the_lowest_low_port_of_the_pod() -> None:
         "  - {name: high, image: x, args: [--port=8080]}\n"
     )
     scopes = {scope.container.name: scope for scope in _scopes(text)}
-    note = _fact("container.unbindable_ports", scopes["c"])[0].note
+    [c] = _fact("container.unbindable_ports", scopes["c"])
+    assert (c.record["lowest"], c.record["lowest_is_port"]) == (22, False)
+    messages = {message.split()[1]: message for message in _messages(text)}
     assert (
         "set the safe sysctl net.ipv4.ip_unprivileged_port_start=22 in spec.securityContext.sysctls (port 22 "
         "is the lowest below 1024 that the pod's containers cannot bind, and the sysctl is pod-wide)"
-    ) in note
-    assert (
-        "ip_unprivileged_port_start=22 in spec.securityContext.sysctls;"
-        in _fact("container.unbindable_ports", scopes["init"])[0].note
-    )
+    ) in messages["c"]
+    assert "ip_unprivileged_port_start=22 in spec.securityContext.sysctls;" in messages["init"]
 
 
 TWO = """apiVersion: v1
@@ -140,42 +172,72 @@ def test_a_port_the_pod_binds_does_not_lower_the_suggested_sysctl() -> None:
     scopes = {scope.container.name: scope for scope in _scopes(TWO)}
     assert _fact("container.unbindable_ports", scopes["dns"]) == []
     [web] = _fact("container.unbindable_ports", scopes["web"])
-    assert "set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in spec.securityContext.sysctls;" in web.note
+    assert web.record["lowest"] == 80
+    [message] = _messages(TWO)
+    assert "set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in spec.securityContext.sysctls;" in message
 
 
 def test_fixes_come_cheapest_first_and_the_capability_fix_names_its_trade_off() -> None:
-    [dropped] = _fact("container.unbindable_ports", _pod(container="{runAsUser: 0, capabilities: {drop: [ALL]}}"))
-    assert dropped.note.endswith(
+    assert _port_message(container="{runAsUser: 0, capabilities: {drop: [ALL]}}").endswith(
         "Cheapest fix: set the safe sysctl net.ipv4.ip_unprivileged_port_start=80 in "
         "spec.securityContext.sysctls; or listen on port 1024 or above; or keep "
         "NET_BIND_SERVICE, which drop-net-bind-service reports"
     )
-    [default] = _fact("container.unbindable_ports", _pod(pod="{runAsUser: 1000}"))
-    assert default.note.endswith(
+    assert _port_message(pod="{runAsUser: 1000}").endswith(
         "or run as root, or name NET_BIND_SERVICE in capabilities.add for a binary that "
         "carries the file capability cap_net_bind_service; either keeps the capability, "
         "which drop-net-bind-service reports"
+    )
+    assert _port_message(pod="{runAsUser: 1000}", container="{capabilities: {drop: [ALL]}}").endswith(
+        "or keep NET_BIND_SERVICE and run as root, which drop-net-bind-service reports"
     )
 
 
 def test_a_cap_prefixed_add_is_named_as_the_no_op_it_is_on_containerd() -> None:
     prefixed = "{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE], drop: [ALL]}}"
     [finding] = _fact("container.unbindable_ports", _pod(container=prefixed))
+    assert finding.record["prefixed_add"] is True and finding.record["capability_fix"] == "write-add"
+    message = _port_message(container=prefixed)
     assert (
         "NET_BIND_SERVICE is not in its capability set (the kernel checks the capability, for root too); "
         "capabilities.add[0] CAP_NET_BIND_SERVICE is a no-op, because containerd adds the CAP_ prefix again "
         "(write NET_BIND_SERVICE)"
-    ) in finding.note
-    assert finding.note.endswith(
+    ) in message
+    assert message.endswith(
         "or write NET_BIND_SERVICE in capabilities.add for a binary that carries the file "
         "capability cap_net_bind_service, which drop-net-bind-service reports"
     )
-    no_drop = _pod(container="{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE]}}")
-    [kept] = _fact("container.unbindable_ports", no_drop)
-    assert "from the runtime default set" in kept.note and "CAP_NET_BIND_SERVICE is a no-op" in kept.note
-    assert "CAP_NET_BIND_SERVICE is a no-op" in _reasons(no_drop)
+    root = "{runAsUser: 0, capabilities: {add: [CAP_NET_BIND_SERVICE], drop: [ALL]}}"
+    assert _port_message(container=root).endswith(
+        "or write NET_BIND_SERVICE in capabilities.add, which drop-net-bind-service reports"
+    )
+    no_drop = "{runAsUser: 1000, capabilities: {add: [CAP_NET_BIND_SERVICE]}}"
+    kept = _port_message(container=no_drop)
+    assert "from the runtime default set" in kept and "CAP_NET_BIND_SERVICE is a no-op" in kept
+    assert "CAP_NET_BIND_SERVICE is a no-op" in _reasons(_pod(container=no_drop))
     cri_o = _scopes(POD.format(pod="{}", container=prefixed), settings=("container-runtime=cri-o",))[0]
     assert _fact("container.unbindable_ports", cri_o) == []  # CRI-O keeps the prefix: the plan is stated
+
+
+def test_a_drop_that_drops_nothing_is_named_by_the_drop_rule() -> None:
+    scope = _pod(container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}")
+    match = next(m for m in _fact("container.effective_capabilities", scope) if m.value == "NET_BIND_SERVICE")
+    assert match.note == "in the containerd runtime default set and not dropped"
+    assert match.record == {
+        "ineffective_drop": True,
+        "drop_entry": "CAP_NET_BIND_SERVICE",
+        "drop_runtime_name": "CAP_CAP_NET_BIND_SERVICE",
+    }
+    [message] = _messages(
+        POD.format(pod="{}", container="{capabilities: {drop: [CAP_NET_BIND_SERVICE]}}"), "drop-net-bind-service"
+    )
+    assert message == (
+        "container c keeps NET_BIND_SERVICE: in the containerd runtime default set and not dropped; drop entry "
+        "'CAP_NET_BIND_SERVICE' becomes CAP_CAP_NET_BIND_SERVICE at the runtime and drops nothing (write "
+        "NET_BIND_SERVICE)"
+    )
+    [plain] = _messages(POD.format(pod="{}", container="{}"), "drop-net-bind-service")
+    assert plain == "container c keeps NET_BIND_SERVICE: in the containerd runtime default set and not dropped"
 
 
 REQUIRED = """apiVersion: v1
@@ -296,23 +358,52 @@ def test_how_ipv6_is_disabled_for_the_pod() -> None:
 
 
 def test_required_ipv6_sysctls_warn_about_boot_flag_nodes_and_an_empty_list_demands_none() -> None:
-    [missing] = _fact(
-        "pod.missing_required_sysctls", _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled",))[0]
-    )
-    assert missing.note.endswith(
+    text = SYSCTLS.format(sysctls="[]", host="")
+    [missing] = _fact("pod.missing_required_sysctls", _scopes(text, "pod", ("ipv6=disabled",))[0])
+    assert (missing.record["standing"], missing.record["ipv6"], missing.record["unsafe"]) == ("absent", True, True)
+    [message] = _messages(text, "required-sysctls", ("ipv6=disabled",))
+    assert message.startswith('spec.securityContext.sysctls does not set net.ipv6.conf.all.disable_ipv6="1". ')
+    assert message.endswith(
         "Nodes booted with ipv6.disable=1 lack it, and the pod fails to start there (scan "
         "for them with --set required-sysctls=)."
     )
-    empty = _scopes(SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls="))[0]
+    empty = _scopes(text, "pod", ("ipv6=disabled", "required-sysctls="))[0]
     assert _fact("pod.missing_required_sysctls", empty) == []
     assert _reasons(empty, "pod.missing_required_sysctls") == "required-sysctls names no sysctl: nothing to check"
-    [other] = _fact(
-        "pod.missing_required_sysctls",
-        _scopes(
-            SYSCTLS.format(sysctls="[]", host=""), "pod", ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536")
-        )[0],
+    other = ("ipv6=disabled", "required-sysctls=kernel.msgmax=65536")
+    [msgmax] = _fact("pod.missing_required_sysctls", _scopes(text, "pod", other)[0])
+    assert msgmax.record["ipv6"] is False
+    assert "ipv6.disable=1" not in _messages(text, "required-sysctls", other)[0]
+
+
+def test_a_required_sysctl_set_wrong_or_misplaced_says_so_in_the_rule_words() -> None:
+    wrong = SYSCTLS.format(sysctls="[{name: net.ipv6.conf.all.disable_ipv6, value: '0'}]", host="")
+    [match] = _fact("pod.missing_required_sysctls", _scopes(wrong, "pod", ("ipv6=disabled",))[0])
+    assert (match.record["standing"], match.record["set_value"]) == ("wrong-value", "0")
+    assert _messages(wrong, "required-sysctls", ("ipv6=disabled",))[0].startswith(
+        'sysctl net.ipv6.conf.all.disable_ipv6 is set to "0", not "1". It is not a safe sysctl'
     )
-    assert "ipv6.disable=1" not in other.note
+    misplaced = POD.format(pod="{}", container="{sysctls: [{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]}")
+    allowed = ("ipv6=disabled", "allowed-unsafe-sysctls=net.ipv6.*")
+    [match] = _fact("pod.missing_required_sysctls", _scopes(misplaced, "pod", allowed)[0])
+    assert (match.record["standing"], match.record["container"], match.record["unsafe"]) == ("misplaced", "c", False)
+    assert match.path == ("spec", "containers", 0, "securityContext", "sysctls", 0)
+    [message] = _messages(misplaced, "required-sysctls", allowed)
+    assert message.startswith(
+        "sysctl net.ipv6.conf.all.disable_ipv6 is misplaced under container 'c' securityContext, where "
+        "Kubernetes rejects the field; it belongs in spec.securityContext.sysctls. Nodes booted"
+    )
+
+
+def test_unsafe_sysctls_says_when_required_sysctls_demands_the_sysctl() -> None:
+    text = SYSCTLS.format(sysctls="[{name: net.ipv6.conf.all.disable_ipv6, value: '1'}]", host="")
+    [demanded] = _fact("pod.sysctls", _scopes(text, "pod", ("ipv6=disabled",))[0])
+    assert demanded.record == {"required": True}
+    assert _fact("pod.sysctls", _scopes(text, "pod")[0])[0].record == {"required": False}
+    [message] = _messages(text, "unsafe-sysctls", ("ipv6=disabled",))
+    assert message.endswith("; required-sysctls demands it because IPv6 is disabled, so the nodes must allow it")
+    [plain] = _messages(text, "unsafe-sysctls")
+    assert plain.endswith("(declare that with --set allowed-unsafe-sysctls=...)")
 
 
 def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
@@ -326,3 +417,12 @@ def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
         "it is not read here and the API server rejects it; quote the entry"
     )
     assert _reasons(_pod(), "container.listen_addresses") == ""
+
+
+def test_listen_ports_worked_out_once_per_scan_belong_to_their_spec() -> None:
+    """A pod view is freed after its resource; a spec built later may take its id, and must not get its ports."""
+    holder = SimpleNamespace(context=ScanContext.of([]))
+    for port in range(1000, 1100):
+        spec = {"name": "c", "ports": [{"containerPort": port}]}
+        assert [found.number for found in ports_of(holder, spec)] == [port]  # type: ignore[arg-type]
+        del spec

@@ -176,7 +176,9 @@ def _clause(
             value = "(absent)" if witness.value is None else show_value(witness.value)
             note = ""
             if blamed and witness.note:
-                values = template_values(scope, witness, env.params, compiled.rule.id, compiled.rule.check_id)
+                values = template_values(
+                    scope, witness, env.params, compiled.rule.id, compiled.rule.check_id, phrases=compiled.rule.phrases
+                )
                 note = "  " + " ".join(values["note"].split())
             yield f"{pad}         {value}{_located(scope, witness)}{note}"
         if len(witnesses) > 8:

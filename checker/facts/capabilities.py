@@ -4,7 +4,7 @@ the step (default set, add, drop, privileged) that put it there.
 
 from __future__ import annotations
 
-from ..semantics.capabilities import effective_capabilities
+from ..semantics.capabilities import Origin, effective_capabilities
 from .registry import fact
 from .scope import Match, Scope
 
@@ -15,12 +15,43 @@ def _capability_steps(scope: Scope) -> list[str]:
     return [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
 
 
-@fact("container.effective_capabilities", "container", detail=_capability_steps, detail_only=True)
+CAPABILITY_RECORD = {
+    "ineffective_drop": ("true", "false"),  # a drop entry meant it, but drops nothing
+    "drop_entry": None,  # that entry as written (CAP_NET_BIND_SERVICE)
+    "drop_runtime_name": None,  # the name the runtime makes of it (CAP_CAP_NET_BIND_SERVICE)
+}
+
+
+def origin_words(origin: Origin, name: str) -> str:
+    """For kubecheck explain: why capability ``name`` is in the set, and the drop entry that drops nothing."""
+    drop = origin.ineffective_drop
+    if drop is None:
+        return origin.reason
+    return (
+        f"{origin.reason}; drop entry {drop.value!r} becomes {drop.runtime_name} at the runtime and drops nothing "
+        f"(write {name})"
+    )
+
+
+@fact(
+    "container.effective_capabilities",
+    "container",
+    detail=_capability_steps,
+    detail_only=True,
+    record=CAPABILITY_RECORD,
+)
 def _effective_capabilities(scope: Scope) -> list[Match]:
-    """One match per capability the runtime grants the container; the note says why it is there."""
+    """One match per capability the runtime grants the container; the note says why it is there (default
+    set, added, re-added after drop ALL, privileged), the record names a drop entry that drops nothing."""
     runtime = scope.params.get("container-runtime")
     computed = effective_capabilities(scope.container.spec, runtime)
-    return [
-        Match(name, scope.container_path(origin.path), origin.reason)
-        for name, origin in sorted(computed.capabilities.items())
-    ]
+    matches = []
+    for name, origin in sorted(computed.capabilities.items()):
+        drop = origin.ineffective_drop
+        record = {
+            "ineffective_drop": drop is not None,
+            "drop_entry": drop.value if drop else None,
+            "drop_runtime_name": drop.runtime_name if drop else None,
+        }
+        matches.append(Match(name, scope.container_path(origin.path), origin.reason, record=record))
+    return matches

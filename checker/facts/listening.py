@@ -97,5 +97,13 @@ def _listen_ports(scope: Scope) -> list[Match]:
 
 
 def ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:
-    """listen_ports of a container spec, worked out once per scan (each container of a pod needs all of them)."""
-    return scope.context.cached(("listen-ports", id(container)), listen_ports, container)
+    """listen_ports of a container spec, worked out once per scan (each container of a pod needs all of them).
+    The entry keeps the spec too: a pod view built for one resource is freed after it, and a spec built later
+    could take its id and be handed its ports."""
+    kept, ports = scope.context.cached(("listen-ports", id(container)), _with_ports, container)
+    assert kept is container
+    return ports
+
+
+def _with_ports(container: dict[str, Any]) -> tuple[dict[str, Any], list[Port]]:
+    return container, listen_ports(container)

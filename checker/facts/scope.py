@@ -28,8 +28,10 @@ class ParamValues(Protocol):
 
 @dataclass(frozen=True)
 class Match:
-    """A value a subject resolved to, where it sits (a path in ``resource``, or the scope's resource), and
-    a note that explains it. ``line_in_value`` points inside a multi-line string value."""
+    """A value a subject resolved to, where it sits (a path in ``resource``, or the scope's resource), a
+    note that explains it (a short label of where it comes from), and a record of named values (numbers,
+    names and reason codes, no prose) that rule templates read as ``{record.KEY}``. ``line_in_value``
+    points inside a multi-line string value."""
 
     value: Any
     path: Path | None
@@ -38,6 +40,7 @@ class Match:
     line_in_value: int | None = None
     column_in_value: int | None = None  # with line_in_value: where in that line of the string the value starts
     element_name: str | None = None  # the name of the `each` element this value was found in
+    record: dict[str, Any] = field(default_factory=dict, hash=False)  # named values for {record.KEY}
 
 
 @dataclass

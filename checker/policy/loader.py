@@ -17,7 +17,7 @@ from ..inputs.positions import locate_in_node
 from .conditions import CompileEnv, RuleMistake, compile_condition
 from .model import REPORT_MODES, SCOPES, PolicyError, Rule
 from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, resolve_params
-from .templates import template_mistake
+from .phrases import check_templates, read_phrases
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "severity", "packs", "scope", "assert", "message", "remediation")
@@ -32,6 +32,7 @@ OPTIONAL = (
     "check_id",
     "examples",
     "fix",
+    "phrases",
 )
 FIX_OPS = ("ensure-in-list", "set")
 FIX_KEYS = ("op", "path", "value", "unless", "because")
@@ -256,9 +257,7 @@ def validate_conditions(rule: Rule, params: Params) -> None:
     for index, operation in enumerate(rule.fix):
         if "unless" in operation:
             compile_condition(operation["unless"], ("fix", index, "unless"), env)
-    mistake = template_mistake(rule.message, params)
-    if mistake is not None:
-        raise RuleMistake(("message",), f"message: {mistake}")
+    check_templates(rule, params)
 
 
 def resolve_data(declared: dict[str, Any], params: Params) -> dict[str, Any]:
@@ -346,6 +345,7 @@ def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:
         check_id=str(data["check_id"]) if data.get("check_id") is not None else None,
         examples=examples,
         fix=tuple(fix),
+        phrases=read_phrases(data.get("phrases")),
     )
 
 

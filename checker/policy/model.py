@@ -10,6 +10,7 @@ from typing import Any
 
 from ..findings import Severity
 from .conditions import Condition
+from .templates import Phrase
 from .templates import render as render
 
 SCOPES = ("resource", "pod", "container")
@@ -49,6 +50,7 @@ class Rule:
     check_id: str | None = None
     examples: dict[str, list[Any]] = field(default_factory=dict)
     fix: tuple[dict[str, Any], ...] = ()
+    phrases: dict[str, Phrase] = field(default_factory=dict)  # named text fragments its templates may use
 
 
 @dataclass

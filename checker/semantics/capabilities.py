@@ -82,11 +82,23 @@ CAPABILITIES = ("securityContext", "capabilities")
 
 
 @dataclass(frozen=True)
+class IneffectiveDrop:
+    """A drop entry meant for a capability that the runtime turns into no capability (CAP_X becomes
+    CAP_CAP_X on containerd), so it drops nothing."""
+
+    index: int
+    value: Any  # the entry as written
+    runtime_name: str  # the name the runtime hands on
+
+
+@dataclass(frozen=True)
 class Origin:
-    """Why a capability is in the effective set, and the container-relative path that makes it so."""
+    """Why a capability is in the effective set (a short label), the container-relative path that makes it
+    so, and a drop entry that meant to remove it but drops nothing."""
 
     reason: str
     path: Path
+    ineffective_drop: IneffectiveDrop | None = None
 
 
 @dataclass
@@ -159,9 +171,9 @@ def effective_capabilities(container: dict[str, Any], runtime: str = "containerd
         intended = name.removeprefix("CAP_")
         if intended != name and intended in result.capabilities:
             result.capabilities[intended] = Origin(
-                f"{result.capabilities[intended].reason}; drop entry {value!r} becomes {kernel_name} at the "
-                f"runtime and drops nothing (write {intended})",
+                result.capabilities[intended].reason,
                 (*CAPABILITIES, "drop", index),
+                IneffectiveDrop(index, value, kernel_name),
             )
             result.steps.append(f"drop[{index}] {value!r} -> {kernel_name} is not a capability: drops nothing")
         else:
