@@ -6,8 +6,6 @@ the locations and messages of findings. Parameter-only conditions fold to consta
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,7 +17,8 @@ from jsonpath_ng.ext import parse as parse_jsonpath
 from ..facts import FACTS
 from ..facts.scope import Match, Scope
 from ..inputs.paths import Path
-from .params import ParamError, Params, parse_version
+from .operators import OPERATORS, ArgumentError, build_test
+from .params import Params
 from .templates import template_mistake
 
 Result = tuple[bool, list[Match]]
@@ -30,22 +29,6 @@ Missing = Callable[[Scope], Match]
 SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param", "self")
 COMBINATORS = ("all", "any", "not", "each")
 EACH_KEYS = ("each", "where", "holds")
-OPERATORS = (
-    "exists",
-    "equals",
-    "in",
-    "key_in",
-    "glob_in",
-    "contains",
-    "matches",
-    "starts_with",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "version_gte",
-    "version_lt",
-)
 ANNOTATIONS = ("note", "locate")
 LEAF_OPTIONS = ("match", "ignore_case", *ANNOTATIONS)
 SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
@@ -209,8 +192,8 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     ignore_case = spec.get("ignore_case", False)
     if not isinstance(ignore_case, bool):
         raise RuleMistake((*where, "ignore_case"), "ignore_case must be true or false")
-    value_test = _make_test("in" if operator == "key_in" else operator, argument, ignore_case, (*where, operator))
-    if operator == "key_in":
+    value_test = _value_test(operator, argument, ignore_case, (*where, operator))
+    if OPERATORS[operator].reads_key:
 
         def test(match: Match) -> bool:
             return bool(match.path) and value_test(match.path[-1])  # type: ignore[index]
@@ -223,7 +206,7 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     if subject_key == "param":  # known at compile time: fold to a constant
         value = env.params.get(spec["param"])
         condition = _constant((value is not None) == bool(argument) if operator == "exists" else value_test(value))
-    elif operator == "exists":
+    elif OPERATORS[operator].presence:
         condition = _exists(resolve, missing, bool(argument))
     else:
         condition = _quantified(resolve, missing, test, every=quantifier == "all")
@@ -317,106 +300,12 @@ def _is_reference(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("param", "data")
 
 
-def _make_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> Callable[[Any], bool]:
-    def fold(value: Any) -> Any:
-        return value.casefold() if ignore_case and isinstance(value, str) else value
-
-    if operator == "exists":
-        if not isinstance(argument, bool):
-            raise RuleMistake(where, "exists takes true or false")
-        return lambda value: True
-    if operator == "equals":
-        wanted = fold(argument)
-
-        def equals(value: Any) -> bool:
-            if isinstance(value, bool) or isinstance(wanted, bool):
-                return value is wanted
-            return fold(value) == wanted
-
-        return equals
-    if operator == "in":
-        if not isinstance(argument, list | tuple | set | frozenset | dict):
-            raise RuleMistake(where, "in takes a list")
-        members = [fold(v) for v in argument]
-        hashable = _all_hashable(members)
-        member_set = frozenset(members) if hashable else None
-
-        def is_member(value: Any) -> bool:
-            value = fold(value)
-            if isinstance(value, bool):
-                return any(m is value for m in members)
-            if member_set is not None:
-                try:
-                    return value in member_set
-                except TypeError:
-                    return False
-            return value in members
-
-        return is_member
-    if operator == "glob_in":
-        if not isinstance(argument, list | tuple):
-            raise RuleMistake(where, "glob_in takes a list of names or patterns (* and ?)")
-        patterns = [re.compile(fnmatch.translate(str(p)), re.IGNORECASE if ignore_case else 0) for p in argument]
-        return lambda value: isinstance(value, str) and any(p.match(value) for p in patterns)
-    if operator == "contains":
-        wanted = fold(argument)
-
-        def contains(value: Any) -> bool:
-            if isinstance(value, list | tuple | set | frozenset):
-                return any(fold(v) == wanted for v in value)
-            if isinstance(value, dict):
-                return wanted in value
-            if isinstance(value, str) and isinstance(wanted, str):
-                return wanted in fold(value)
-            return fold(value) == wanted
-
-        return contains
-    if operator == "matches":
-        try:
-            pattern = re.compile(str(argument), re.IGNORECASE if ignore_case else 0)
-        except re.error as exc:
-            raise RuleMistake(where, f"invalid regular expression: {exc}") from None
-        return lambda value: (
-            isinstance(value, str | int | float)
-            and not isinstance(value, bool)
-            and pattern.search(str(value)) is not None
-        )
-    if operator == "starts_with":
-        prefix = fold(str(argument))
-        return lambda value: isinstance(value, str) and fold(value).startswith(prefix)
-    if operator in ("gt", "gte", "lt", "lte"):
-        if isinstance(argument, bool) or not isinstance(argument, int | float):
-            raise RuleMistake(where, f"{operator} takes a number")
-        compare = {
-            "gt": lambda a: a > argument,
-            "gte": lambda a: a >= argument,
-            "lt": lambda a: a < argument,
-            "lte": lambda a: a <= argument,
-        }[operator]
-        return lambda value: isinstance(value, int | float) and not isinstance(value, bool) and compare(value)
-    if operator in ("version_gte", "version_lt"):
-        try:
-            bound = argument if isinstance(argument, tuple) else parse_version(str(argument))
-        except ParamError as exc:
-            raise RuleMistake(where, str(exc)) from None
-
-        def compare_version(value: Any) -> bool:
-            try:
-                version = value if isinstance(value, tuple) else parse_version(str(value))
-            except ParamError:
-                return False
-            return version >= bound if operator == "version_gte" else version < bound
-
-        return compare_version
-    raise RuleMistake(where, f"unknown operator '{operator}'")
-
-
-def _all_hashable(values: list[Any]) -> bool:
+def _value_test(operator: str, argument: Any, ignore_case: bool, where: Path) -> Callable[[Any], bool]:
+    """The operator's test of one value, from the operator table; a bad argument is a mistake at ``where``."""
     try:
-        frozenset(values)
-    except TypeError:
-        return False
-    return True
+        return build_test(operator, argument, ignore_case)
+    except ArgumentError as exc:
+        raise RuleMistake(where, str(exc)) from None
 
 
 # --- subjects ----------------------------------------------------------------------------------------
