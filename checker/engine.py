@@ -21,7 +21,7 @@ class RawFinding:
     compiled: CompiledRule
     scope: Scope
     witness: Match
-    when_note: str
+    when_reasons: list[Match]  # the witnesses that made the rule's when hold: their notes fill {when.note}
 
 
 @dataclass
@@ -72,12 +72,11 @@ def evaluate(
 def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
     findings: list[RawFinding] = []
     for compiled in rules:
-        when_note = ""
+        reasons: list[Match] = []
         if compiled.when is not None:
             applies, reasons = compiled.when(scope)
             if not applies:
                 continue
-            when_note = "; ".join(dict.fromkeys(m.note for m in reasons if m.note))
         holds, witnesses = compiled.assertion(scope)
         if holds:
             continue
@@ -91,7 +90,7 @@ def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
             if key in seen:
                 continue
             seen.add(key)
-            findings.append(RawFinding(compiled, scope, witness, when_note))
+            findings.append(RawFinding(compiled, scope, witness, reasons))
     return findings
 
 

@@ -101,7 +101,13 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
     scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
     located_in = witness.resource or scope.resource
     path = witness.path if witness.path is not None else scope.home
-    values = template_values(scope, witness, params, rule.id, rule.check_id, raw.when_note, rule.phrases)
+    when_notes = (
+        template_values(scope, reason, params, rule.id, rule.check_id, phrases=rule.phrases)["note"]
+        for reason in raw.when_reasons
+        if reason.note
+    )
+    when_note = "; ".join(dict.fromkeys(note for note in when_notes if note))
+    values = template_values(scope, witness, params, rule.id, rule.check_id, when_note, rule.phrases)
     return Finding(
         rule=rule.id,
         severity=rule.severity,

@@ -270,7 +270,8 @@ def test_a_host_network_pod_sysctl_does_not_disable_ipv6_nor_count_as_demanded()
     )
     scope = _scopes(text, "pod")[0]
     [disabled] = _fact("pod.ipv6_disabled", scope)
-    assert disabled.value is False and "with hostNetwork: true" in disabled.note
+    assert disabled.value is False and disabled.path == ("spec", "securityContext", "sysctls", 0)
+    assert disabled.record == {"ignored_because": "host-network", "sysctl": "net.ipv6.conf.all.disable_ipv6"}
     demanded = _scopes(text, "pod", ("ipv6=disabled",))[0]
     assert [m.note for m in _fact("pod.sysctls", demanded)] == [""]
     assert "(the pod sets it anyway, which Kubernetes rejects: see unsafe-sysctls)" in _reasons(

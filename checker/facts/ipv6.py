@@ -15,25 +15,19 @@ IPV6_DISABLE_SYSCTLS = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default
 DECLARED, SYSCTL, DEFAULT_SYSCTL = "declared", "sysctl", "default-sysctl"
 
 
-@fact("pod.ipv6_disabled", "pod")
+@fact("pod.ipv6_disabled", "pod", record={"ignored_because": ("host-network",), "sysctl": None})
 def _ipv6_disabled(scope: Scope) -> list[Match]:
     """True when IPv6 is disabled for the pod: by --set ipv6=disabled, or a pod sysctl disable_ipv6=1 (not
-    with hostNetwork: true, where Kubernetes rejects the sysctl and the node's setting applies)."""
+    with hostNetwork: true, where Kubernetes rejects the sysctl and the node's setting applies: then the value
+    is false and the record names the ignored sysctl, ignored_because: host-network)."""
     found = _ipv6_disabled_by(scope)
     if found:
         return [Match(True, found[0].path, found[0].note)]
     assert scope.workload is not None
     for entry in pod_sysctls(scope.workload.pod):
-        if entry.name in IPV6_DISABLE_SYSCTLS and entry.value == "1":
-            exempt = host_namespace(scope, entry.name)
-            return [
-                Match(
-                    False,
-                    scope.pod_path(entry.path),
-                    f"the pod sets sysctl {entry.name}=1, but with "
-                    f"{exempt}; declare a node without IPv6 with --set ipv6=disabled",
-                )
-            ]
+        if entry.name in IPV6_DISABLE_SYSCTLS and entry.value == "1" and host_namespace(scope, entry.name):
+            record = {"ignored_because": "host-network", "sysctl": entry.name}
+            return [Match(False, scope.pod_path(entry.path), f"sysctl {entry.name}=1", record=record)]
     return [Match(False, None, "")]
 
 
