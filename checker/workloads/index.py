@@ -21,7 +21,8 @@ class ScanContext:
     by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
     services_by_label: dict[tuple[str, LabelValue], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    derived: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # per-scan cache, see cached()
+    # per-scan cache, see cached(): key -> (value, the arguments it was computed from)
+    derived: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, resources: list[Resource]) -> ScanContext:
@@ -64,10 +65,12 @@ class ScanContext:
 
     def cached(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
         """compute(*args) once per scan for the key (derived data of a resource, such as what a ConfigMap's
-        data says); later calls return the same value."""
+        data says); later calls return the same value. The arguments are kept for the scan, so a key that
+        holds id() of one (a container a pod view built) cannot be taken over by another object at the
+        same address once the first is gone."""
         if key not in self.derived:
-            self.derived[key] = compute(*args)
-        value: T = self.derived[key]  # what compute returned for this key
+            self.derived[key] = (compute(*args), args)
+        value: T = self.derived[key][0]  # what compute returned for this key
         return value
 
 
