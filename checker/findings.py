@@ -46,7 +46,7 @@ class Finding:
     remediation: str
     document: int = 0
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         return (self.file, self.document, self.line, self.column, self.rule, self.path, self.message)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Shared test helpers: paths to the repository's fixtures and to ../shared data, and a scan shortcut."""
+"""Shared test helpers: paths to the repository's fixtures and to ../shared data, a scan shortcut, and how
+many examples generated (fuzz-like) tests try."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ FIXTURES = ROOT / "fixtures"
 SHARED = Path(os.environ.get("KUBECHECK_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus" / "real"
 PSS_CONFORMANCE = SHARED / "conformance" / "pod-security"
+# KUBECHECK_LONG_TESTS=1 makes generated tests try many more examples (see README, Development).
+LONG_TESTS = os.environ.get("KUBECHECK_LONG_TESTS", "") not in ("", "0")
 
 
 def need_shared(path: Path) -> None:
@@ -22,6 +25,11 @@ def need_shared(path: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{path} is missing in CI; the shared data must sit beside the clone")
         pytest.skip(f"{path} is absent (it exists only beside the team's clone and in CI)")
+
+
+def examples(default: int, long: int) -> int:
+    """How many generated examples a test tries: `default` in the everyday suite, `long` in the long run."""
+    return long if LONG_TESTS else default
 
 
 def scan(paths, include_hidden=False, **options):

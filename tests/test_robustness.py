@@ -7,7 +7,7 @@ import random
 
 from checker.api import plan, scan_text
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, examples
 
 TOKENS = [
     "\n",
@@ -52,7 +52,7 @@ def test_mutated_manifests_never_raise() -> None:
     rng = random.Random(20261125)
     seeds = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
     chosen = plan(packs=["network-hardening", "pss-restricted"], settings=["ipv6=disabled"])
-    for _ in range(300):
+    for _ in range(examples(300, 10_000)):
         text = rng.choice(seeds).read_text(encoding="utf-8")
         for _ in range(rng.randint(1, 6)):
             at = rng.randrange(len(text) + 1)

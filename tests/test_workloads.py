@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 
 from checker.api import plan, run_plan
 from checker.inputs.loading import load
 from checker.inputs.resources import resources_of
+from checker.workloads.index import ScanContext
 from checker.workloads.registry import workloads_of
 
 from .conftest import FIXTURES
@@ -135,3 +139,20 @@ spec:
         ("spark", "spec.driver.securityContext.runAsNonRoot", "spark-kubernetes-driver"),
         ("spark", "spec.executor.securityContext.runAsNonRoot", "spark-kubernetes-executor"),
     ]
+
+
+def test_the_scan_cache_keeps_its_arguments_so_an_id_key_stays_theirs() -> None:
+    """A key holding id() of an object (a Spark container dict a pod view builds afresh) must not be reused
+    by a later object at the same address: the cache keeps the object alive for the scan."""
+
+    class Container:
+        pass
+
+    context = ScanContext()
+    container = Container()
+    alive = weakref.ref(container)
+    assert context.cached(("ports", id(container)), lambda c: "computed", container) == "computed"
+    del container
+    gc.collect()
+    assert alive() is not None
+    assert context.cached(("ports", id(alive())), lambda c: "again", alive()) == "computed"

@@ -36,7 +36,7 @@ def parse_json(source: Source) -> LoadResult:
         return dict(pairs)
 
     decoder = json.JSONDecoder(object_pairs_hook=keep_last)
-    at, line, counted = _JSON_SPACE.match(text).end(), 1, 0
+    at, line, counted = _after_space(text, 0), 1, 0
     while at < len(text):
         try:
             data, end = decoder.raw_decode(text, at)
@@ -69,8 +69,15 @@ def parse_json(source: Source) -> LoadResult:
             for key in dict.fromkeys(duplicates)
         )
         duplicates.clear()
-        at = _JSON_SPACE.match(text, end).end()
+        at = _after_space(text, end)
     return result
+
+
+def _after_space(text: str, at: int) -> int:
+    """Where the JSON whitespace (none or more) that starts at `at` ends."""
+    space = _JSON_SPACE.match(text, at)
+    assert space is not None  # the pattern matches the empty string
+    return space.end()
 
 
 def _value_end(text: str, start: int) -> int | None:
@@ -100,7 +107,7 @@ def _resume_after(text: str, start: int, error_at: int) -> int | None:
         end = next_object.start() if next_object else None
     if end is None:
         return None
-    return _JSON_SPACE.match(text, end).end()
+    return _after_space(text, end)
 
 
 def _too_deep(text: str, start: int) -> tuple[int, str]:

@@ -41,7 +41,8 @@ def split_patches(resources: list[Resource]) -> tuple[list[Resource], list[Resou
     if not patches:
         return resources, []
     names = {os.path.basename(path) for path in patches}  # resolve only files that can be one of them
-    keep, skipped = [], []
+    keep: list[Resource] = []
+    skipped: list[Resource] = []
     for resource in resources:
         source = resource.document.source.name
         named = os.path.basename(source) in names and os.path.realpath(source) in patches

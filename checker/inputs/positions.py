@@ -51,8 +51,8 @@ class _Spot:
 class _Frame:
     __slots__ = ("expect_key", "index", "is_map", "key", "key_mark", "path", "skip")
 
-    def __init__(self, path: Path | None, is_map: bool, skip: bool) -> None:
-        self.path = path
+    def __init__(self, path: Path, is_map: bool, skip: bool) -> None:
+        self.path = path  # () in a frame that is skipped
         self.is_map = is_map
         self.skip = skip
         self.expect_key = True
@@ -87,7 +87,7 @@ def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
         frame = stack[-1] if stack else None
         if frame is not None and frame.skip:
             if isinstance(event, _COLLECTION_START):
-                stack.append(_Frame(None, False, True))
+                stack.append(_Frame((), False, True))
             continue
         if frame is None:
             path: Path | None = ()
@@ -98,30 +98,31 @@ def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
             frame.key_mark = event.start_mark
             through_aliases = through_aliases or frame.key == MERGE_KEY
             if isinstance(event, _COLLECTION_START):
-                stack.append(_Frame(None, False, True))
+                stack.append(_Frame((), False, True))
             continue
         elif frame.is_map:
             frame.expect_key = True
-            path = None if frame.key is None else (*frame.path, frame.key)  # type: ignore[misc]
+            path = None if frame.key is None else (*frame.path, frame.key)
             mark = frame.key_mark
         else:
-            path = (*frame.path, frame.index)  # type: ignore[misc]
+            path = (*frame.path, frame.index)
             frame.index += 1
             mark = event.start_mark
-        on_path = path is not None and path in prefixes
-        if on_path and isinstance(event, yaml.AliasEvent):
+        if path is None or path not in prefixes:  # off the wanted paths: skip the node's content
+            if isinstance(event, _COLLECTION_START):
+                stack.append(_Frame((), False, True))
+            continue
+        if isinstance(event, yaml.AliasEvent):
             through_aliases = True
-        if on_path:
-            scalar = isinstance(event, yaml.ScalarEvent)
-            found[path] = _Spot(
-                mark,
-                event.start_mark,
-                getattr(event, "style", None),  # type: ignore[index]
-                event.end_mark,
-                event.value if scalar else None,
-            )
+        found[path] = _Spot(
+            mark,
+            event.start_mark,
+            getattr(event, "style", None),
+            event.end_mark,
+            event.value if isinstance(event, yaml.ScalarEvent) else None,
+        )
         if isinstance(event, _COLLECTION_START):
-            stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), not on_path))
+            stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), False))
     return found, through_aliases
 
 

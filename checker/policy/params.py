@@ -153,7 +153,8 @@ class Params:
     def get(self, name: str) -> Any:
         return self.values[name]
 
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: object) -> bool:
+        """Whether a parameter of that name is declared (so Params is a Container of names)."""
         return name in self.values
 
 

@@ -40,9 +40,8 @@ def render(report: Report, options: RenderOptions) -> str:
             case = ET.SubElement(suite, "testcase", name=f"{name} {finding.path}", classname=rule.id)
             where = f"{finding.file}:{finding.line}:{finding.column}"
             tag = "failure" if finding.severity > Severity.INFO else "system-out"
-            element = ET.SubElement(
-                case, tag, **({"message": finding.message, "type": finding.severity.label} if tag == "failure" else {})
-            )
+            attributes = {"message": finding.message, "type": finding.severity.label} if tag == "failure" else {}
+            element = ET.SubElement(case, tag, attributes)
             element.text = f"{where}\n{finding.message}\nfix: {finding.remediation}"
     if report.errors:
         suite = ET.SubElement(

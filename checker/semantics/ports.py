@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..inputs.paths import Path
 from .listen import Setting, address_settings, env_settings, flag_settings, is_remote_name, name_words, says_bind
@@ -51,9 +51,9 @@ def listen_ports(container: dict[str, Any]) -> list[Port]:
             if is_port_name(setting.name) and _number(setting.value) and setting not in remote:
                 found.append(_port(int(setting.value), setting))
     for setting in address_settings([*flags, *env]):
-        port = address_port(setting.name, setting.value)
-        if port is not None:
-            found.append(_port(port, setting))
+        address_number = address_port(setting.name, setting.value)
+        if address_number is not None:
+            found.append(_port(address_number, setting))
     entries = container.get("ports")
     if isinstance(entries, list):
         for index, entry in enumerate(entries):
@@ -186,5 +186,6 @@ def _number(text: str) -> bool:
     return text.isdigit() and _valid(int(text))
 
 
-def _valid(number: Any) -> bool:
+def _valid(number: Any) -> TypeGuard[int]:
+    """A port number as Kubernetes accepts one: an integer (not a boolean) from 1 to 65535."""
     return isinstance(number, int) and not isinstance(number, bool) and 0 < number < 65536

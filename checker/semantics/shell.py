@@ -78,7 +78,9 @@ def shell_words(entry: str) -> list[Word]:
                         take(index + 1, index + 2)
                     index += 2
                 else:
-                    end = max(_QUOTED_RUN.match(entry, index).end(), index + 1)  # up to the next " or \
+                    run = _QUOTED_RUN.match(entry, index)  # up to the next " or \
+                    assert run is not None  # the pattern matches the empty string
+                    end = max(run.end(), index + 1)
                     take(index, end)
                     index = end
             started, index = True, index + 1
@@ -87,7 +89,9 @@ def shell_words(entry: str) -> list[Word]:
             take(index, end)
             started, index = True, end
         else:  # a run of ordinary characters (a lone $ included) joins the word
-            end = max(_PLAIN_RUN.match(entry, index).end(), index + 1)
+            run = _PLAIN_RUN.match(entry, index)
+            assert run is not None  # the pattern matches the empty string
+            end = max(run.end(), index + 1)
             take(index, end)
             started, index = True, end
     finish()

@@ -13,14 +13,16 @@ from typing import Any, TypeVar
 from ..inputs.resources import Resource
 
 T = TypeVar("T")
+LabelValue = str | int | float | bool  # the label and selector values a Service match compares
 
 
 @dataclass
 class ScanContext:
     by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    services_by_label: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    derived: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # per-scan cache, see cached()
+    services_by_label: dict[tuple[str, LabelValue], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    # per-scan cache, see cached(): key -> (value, the arguments it was computed from)
+    derived: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, resources: list[Resource]) -> ScanContext:
@@ -43,7 +45,7 @@ class ScanContext:
             return found[-1] if found else None
         return max(enumerate(found), key=lambda pair: (_closeness(pair[1], near), pair[0]))[1]
 
-    def services_selecting(self, labels: dict[str, str], namespace: str | None) -> list[Resource]:
+    def services_selecting(self, labels: dict[Any, Any], namespace: str | None) -> list[Resource]:
         """v1 Services whose selector is non-empty and within the labels, in the namespace the way find()
         sees it, in scan order."""
         candidates: dict[int, Resource] = {}
@@ -63,10 +65,13 @@ class ScanContext:
 
     def cached(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
         """compute(*args) once per scan for the key (derived data of a resource, such as what a ConfigMap's
-        data says); later calls return the same value."""
+        data says); later calls return the same value. The arguments are kept for the scan, so a key that
+        holds id() of one (a container a pod view built) cannot be taken over by another object at the
+        same address once the first is gone."""
         if key not in self.derived:
-            self.derived[key] = compute(*args)
-        return self.derived[key]
+            self.derived[key] = (compute(*args), args)
+        value: T = self.derived[key][0]  # what compute returned for this key
+        return value
 
 
 def same_namespace(candidates: Iterable[Resource], namespace: str | None) -> list[Resource]:
@@ -99,7 +104,7 @@ def _closeness(candidate: Resource, near: Resource) -> int:
     return shared
 
 
-def _service_selector(resource: Resource) -> dict[str, str]:
+def _service_selector(resource: Resource) -> dict[str, LabelValue]:
     if resource.kind != "Service" or resource.api_version != "v1":
         return {}
     spec = resource.obj.get("spec")

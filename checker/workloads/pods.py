@@ -46,7 +46,8 @@ class Workload:
 
     @property
     def spec(self) -> dict[str, Any]:
-        return self.pod["spec"]
+        spec: dict[str, Any] = self.pod["spec"]  # every normalized view has one (see the kind registry)
+        return spec
 
     @property
     def label(self) -> str:

@@ -4,6 +4,7 @@ workloads_of(), which builds the pod views of an object (a generic spec.template
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,7 @@ BUILTIN_GROUPS = frozenset(
 def workloads_of(resource: Resource) -> list[Workload]:
     locations = _locations_for(resource)
     generic = locations is None
-    if generic:
+    if locations is None:
         if resource.api_version.rpartition("/")[0] in BUILTIN_GROUPS:
             return []
         locations = (GENERIC_FALLBACK,)
@@ -121,7 +122,7 @@ def workloads_of(resource: Resource) -> list[Workload]:
                 continue
             metadata = value_at(resource.obj, meta_path)
             pod = {"metadata": metadata if isinstance(metadata, dict) else {}, "spec": spec}
-            mapping = [(("metadata",), meta_path), (("spec",), spec_path)]
+            mapping: list[tuple[Path, Path]] = [(("metadata",), meta_path), (("spec",), spec_path)]
             workloads.append(Workload(resource, role, pod, mapping, generic=generic))
     for workload in workloads:
         workload.containers = containers_of(workload)
@@ -133,7 +134,9 @@ def _locations_for(resource: Resource) -> tuple[Location, ...] | None:
     return KIND_REGISTRY.get((group, resource.kind)) or KIND_REGISTRY.get(("*", resource.kind))
 
 
-def _pod_paths(obj: dict[str, Any], location: Location):
+def _pod_paths(obj: dict[str, Any], location: TemplateAt | PodAt) -> Iterator[tuple[Path, Path, str | None]]:
+    """(metadata path, spec path, role) of each pod the location names in the object; the role is the map
+    key a ``*`` matched."""
     if isinstance(location, PodAt):
         yield location.metadata, location.spec, None
         return
@@ -141,7 +144,9 @@ def _pod_paths(obj: dict[str, Any], location: Location):
         yield (*path, "metadata"), (*path, "spec"), role
 
 
-def _expand(value: Any, pattern: Path, done: Path, role: str | None):
+def _expand(value: Any, pattern: Path, done: Path, role: str | None) -> Iterator[tuple[Path, str | None]]:
+    """The paths below `done` that the pattern names in the value (``*`` matches every key of a map), each
+    with the last key a ``*`` matched (else `role`)."""
     if not pattern:
         yield done, role
         return

@@ -111,7 +111,7 @@ def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
 
     metadata: dict[str, Any] = {}
     for key in ("labels", "annotations"):
-        own = role_spec.get(key) if isinstance(role_spec.get(key), dict) else {}
+        own = _mapping(role_spec.get(key))
         merged = {**template.metadata.get(key, {}), **own}
         if merged or key in role_spec:
             metadata[key] = merged
@@ -143,19 +143,22 @@ class _SparkTemplate:
     @classmethod
     def of(cls, role_spec: dict[str, Any], role_path: Path, app: dict[str, Any], role: str) -> _SparkTemplate:
         path = (*role_path, "template")
-        template = role_spec.get("template")
-        template = template if isinstance(template, dict) else {}
-        spec = template.get("spec") if isinstance(template.get("spec"), dict) else {}
-        metadata = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
-        metadata = {k: v for k, v in metadata.items() if k in ("labels", "annotations") and isinstance(v, dict)}
-        entries = spec.get("containers") if isinstance(spec.get("containers"), list) else []
-        wanted = (
-            (app.get("sparkConf") or {}).get(f"spark.kubernetes.{role}.podTemplateContainerName")
-            if isinstance(app.get("sparkConf"), dict)
-            else None
-        )
+        template = _mapping(role_spec.get("template"))
+        spec = _mapping(template.get("spec"))
+        metadata = {
+            k: v
+            for k, v in _mapping(template.get("metadata")).items()
+            if k in ("labels", "annotations") and isinstance(v, dict)
+        }
+        containers = spec.get("containers")
+        entries = containers if isinstance(containers, list) else []
+        wanted = _mapping(app.get("sparkConf")).get(f"spark.kubernetes.{role}.podTemplateContainerName")
         index = next((i for i, c in enumerate(entries) if isinstance(c, dict) and c.get("name") == wanted), 0)
-        main = entries[index] if entries and isinstance(entries[index], dict) else {}
-        main = {k: v for k, v in main.items() if k != "name"}
+        main = {k: v for k, v in _mapping(entries[index] if entries else None).items() if k != "name"}
         others = [((*path, "spec", "containers", i), c) for i, c in enumerate(entries) if i != index]
         return cls(path, spec, metadata, main, (*path, "spec", "containers", index), others)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """The value if it is a mapping, else an empty one."""
+    return value if isinstance(value, dict) else {}
