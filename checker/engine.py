@@ -84,7 +84,7 @@ def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
         witnesses = located or witnesses[:1] or [Match(None, scope.home)]  # unlocated ones only when alone
         if compiled.rule.report == "first":
             witnesses = witnesses[:1]
-        seen: set[tuple] = set()
+        seen: set[tuple[object, ...]] = set()
         for witness in witnesses:
             key = (id(witness.resource), witness.path, witness.line_in_value, value_key(witness.value))
             if key in seen:

@@ -152,7 +152,7 @@ BRANCHES = ("all", "any", "not")
 
 def _clause(
     spec: Any,
-    where: tuple,
+    where: tuple[str | int, ...],
     env: CompileEnv,
     scope: Scope,
     depth: int,

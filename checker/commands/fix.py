@@ -205,6 +205,7 @@ def _apply(data: Any, edit: Edit) -> bool:
     node = data
     for step in edit.path[:-1]:  # walk down, creating the maps that are missing
         if isinstance(node, list):
+            assert isinstance(step, int)
             node = node[step]
             continue
         if node.get(step) is None:

@@ -43,6 +43,7 @@ def origin_words(origin: Origin, name: str) -> str:
 def _effective_capabilities(scope: Scope) -> list[Match]:
     """One match per capability the runtime grants the container; the note says why it is there (default
     set, added, re-added after drop ALL, privileged), the record names a drop entry that drops nothing."""
+    assert scope.container is not None
     runtime = scope.params.get("container-runtime")
     computed = effective_capabilities(scope.container.spec, runtime)
     matches = []

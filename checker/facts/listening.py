@@ -29,13 +29,20 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     and sparkConf (bindAddress settings and driverEnv/executorEnv variables; spark.driver.host is the host
     others connect to); and ConfigMaps of the scan the container mounts or takes variables from (located
     inside the ConfigMap). A comma-separated value is one address per element."""
+    assert scope.container is not None
     matches = [
         Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
         for s in listen_addresses(scope.container.spec)
     ]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
-    if spark_conf_path and container is not None and container.group == "containers" and container.index == 0:
+    if (
+        workload
+        and spark_conf_path
+        and container is not None
+        and container.group == "containers"
+        and container.index == 0
+    ):
         matches += _spark_env_vars(scope)
         spark_conf = value_at(scope.resource.obj, spark_conf_path)
         if isinstance(spark_conf, dict):
@@ -90,6 +97,7 @@ def _spark_env_vars(scope: Scope) -> list[Match]:
 @fact("container.listen_ports", "container")
 def _listen_ports(scope: Scope) -> list[Match]:
     """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
+    assert scope.container is not None
     return [
         Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value, port.column_in_value)
         for port in ports_of(scope, scope.container.spec)

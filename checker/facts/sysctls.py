@@ -34,7 +34,7 @@ REQUIRED_RECORD = {
 
 
 def _ipc_pattern(scope: Scope) -> str:
-    return scope.params.data.get("ipc_sysctl_pattern", requirement.IPC_SYSCTL_PATTERN)
+    return str(scope.params.data.get("ipc_sysctl_pattern", requirement.IPC_SYSCTL_PATTERN))
 
 
 def host_namespace(scope: Scope, name: str) -> str:

@@ -69,14 +69,14 @@ def required_sysctls(
     patterns = list(allowed)
     found = []
     for name, wanted in sorted(required.items()):
-        entry = declared.get(name)
+        declared_entry = declared.get(name)
         shared = host_namespace(workload, name, ipc_pattern)
         if shared is not None:
             standing = EXEMPT
-        elif entry is not None:
-            standing = SET if entry.value == wanted else WRONG_VALUE
+        elif declared_entry is not None:
+            standing = SET if declared_entry.value == wanted else WRONG_VALUE
         else:
             standing = MISPLACED if name in misplaced else ABSENT
         unsafe = not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-        found.append(RequiredSysctl(name, wanted, standing, entry, misplaced.get(name), shared, unsafe))
+        found.append(RequiredSysctl(name, wanted, standing, declared_entry, misplaced.get(name), shared, unsafe))
     return found
