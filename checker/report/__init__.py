@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..findings import Report
-from . import github, json_report, junit, sarif, text
+from . import github, gitlab, json_report, junit, sarif, text
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,5 @@ FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
     "sarif": sarif.render,
     "junit": junit.render,
     "github": github.render,
+    "gitlab": gitlab.render,
 }
