@@ -23,7 +23,7 @@ from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
     no_args_is_help=True,
     rich_markup_mode=None,
     help="Policy-as-code compliance checks for Kubernetes manifests.",
@@ -371,8 +371,13 @@ def _catalog(policy_dir: list[str] | None) -> Catalog:
     return catalog
 
 
+PLUGIN_NAME = "kubectl-kubecheck"  # the console script kubectl runs as `kubectl kubecheck`
+
+
 def main() -> None:
-    app()
+    """The console scripts; as the kubectl plugin, usage and errors name the command `kubectl kubecheck`."""
+    invoked_as = os.path.basename(sys.argv[0]) if sys.argv else ""
+    app(prog_name="kubectl kubecheck" if invoked_as == PLUGIN_NAME else "kubecheck")
 
 
 if __name__ == "__main__":
