@@ -17,6 +17,7 @@ class RenderOptions:
     color: bool = False
     verbose: bool = False
     show_suppressed: bool = False
+    destination: str | None = None  # the file the report is written to (None: standard output)
 
 
 FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
