@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..findings import Report
-from . import github, gitlab, json_report, junit, sarif, text
+from . import github, gitlab, html, json_report, junit, sarif, text
 
 
 @dataclass(frozen=True)
@@ -27,4 +27,5 @@ FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
     "junit": junit.render,
     "github": github.render,
     "gitlab": gitlab.render,
+    "html": html.render,
 }
