@@ -30,7 +30,7 @@ def problems(tools: list[dict[str, Any]], rule_ids: set[str]) -> list[str]:
         seen: set[str] = set()
         for check in tool["checks"]:
             where = f"{tool['name']} {check['id']}"
-            unknown = sorted(set(check) - {"id", "check", "rules", "none", "note"})
+            unknown = sorted(set(check) - {"id", "check", "rules", "none", "note", "path", "kinds"})
             if unknown:
                 found.append(f"{where}: unknown keys {', '.join(map(str, unknown))} (a comma in an unquoted value?)")
             if check["id"] in seen:
