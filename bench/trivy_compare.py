@@ -150,10 +150,9 @@ def compare(corpus: Path, trivy_json: str | None, examples: int) -> str:
         both, only_trivy, only_ours = theirs & ours, theirs - ours, ours - theirs
         narrow = {k: peers[ksv].get(k) for k in ("path", "kinds")}
         scope = " ".join(f"({k}: {v if isinstance(v, str) else ', '.join(v)})" for k, v in narrow.items() if v)
-        lines.append(
-            f"| {ksv} | {', '.join(rules)} {scope} | {len(theirs)} | {len(ours)} | {len(both)} | {len(only_trivy)} | "
-            f"{len(only_ours)} |"
-        )
+        named = ", ".join(rules) + (f" {scope}" if scope else "")
+        counts = (len(theirs), len(ours), len(both), len(only_trivy), len(only_ours))
+        lines.append(f"| {ksv} | {named} | " + " | ".join(map(str, counts)) + " |")
         for name, keys in (("Trivy only", only_trivy), ("kubecheck only", only_ours)):
             for key in sorted(keys)[:examples]:
                 details.append(f"{ksv} {name}: {labels.get(key, key)}")
