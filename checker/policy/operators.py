@@ -148,6 +148,23 @@ def _contains(argument: Any, ignore_case: bool) -> Test:
     return contains
 
 
+@operator(
+    "empty",
+    doc="is an empty list, map or string (`true`) / is one with something in it (`false`)",
+    example="empty: true|false",
+)
+def _empty(argument: Any, ignore_case: bool) -> Test:
+    if not isinstance(argument, bool):
+        raise ArgumentError("empty takes true or false")
+
+    def empty(value: Any) -> bool:
+        if not isinstance(value, list | tuple | dict | str | set | frozenset):
+            return False  # a number or a boolean is neither empty nor has items
+        return (len(value) == 0) is argument
+
+    return empty
+
+
 @operator("matches", doc="matches the regular expression (searched; anchor with `^...$`)", example="matches: REGEX")
 def _matches(argument: Any, ignore_case: bool) -> Test:
     try:
