@@ -16,6 +16,7 @@ from .findings import Report, RuleInfo
 from .inputs.documents import LoadResult, Source
 from .inputs.kustomize import split_patches
 from .inputs.loading import load, parse_source
+from .inputs.render import RenderOptions
 from .inputs.resources import Resource, resources_of
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
 from .policy.frameworks import Framework, load_frameworks
@@ -81,9 +82,10 @@ def _frameworks(catalog: Catalog, wanted: list[str]) -> list[Framework]:
     return [known[name] for name in dict.fromkeys(wanted)]
 
 
-def read(paths: Iterable[str], include_hidden: bool = False) -> LoadResult:
-    """The documents of files, directories or "-" (stdin), and the inputs that could not be read."""
-    return load(paths, include_hidden)
+def read(paths: Iterable[str], include_hidden: bool = False, render: RenderOptions | None = None) -> LoadResult:
+    """The documents of files, directories or "-" (stdin), and the inputs that could not be read; charts and
+    overlays rendered (render says how; RenderOptions(enabled=False) reads their files raw)."""
+    return load(paths, include_hidden, render=render)
 
 
 def read_text(name: str, text: str) -> LoadResult:
@@ -127,6 +129,7 @@ class Run:
             for framework in chosen.frameworks
         ]
         report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in self.loaded.hidden)
+        report.notes.extend(self.loaded.notes)
         report.notes.extend(
             f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
             "Kustomization of this scan), not checked as a whole object"
@@ -158,9 +161,11 @@ def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable
     return run_plan(plan(**options), list(paths), include_hidden)
 
 
-def run_plan(chosen: Plan, paths: list[str], include_hidden: bool = False) -> Report:
+def run_plan(
+    chosen: Plan, paths: list[str], include_hidden: bool = False, render: RenderOptions | None = None
+) -> Report:
     """Scan files, directories or "-" with a plan."""
-    return run(chosen, read(paths, include_hidden)).report()
+    return run(chosen, read(paths, include_hidden, render)).report()
 
 
 def scan_text(chosen: Plan, name: str, text: str) -> Report:

@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from .api import Plan, UsageError, plan, run_plan
+from .inputs.render import RenderOptions as ChartOptions
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
     EXIT_FINDINGS,
@@ -61,6 +62,31 @@ class Color(StrEnum):
     auto = "auto"
     always = "always"
     never = "never"
+
+
+ValuesOption = Annotated[
+    list[str] | None,
+    typer.Option("--values", "-f", help="A Helm values file for the charts scanned (repeatable; later files win)."),
+]
+HelmSetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--helm-set",
+        help="A Helm value for the charts scanned, KEY=VALUE as helm --set (repeatable).",
+        metavar="KEY=VALUE",
+    ),
+]
+ReleaseOption = Annotated[str, typer.Option("--release-name", help="Helm release name for rendering charts.")]
+NamespaceOption = Annotated[str, typer.Option("--namespace", help="Namespace charts are rendered into.")]
+NoRenderOption = Annotated[
+    bool, typer.Option("--no-render", help="Read chart and kustomize folders file by file, unrendered.")
+]
+
+
+def _chart_options(
+    values: list[str] | None, helm_set: list[str] | None, release: str, namespace: str, no_render: bool
+) -> ChartOptions:
+    return ChartOptions(not no_render, tuple(values or ()), tuple(helm_set or ()), release, namespace)
 
 
 PackOption = Annotated[list[str] | None, typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
@@ -204,8 +230,13 @@ def scan(
             "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
         ),
     ] = False,
+    values: ValuesOption = None,
+    helm_set: HelmSetOption = None,
+    release_name: ReleaseOption = "release-name",
+    namespace: NamespaceOption = "default",
+    no_render: NoRenderOption = False,
 ) -> None:
-    """Check manifests against the selected rules."""
+    """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
     try:
         threshold = Severity.parse(fail_on or config.fail_on or "low")
@@ -216,7 +247,8 @@ def scan(
     if mistake is not None:
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
-    report = run_plan(chosen, paths, include_hidden or config.include_hidden)
+    rendering = _chart_options(values, helm_set, release_name, namespace, no_render)
+    report = run_plan(chosen, paths, include_hidden or config.include_hidden, rendering)
     text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
         color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out

@@ -46,6 +46,7 @@ class Finding:
     path: str
     remediation: str
     document: int = 0
+    rendered: dict[str, Any] | None = None  # how a rendered object was produced (chart, values, template)
 
     def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         return (self.file, self.document, self.line, self.column, self.rule, self.path, self.message)
@@ -62,7 +63,7 @@ class Finding:
             "container": self.container,
             "path": self.path,
             "remediation": self.remediation,
-        }
+        } | ({"rendered": self.rendered} if self.rendered is not None else {})
 
 
 @dataclass(frozen=True)
