@@ -8,8 +8,9 @@ of its parent lines (`securityContext: {{ include ... | nindent 12 }}` emits eve
 directive reads
 `.Values.a.b` (e.g. `{{- toYaml .Values.a.b | nindent 8 }}`) and the key a.b (or the deepest key below it that
 matches the finding's path) is written in a values file (the user's --values files first, last file first,
-then the chart's values.yaml), the place is that key. Values set with --helm-set, defaults from `default`,
-and values reached through `with`/`range` variables are not traced: the directive line is reported.
+then the chart's values.yaml), the place is that key; `toYaml .` right inside `{{- with .Values.a.b }}` counts
+as reading a.b. Values set with --helm-set, defaults from `default`, values passed through helpers (`include`)
+and `range` variables are not traced: the directive line is reported.
 
 Kustomize: the object's config.kubernetes.io/origin path names its file; the same path is looked up in the
 object of that kind and name in that file (before patches, prefixes and namespaces changed it), else its
@@ -27,6 +28,8 @@ from typing import Any
 from .values import key_position
 
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)")
+_WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\.Values((?:\.[A-Za-z_][\w-]*)+)\s*-?\}\}")
+_DOT = re.compile(r"(toYaml|toJson)\s+\.\s|\{\{-?\s*\.\s*-?\}\}")
 _CONTROL = re.compile(r"^\s*\{\{-?\s*(if|else|end|range|with|define|block|template|/\*)\b")
 
 
@@ -73,7 +76,7 @@ class HelmOrigin:
         emitter = self._emitter(line - 1, rendered_line)
         if emitter is None:
             return Mapped(self.template, line, column, self.describe())
-        from_values = self._values_key(self._template_lines[emitter], path)
+        from_values = self._values_key(emitter, path)
         if from_values is not None:
             return from_values
         return Mapped(self.template, emitter + 1, _indent(self._template_lines[emitter]) + 1, self.describe())
@@ -114,16 +117,23 @@ class HelmOrigin:
                 continue
             indent = _indent(rendered_lines[j])
             stripped = rendered_lines[j].strip()
-            for i in reversed(candidates):
+            for i in candidates:
                 literal = self._template_lines[i].split("{{", 1)[0].strip()
-                if literal and stripped.startswith(literal):
+                if any(c.isalnum() for c in literal) and stripped.startswith(literal):
                     return i
         emitting = [i for i in candidates if not _CONTROL.match(self._template_lines[i])]
         chosen = emitting or candidates
         return chosen[0] if chosen else None
 
-    def _values_key(self, template_line: str, path: tuple[Any, ...]) -> Mapped | None:
-        reference = _VALUES_REF.search(template_line)
+    def _values_key(self, emitter: int, path: tuple[Any, ...]) -> Mapped | None:
+        reference = _VALUES_REF.search(self._template_lines[emitter])
+        if reference is None and _DOT.search(self._template_lines[emitter]):
+            # `toYaml .` inside `{{- with .Values.x }}`: the with block's value
+            for i in range(emitter - 1, max(-1, emitter - 4), -1):
+                opening = _WITH_VALUES.search(self._template_lines[i])
+                if opening:
+                    reference = opening
+                    break
         if reference is None:
             return None
         keys = tuple(reference.group(1).strip(".").split("."))
