@@ -13,7 +13,6 @@ from typing import Annotated, NoReturn
 import typer
 
 from .api import Plan, UsageError, plan, run_plan
-from .inputs.render import RenderOptions as ChartOptions
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
     EXIT_FINDINGS,
@@ -27,6 +26,7 @@ from .commands.scan import (
 )
 from .config import Config, ConfigError, load_config
 from .findings import Severity, counted
+from .inputs.render import RenderOptions as ChartOptions
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog

@@ -10,6 +10,7 @@ The files an overlay includes are consumed: checked through the overlay, not als
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,7 +48,17 @@ def kustomization_file(directory: str) -> str | None:
 def overlay_roots(inputs: list[str]) -> list[str]:
     """The directories of the inputs that hold a kustomization, in input order."""
     folders = dict.fromkeys(os.path.dirname(name) or "." for name in inputs if name != "-")
-    return [folder for folder in folders if kustomization_file(folder)]
+    return [folder for folder in folders if kustomization_file(folder) and not _is_component(folder)]
+
+
+def _is_component(folder: str) -> bool:
+    """A kind: Component is only built as part of the kustomizations that include it."""
+    try:
+        with open(kustomization_file(folder) or "", encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and data.get("kind") == "Component"
 
 
 @dataclass
@@ -198,11 +209,34 @@ def _build(overlay: _Overlay) -> LoadResult:
 
 def _failure(overlay: _Overlay, stderr: str) -> str:
     if overlay.remote or any(sign in stderr for sign in _REMOTE_SIGNS):
-        names = ", ".join(overlay.remote) or "a remote base"
-        return f"remote base {names} cannot be fetched (kubecheck builds offline): overlay not built, not checked"
-    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    message = " ".join(lines[:3]) if lines else "kustomize failed"
-    return "kustomize build failed: " + message.removeprefix("Error: ").removeprefix("error: ")
+        names = ", ".join(overlay.remote) or "of a base it includes"
+        return f"remote resource {names} cannot be fetched (kubecheck builds offline): overlay not built, not checked"
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip() and not line.startswith("# Warning")]
+    message = " ".join(lines).removeprefix("Error: ").removeprefix("error: ") or "kustomize failed"
+    return "kustomize build failed: " + _cause(message, os.path.dirname(os.path.abspath(overlay.file)))
+
+
+def _cause(message: str, root: str) -> str:
+    """The innermost cause of a kustomize error (its messages nest every base they went through)."""
+
+    def shown(path: str) -> str:
+        return os.path.relpath(path, root) if os.path.isabs(path) else path
+
+    missing = re.search(r"lstat ([^:]+): no such file or directory", message)
+    if missing:
+        return f"a file it names does not exist: {shown(missing.group(1))}"
+    outside = re.search(r"security; file '([^']+)' is not in or below '([^']+)'", message)
+    if outside:
+        return (
+            f"{shown(outside.group(1))} is outside the folder of the kustomization that names it "
+            f"({os.path.basename(outside.group(2))}); "
+            "kustomize's default load restrictor refuses it"
+        )
+    no_kustomization = re.search(r"unable to find one of .*? in directory '([^']+)'", message)
+    if no_kustomization:
+        return f"it names {shown(no_kustomization.group(1))} as a base, and that folder holds no kustomization"
+    innermost = message.rsplit("': ", 1)[-1]
+    return innermost if len(innermost) <= 300 else innermost[:300] + "..."
 
 
 def _documents(overlay: _Overlay, output: str, base: str) -> LoadResult:
