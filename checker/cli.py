@@ -258,6 +258,67 @@ def scan(
     raise typer.Exit(exit_code(report, threshold) if written else EXIT_USAGE)
 
 
+def _threshold(fail_on: str | None, config: Config) -> Severity:
+    try:
+        return Severity.parse(fail_on or config.fail_on or "low")
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+
+
+FailOnOption = Annotated[
+    str | None,
+    typer.Option("--fail-on", help="Lowest severity that fails (critical, high, medium, low). Default: low."),
+]
+
+
+@app.command("helm-post-render")
+def helm_post_render_command(
+    pack: PackOption = None,
+    framework: FrameworkOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: FailOnOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """A Helm post-renderer: rendered manifests on stdin go to stdout unchanged when they pass; otherwise the
+    findings go to stderr and the exit code stops the release (helm install --post-renderer kubecheck
+    --post-renderer-args helm-post-render)."""
+    from .commands.post_render import post_render
+
+    config = _config(config_file)
+    threshold = _threshold(fail_on, config)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    outcome = post_render(chosen, sys.stdin.read(), threshold)
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+    raise typer.Exit(outcome.code)
+
+
+@app.command("krm")
+def krm_command(
+    pack: PackOption = None,
+    framework: FrameworkOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: FailOnOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """A KRM function validator: a config.kubernetes.io/v1 ResourceList on stdin is written back with results,
+    one per finding; the exit code fails on findings at or above --fail-on."""
+    from .commands.krm import krm
+
+    config = _config(config_file)
+    threshold = _threshold(fail_on, config)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    outcome = krm(chosen, sys.stdin.read(), threshold)
+    sys.stdout.write(outcome.stdout)
+    raise typer.Exit(outcome.code)
+
+
 @app.command("explain")
 def explain_command(
     paths: Annotated[list[str], typer.Argument(help="A file, a directory or - for stdin.")],

@@ -160,3 +160,21 @@ def _helm_error(chart: str, message: str) -> InputError:
 
 def _error(chart: str, file: str | None, line: int | None, message: str) -> LoadResult:
     return LoadResult(errors=[InputError(os.path.join(chart, file) if file else chart, line, message)], inputs=1)
+
+
+def rendered_stream(text: str, name: str) -> LoadResult:
+    """The documents of `helm template`/post-renderer output: each template's documents as a source named by
+    its `# Source:` path (as Helm writes it: chart name, then the template's path); documents before any
+    `# Source:` comment keep the stream's own name."""
+    result = LoadResult()
+    chunks: dict[str, list[str]] = {}
+    for document in re.split(r"^---[ \t]*$", _GLUED_SEPARATOR.sub("--- ", text), flags=re.MULTILINE):
+        match = SOURCE_COMMENT.search(document)
+        chunks.setdefault(match.group(1) if match else name, []).append(document.strip("\n"))
+    result.inputs = len(chunks)
+    for source_name, documents in chunks.items():
+        body = "\n---\n".join(part for part in documents if part.strip()) + "\n"
+        parsed = parse_yaml(Source(source_name, body))
+        result.documents.extend(parsed.documents)
+        result.errors.extend(parsed.errors)
+    return result
