@@ -46,9 +46,16 @@ def kustomization_file(directory: str) -> str | None:
 
 
 def overlay_roots(inputs: list[str]) -> list[str]:
-    """The directories of the inputs that hold a kustomization, in input order."""
+    """The directories of the inputs that hold a kustomization that is itself an input (a file named alone
+    is read raw), in input order."""
+    named = {os.path.realpath(name) for name in inputs if name != "-"}
     folders = dict.fromkeys(os.path.dirname(name) or "." for name in inputs if name != "-")
-    return [folder for folder in folders if kustomization_file(folder) and not _is_component(folder)]
+    return [folder for folder in folders if _named_kustomization(folder, named) and not _is_component(folder)]
+
+
+def _named_kustomization(folder: str, named: set[str]) -> bool:
+    file = kustomization_file(folder)
+    return file is not None and (os.path.realpath(file) in named or os.path.basename(file) == "Kustomization")
 
 
 def _is_component(folder: str) -> bool:
