@@ -54,7 +54,9 @@ def krm(chosen: Plan, text: str, threshold: Severity) -> KrmResult:
         {"message": error.message, "severity": "error", "file": {"path": error.file}} for error in report.errors
     ]
     results += [_result(finding) for finding in report.findings]
-    output: dict[str, Any] = dict(data) if data else {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": []}
+    output: dict[str, Any] = (
+        dict(data) if data else {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": []}
+    )
     output["results"] = results
     return KrmResult(yaml.safe_dump(output, sort_keys=False), exit_code(report, threshold))
 
