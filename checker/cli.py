@@ -114,7 +114,7 @@ def _config(config_file: str | None) -> Config:
     try:
         return load_config(config_file)
     except ConfigError as exc:
-        _fail(f"error: {exc}")
+        _fail("\n".join(f"error: {message}" for message in exc.messages))
 
 
 def _plan(
@@ -141,6 +141,7 @@ def _plan(
             policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
             settings=[*config.settings, *(settings or ())],
             frameworks=frameworks,
+            controls=config.controls,
         )
     except UsageError as exc:
         _fail(_in_config(exc, config, packs, rules, skip_rule or []))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from . import suppress
 from .engine import RawFinding, value_key
+from .exemptions import Controls
 from .findings import Finding
 from .inputs.documents import Document
 from .inputs.paths import format_path
@@ -33,25 +34,29 @@ class Finalised:
 
     located: list[Located] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expired: list[Finding] = field(default_factory=list)  # expired exemptions and suppressions, as findings
 
     @property
     def kept(self) -> list[Finding]:
-        return [item.finding for item in self.located if item.suppressed_by is None]
+        kept = [item.finding for item in self.located if item.suppressed_by is None]
+        return sorted(kept + self.expired, key=lambda f: f.sort_key()) if self.expired else kept
 
     @property
     def suppressed(self) -> list[suppress.Suppressed]:
         return [suppress.Suppressed(item.finding, item.suppressed_by) for item in self.located if item.suppressed_by]
 
 
-def finalise(raw_findings: list[RawFinding], params: Params, documents: list[Document]) -> Finalised:
+def finalise(
+    raw_findings: list[RawFinding], params: Params, documents: list[Document], controls: Controls | None = None
+) -> Finalised:
     """Deduplicate, locate (one pass per document with findings), render and sort the raw findings, then
-    apply the annotation and comment suppressions written in the documents."""
+    apply the configuration's exemptions and the annotation and comment suppressions written in the documents."""
     located = locate(raw_findings, params)
-    outcome = suppress.apply([(item.finding, item.raw) for item in located], documents)
+    outcome = suppress.apply([(item.finding, item.raw, item.merged) for item in located], documents, controls)
     excused = {id(item.finding): item.by for item in outcome.suppressed}
     for item in located:
         item.suppressed_by = excused.get(id(item.finding))
-    return Finalised(located, outcome.notes)
+    return Finalised(located, outcome.notes, outcome.expired)
 
 
 def locate(raw_findings: list[RawFinding], params: Params) -> list[Located]:

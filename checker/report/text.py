@@ -46,7 +46,8 @@ def render(report: Report, options: RenderOptions) -> str:
         for item in report.suppressed:
             finding, by = item.finding, item.by
             lines.append(f"  {finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}")
-            lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}")
+            expiry = f" (expires {by.expires.isoformat()})" if by.expires else ""
+            lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}{expiry}")
         lines.append("")
     for framework in report.frameworks:
         lines.extend(_framework(framework, options))
