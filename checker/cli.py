@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated, NoReturn
 
 import typer
 
+from . import baseline
 from .api import Plan, UsageError, plan, run_plan
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
@@ -25,7 +27,7 @@ from .commands.scan import (
     write_report,
 )
 from .config import Config, ConfigError, load_config
-from .findings import Severity, counted
+from .findings import Report, Severity, counted
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
@@ -205,6 +207,22 @@ def scan(
             "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
         ),
     ] = False,
+    baseline_file: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="Report only findings not recorded in this baseline, and count its entries that no longer occur.",
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--write-baseline",
+            metavar="FILE",
+            help="Record the findings of this scan in FILE (without line numbers) and exit 0 unless inputs failed.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests against the selected rules."""
     config = _config(config_file)
@@ -217,14 +235,51 @@ def scan(
     if mistake is not None:
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    recorded = _read_baseline(baseline_file) if baseline_file else None
     report = run_plan(chosen, paths, include_hidden or config.include_hidden)
+    if write_baseline:
+        _write_baseline(write_baseline, report)
+    if recorded is not None and baseline_file:
+        _apply_baseline(report, recorded, baseline_file)
     text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
         color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out
     )
     options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
     written = write_report(report, outputs, options, sys.stdout, sys.stderr)
+    if write_baseline and written and not report.errors:
+        raise typer.Exit(EXIT_OK)
     raise typer.Exit(exit_code(report, threshold) if written else EXIT_USAGE)
+
+
+def _read_baseline(path: str) -> Counter[str]:
+    try:
+        return baseline.read(path)
+    except baseline.BaselineError as exc:
+        _fail(f"error: {exc}")
+
+
+def _write_baseline(path: str, report: Report) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(baseline.render(report.findings))
+    except OSError as exc:
+        _fail(f"error: cannot write the baseline {path}: {exc.strerror or exc}")
+    typer.echo(f"kubecheck: baseline of {counted(len(report.findings), 'finding')} written to {path}", err=True)
+
+
+def _apply_baseline(report: Report, recorded: Counter[str], path: str) -> None:
+    """Keep only the findings the baseline does not record; say how many it hid and how many of its entries
+    no longer occur (fixed, or moved to another object or file)."""
+    comparison = baseline.compare(report.findings, recorded)
+    report.findings = comparison.new
+    line = (
+        f"baseline {path}: {counted(len(comparison.known), 'known finding')} not shown; "
+        f"{counted(comparison.gone, 'entry', 'entries')} no longer "
+        f"{'occurs' if comparison.gone == 1 else 'occur'}"
+    )
+    report.notes.append(line)
+    typer.echo(f"kubecheck: {line}", err=True)
 
 
 @app.command("explain")

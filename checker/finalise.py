@@ -4,6 +4,7 @@ located (file:line:col), its message rendered from the rule's template, and its 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from . import suppress
@@ -125,4 +126,5 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
         path=format_path(path),
         remediation=" ".join(rule.remediation.split()),
         document=located_in.document.index,
+        value=json.dumps(witness.value, sort_keys=True, default=str),
     )
