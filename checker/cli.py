@@ -6,6 +6,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 such findings, 2 usage errors or 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections import Counter
 from enum import StrEnum
@@ -32,6 +33,7 @@ from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
+from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
 
 app = typer.Typer(
@@ -207,6 +209,17 @@ def scan(
             "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
         ),
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no messages on stderr besides errors.")
+    ] = False,
+    min_severity: Annotated[
+        str | None,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Show only findings at or above this severity (critical, high, medium, low, info).",
+        ),
+    ] = None,
     baseline_file: Annotated[
         str | None,
         typer.Option(
@@ -230,22 +243,30 @@ def scan(
         threshold = Severity.parse(fail_on or config.fail_on or "low")
     except ValueError as exc:
         _fail(f"error: --fail-on: {exc}")
+    try:
+        shown_from = Severity.parse(min_severity) if min_severity else Severity.INFO
+    except ValueError as exc:
+        _fail(f"error: --min-severity: {exc}")
     outputs = [parse_output(value) for value in output or ["text"]]
     mistake = check_outputs(outputs)
     if mistake is not None:
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
     recorded = _read_baseline(baseline_file) if baseline_file else None
-    report = run_plan(chosen, paths, include_hidden or config.include_hidden)
+    with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
+        report = run_plan(chosen, paths, include_hidden or config.include_hidden, progress.reading, progress.checking)
     if write_baseline:
-        _write_baseline(write_baseline, report)
+        _write_baseline(write_baseline, report, quiet)
     if recorded is not None and baseline_file:
-        _apply_baseline(report, recorded, baseline_file)
+        _apply_baseline(report, recorded, baseline_file, quiet)
+    if shown_from > Severity.INFO:  # what is not shown does not fail the run either
+        report.findings = [finding for finding in report.findings if finding.severity >= shown_from]
     text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
         color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out
     )
-    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed, width=width)
     written = write_report(report, outputs, options, sys.stdout, sys.stderr)
     if write_baseline and written and not report.errors:
         raise typer.Exit(EXIT_OK)
@@ -259,16 +280,17 @@ def _read_baseline(path: str) -> Counter[str]:
         _fail(f"error: {exc}")
 
 
-def _write_baseline(path: str, report: Report) -> None:
+def _write_baseline(path: str, report: Report, quiet: bool) -> None:
     try:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(baseline.render(report.findings))
     except OSError as exc:
         _fail(f"error: cannot write the baseline {path}: {exc.strerror or exc}")
-    typer.echo(f"kubecheck: baseline of {counted(len(report.findings), 'finding')} written to {path}", err=True)
+    if not quiet:
+        typer.echo(f"kubecheck: baseline of {counted(len(report.findings), 'finding')} written to {path}", err=True)
 
 
-def _apply_baseline(report: Report, recorded: Counter[str], path: str) -> None:
+def _apply_baseline(report: Report, recorded: Counter[str], path: str, quiet: bool) -> None:
     """Keep only the findings the baseline does not record; say how many it hid and how many of its entries
     no longer occur (fixed, or moved to another object or file)."""
     comparison = baseline.compare(report.findings, recorded)
@@ -279,7 +301,8 @@ def _apply_baseline(report: Report, recorded: Counter[str], path: str) -> None:
         f"{'occurs' if comparison.gone == 1 else 'occur'}"
     )
     report.notes.append(line)
-    typer.echo(f"kubecheck: {line}", err=True)
+    if not quiet:
+        typer.echo(f"kubecheck: {line}", err=True)
 
 
 @app.command("explain")

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("checker.engine",)),
     ("finalise", ("checker.exemptions", "checker.suppress", "checker.baseline", "checker.finalise")),
     ("api", ("checker.api", "checker.compliance", "checker.config", "checker.report")),
-    ("commands", ("checker.commands",)),
+    ("commands", ("checker.commands", "checker.progress")),
     ("cli", ("checker.cli", "checker.__main__", "checker")),
 ]
 
