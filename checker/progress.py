@@ -25,7 +25,7 @@ class ScanProgress:
         self._stream = stream
         self._tasks: dict[str, TaskID] = {}
         self._done: dict[str, int] = {}
-        self._totals: dict[str, int] = {}
+        self._since: dict[str, float] = {}  # when each unit's first report came (its rate counts from there)
 
     def reading(self, done: int, total: int) -> object:
         self._advance("files", "reading", done, total)
@@ -39,7 +39,7 @@ class ScanProgress:
         if not self.enabled:
             return
         self._done[unit] = self._done.get(unit, 0) + done
-        self._totals[unit] = total
+        self._since.setdefault(unit, self._started_at if not self._since else time.monotonic())
         if self._bar is None:
             if time.monotonic() - self._started_at < self._delay:
                 return
@@ -56,7 +56,7 @@ class ScanProgress:
             self._bar.start()
         if unit not in self._tasks:
             self._tasks[unit] = self._bar.add_task(label, total=total, unit=unit, rate="")
-        elapsed = max(time.monotonic() - self._started_at, 1e-6)
+        elapsed = max(time.monotonic() - self._since[unit], 1e-6)
         rate = f"{self._done[unit] / elapsed:,.0f}/s"
         self._bar.update(self._tasks[unit], completed=self._done[unit], total=total, rate=rate)
 
