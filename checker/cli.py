@@ -10,7 +10,7 @@ import shutil
 import sys
 from collections import Counter
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -35,17 +35,48 @@ from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
 from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
+from .suggest import did_you_mean
+
+
+def _tidy_help() -> None:
+    """Help without typer's raw type markers: typer 0.29 prints ``<list[str]>`` and ``<bool>`` beside every
+    argument and flag and wraps required arguments as ``{PATH}`` in usage lines (typer/core.py,
+    ``display_type_rich`` and ``_usage_display_name``). A parameter with a metavar shows only that; a flag shows
+    nothing; a required argument shows as ``PATH...``. Other typer versions are left as they are."""
+    from typer import core
+
+    argument, option = getattr(core, "TyperArgument", None), getattr(core, "TyperOption", None)
+    if argument is None or option is None or not hasattr(argument, "_usage_display_name"):
+        return
+    plain_type, plain_usage = argument.display_type_rich, argument._usage_display_name
+    option_type = option.display_type_rich
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        return None if self.metavar else plain_type(self, ctx)
+
+    def argument_usage(self: Any) -> str:
+        return str(self.metavar) if self.metavar and self.required else str(plain_usage(self))
+
+    def option_type_shown(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) and self.metavar is None else option_type(self, ctx)
+
+    argument.display_type_rich = argument_type
+    argument._usage_display_name = argument_usage
+    option.display_type_rich = option_type_shown
+
+
+_tidy_help()
 
 app = typer.Typer(
     add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
     no_args_is_help=True,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
     help="Policy-as-code compliance checks for Kubernetes manifests.",
 )
-rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List the rules, or show one rule.")
+rules_app = typer.Typer(add_completion=False, rich_markup_mode="rich", help="List the rules, or show one rule.")
 app.add_typer(rules_app, name="rules")
 frameworks_app = typer.Typer(
-    add_completion=False, rich_markup_mode=None, help="List the compliance frameworks, or show one's controls."
+    add_completion=False, rich_markup_mode="rich", help="List the compliance frameworks, or show one's controls."
 )
 app.add_typer(frameworks_app, name="frameworks")
 
@@ -67,27 +98,38 @@ class Color(StrEnum):
     never = "never"
 
 
-PackOption = Annotated[list[str] | None, typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
+PackOption = Annotated[
+    list[str] | None, typer.Option("--pack", metavar="PACK", help="Run only rules of this pack (repeatable).")
+]
 FrameworkOption = Annotated[
     list[str] | None,
     typer.Option(
         "--framework",
+        metavar="FRAMEWORK",
         help="Run the rules of this compliance framework and summarise the scan per control (repeatable; "
         "see: kubecheck frameworks).",
     ),
 ]
 PolicyDirOption = Annotated[
-    list[str] | None, typer.Option("--policy-dir", help="Add rules from this directory (repeatable).")
+    list[str] | None, typer.Option("--policy-dir", metavar="DIR", help="Add rules from this directory (repeatable).")
 ]
 
 
-RuleOption = Annotated[list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")]
-SkipRuleOption = Annotated[list[str] | None, typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Set a rule parameter, KEY=VALUE (repeatable).")]
+RuleOption = Annotated[
+    list[str] | None, typer.Option("--rule", metavar="RULE", help="Run only this rule (repeatable).")
+]
+SkipRuleOption = Annotated[
+    list[str] | None, typer.Option("--skip-rule", metavar="RULE", help="Do not run this rule (repeatable).")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Set a rule parameter, KEY=VALUE (repeatable).")
+]
 ConfigOption = Annotated[
     str | None,
     typer.Option(
-        "--config", help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one)."
+        "--config",
+        metavar="FILE",
+        help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one).",
     ),
 ]
 
@@ -172,7 +214,9 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
 
 @app.command()
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="Files, directories (recursive) or - for stdin.")
+    ],
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -194,6 +238,7 @@ def scan(
         str | None,
         typer.Option(
             "--fail-on",
+            metavar="SEVERITY",
             help="Lowest severity that fails the run (critical, high, medium, low; info never fails). Default: low.",
         ),
     ] = None,
@@ -307,9 +352,9 @@ def _apply_baseline(report: Report, recorded: Counter[str], path: str, quiet: bo
 
 @app.command("explain")
 def explain_command(
-    paths: Annotated[list[str], typer.Argument(help="A file, a directory or - for stdin.")],
-    rule: Annotated[str, typer.Option("--rule", help="The rule to explain.")],
-    container: Annotated[str | None, typer.Option("--container", help="Only this container.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="A file, a directory or - for stdin.")],
+    rule: Annotated[str, typer.Option("--rule", metavar="RULE", help="The rule to explain.")],
+    container: Annotated[str | None, typer.Option("--container", metavar="NAME", help="Only this container.")] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     config_file: ConfigOption = None,
@@ -326,7 +371,7 @@ def explain_command(
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories to fix.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files or directories to fix.")],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
     pack: PackOption = None,
     rule: RuleOption = None,
@@ -363,20 +408,23 @@ def fix_command(
 
 @app.command("webhook")
 def webhook_command(
-    tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="PEM certificate (with its chain).")] = None,
-    tls_key: Annotated[str | None, typer.Option("--tls-key", help="PEM private key.")] = None,
+    tls_cert: Annotated[
+        str | None, typer.Option("--tls-cert", metavar="FILE", help="PEM certificate (with its chain).")
+    ] = None,
+    tls_key: Annotated[str | None, typer.Option("--tls-key", metavar="FILE", help="PEM private key.")] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")
     ] = False,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8443,
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8443,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     fail_on: Annotated[
-        str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. Default: high.")
+        str | None,
+        typer.Option("--fail-on", metavar="SEVERITY", help="Lowest severity that denies a request. Default: high."),
     ] = None,
     warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")] = False,
     config_file: ConfigOption = None,
@@ -423,7 +471,9 @@ def rules_list(
     wanted = set(pack or ())
     unknown = wanted - set(all_packs(catalog))
     if unknown:
-        _fail(f"error: unknown pack '{sorted(unknown)[0]}' (packs: {', '.join(all_packs(catalog))})")
+        name = sorted(unknown)[0]
+        known = all_packs(catalog)
+        _fail(f"error: unknown pack '{name}'{did_you_mean(name, known)} (packs: {', '.join(known)})")
     rows = [r for r in catalog.rules.values() if not wanted or wanted & set(r.packs)]
     for line in rule_table(rows):
         typer.echo(line)
@@ -437,7 +487,9 @@ def rules_list(
 
 @rules_app.command("test")
 def rules_test(
-    rule_ids: Annotated[list[str] | None, typer.Argument(help="Rule ids (default: every rule).")] = None,
+    rule_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[RULE]...", help="Rule ids (default: every rule).")
+    ] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -447,7 +499,7 @@ def rules_test(
     catalog = _catalog(policy_dir)
     unknown = [r for r in rule_ids or () if r not in catalog.rules]
     if unknown:
-        _fail(f"error: unknown rule '{unknown[0]}' (see: kubecheck rules)")
+        _fail(f"error: unknown rule '{unknown[0]}'{did_you_mean(unknown[0], catalog.rules)} (see: kubecheck rules)")
     config = _config(None)
     try:
         outcomes = run_examples(
@@ -470,14 +522,14 @@ def rules_test(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="The rule id.")],
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="The rule id.")],
     policy_dir: PolicyDirOption = None,
 ) -> None:
     """Print one rule's description, remediation and references."""
     catalog = _catalog(policy_dir)
     rule = catalog.rules.get(rule_id)
     if rule is None:
-        _fail(f"error: unknown rule '{rule_id}' (see: kubecheck rules)")
+        _fail(f"error: unknown rule '{rule_id}'{did_you_mean(rule_id, catalog.rules)} (see: kubecheck rules)")
     typer.echo(rule_page(rule))
 
 
@@ -494,14 +546,17 @@ def frameworks_list(ctx: typer.Context) -> None:
 
 
 @frameworks_app.command("show")
-def frameworks_show(framework_id: Annotated[str, typer.Argument(help="The framework id.")]) -> None:
+def frameworks_show(
+    framework_id: Annotated[str, typer.Argument(metavar="FRAMEWORK", help="The framework id.")],
+) -> None:
     """Print a framework's controls, the rules that judge each, and what is left to judge by hand."""
     from .commands.frameworks import framework_page
 
     frameworks = _frameworks()
     framework = frameworks.get(framework_id)
     if framework is None:
-        _fail(f"error: unknown framework '{framework_id}' (frameworks: {', '.join(sorted(frameworks))})")
+        hint = did_you_mean(framework_id, frameworks)
+        _fail(f"error: unknown framework '{framework_id}'{hint} (frameworks: {', '.join(sorted(frameworks))})")
     typer.echo(framework_page(framework, _catalog(None).rules))
 
 

@@ -1,0 +1,62 @@
+"""'Did you mean' for packs, rules, parameters, formats, frameworks and subcommands; help without raw type
+markers; explain --container with no such container is an error."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from checker.suggest import close_to, did_you_mean
+
+from .test_cli import run
+
+
+def test_did_you_mean() -> None:
+    assert did_you_mean("pss-baselin", ["pss-baseline", "rbac"]) == " (did you mean 'pss-baseline'?)"
+    assert did_you_mean("zzz", ["pss-baseline", "rbac"]) == ""
+    assert close_to("jsn", ["json", "junit", "text"]) == ["json"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("scan", "fixtures/kubectl", "--pack", "pss-baselin"), "(did you mean 'pss-baseline'?)"),
+        (("scan", "fixtures/kubectl", "--rule", "pss-privilegd"), "(did you mean 'pss-privileged'?)"),
+        (("scan", "fixtures/kubectl", "--set", "ipv=disabled"), "(did you mean 'ipv6'?)"),
+        (("scan", "fixtures/kubectl", "-o", "sarf"), "(did you mean 'sarif'?)"),
+        (("rules", "show", "pss-privilegd"), "(did you mean 'pss-privileged'?)"),
+        (("rules", "--pack", "rbca"), "(did you mean 'rbac'?)"),
+        (("scna", "fixtures/kubectl"), "Did you mean 'scan'?"),
+    ],
+)
+def test_mistyped_names_get_a_suggestion(args: tuple[str, ...], expected: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert expected in " ".join(result.stderr.decode().replace("│", " ").split())
+
+
+def test_help_shows_metavars_not_raw_types() -> None:
+    env_columns = os.environ.get("COLUMNS")
+    try:
+        os.environ["COLUMNS"] = "120"
+        for command in (("scan",), ("explain",), ("fix",), ("webhook",), ("rules", "test"), ("rules", "show")):
+            text = run(*command, "--help").stdout.decode()
+            assert "<list[str]>" not in text and "<bool>" not in text and "<str>" not in text, command
+            assert "{" not in text, command
+        scan_help = run("scan", "--help").stdout.decode()
+        assert "Usage: kubecheck scan [OPTIONS] PATH..." in scan_help
+        assert "KEY=VALUE" in scan_help and "SEVERITY" in scan_help and "FILE" in scan_help
+    finally:
+        if env_columns is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = env_columns
+
+
+def test_explain_with_no_such_container_fails() -> None:
+    args = ("explain", "fixtures/kubectl/deployment-web.yaml", "--rule", "drop-net-bind-service", "--container")
+    missing = run(*args, "nope")
+    assert missing.returncode == 2
+    assert b"no container named 'nope'" in missing.stdout
+    assert run(*args, "nginx").returncode == 0
