@@ -74,7 +74,7 @@ def _finding_lines(finding: Finding, options: RenderOptions) -> list[str]:
     text = f"{name}: {message}" if name else message
     lines = _wrapped(head, text, options.width, indent=12)
     lines[0] = lines[0][: len(place)] + severity + lines[0][len(place) + 8 :]
-    if options.verbose:
+    if options.verbose and finding.path:
         lines.append(f"{'':12}path: {finding.path}")
     return lines
 
