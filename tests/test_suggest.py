@@ -3,10 +3,10 @@ markers; explain --container with no such container is an error."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from typer.testing import CliRunner
 
+from checker.cli import app
 from checker.suggest import close_to, did_you_mean
 
 from .test_cli import run
@@ -37,21 +37,14 @@ def test_mistyped_names_get_a_suggestion(args: tuple[str, ...], expected: str) -
 
 
 def test_help_shows_metavars_not_raw_types() -> None:
-    env_columns = os.environ.get("COLUMNS")
-    try:
-        os.environ["COLUMNS"] = "120"
-        for command in (("scan",), ("explain",), ("fix",), ("webhook",), ("rules", "test"), ("rules", "show")):
-            text = run(*command, "--help").stdout.decode()
-            assert "<list[str]>" not in text and "<bool>" not in text and "<str>" not in text, command
-            assert "{" not in text, command
-        scan_help = run("scan", "--help").stdout.decode()
-        assert "Usage: kubecheck scan [OPTIONS] PATH..." in scan_help
-        assert "KEY=VALUE" in scan_help and "SEVERITY" in scan_help and "FILE" in scan_help
-    finally:
-        if env_columns is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = env_columns
+    runner = CliRunner()
+    for command in (("scan",), ("explain",), ("fix",), ("webhook",), ("rules", "test"), ("rules", "show")):
+        text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"}, prog_name="kubecheck").output
+        assert "<list[str]>" not in text and "<bool>" not in text and "<str>" not in text, command
+        assert "{" not in text, command
+    scan_help = runner.invoke(app, ["scan", "--help"], env={"COLUMNS": "120"}, prog_name="kubecheck").output
+    assert "Usage: kubecheck scan [OPTIONS] PATH..." in scan_help
+    assert "KEY=VALUE" in scan_help and "SEVERITY" in scan_help and "FILE" in scan_help
 
 
 def test_explain_with_no_such_container_fails() -> None:
