@@ -53,3 +53,16 @@ def test_explain_with_no_such_container_fails() -> None:
     assert missing.returncode == 2
     assert b"no container named 'nope'" in missing.stdout
     assert run(*args, "nginx").returncode == 0
+
+
+def test_a_rule_file_reports_every_mistake(tmp_path) -> None:
+    from checker.policy.loader import load_catalog
+
+    (tmp_path / "bad-one.yaml").write_text(
+        "id: bad-one\ntitle: x\nseverity: extreme\npacks: [p]\nscope: podd\nasert: {}\nmessage: m\nremediation: r\n"
+    )
+    errors = [(e.line, e.message) for e in load_catalog([str(tmp_path)]).errors if "bad-one" in e.file]
+    assert (3, "unknown severity 'extreme' (one of: info, low, medium, high, critical)") in errors
+    assert any(line == 5 and "scope must be one of" in m and "(did you mean 'pod'?)" in m for line, m in errors)
+    assert any(line == 6 and m.startswith("unknown field 'asert' (did you mean 'assert'?)") for line, m in errors)
+    assert (1, "missing required field 'assert'") in errors
