@@ -52,7 +52,11 @@ def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
     """The driver's or executor's pod as Spark builds it: the role's ``template`` (a PodTemplateSpec, Spark
     3+) is the base, its first container (or the one sparkConf's podTemplateContainerName names) is the main
     container, and the SparkPodSpec's own fields win over the template's. Every normalized path maps back to
-    the field it came from, in the role or in its template."""
+    the field it came from, in the role or in its template; a template field the role replaces maps nowhere,
+    so findings, explain and fix land on the field that wins. The operator's mutating webhook replaces, it
+    does not merge: ``pod.Spec.Containers[i].SecurityContext = app.Spec.Driver.SecurityContext`` and
+    ``pod.Spec.SecurityContext = app.Spec.Driver.PodSecurityContext`` (kubeflow/spark-operator
+    internal/webhook/sparkpod_defaulter.go, addContainerSecurityContext and addPodSecurityContext)."""
     app = value_at(resource.obj, location.app)
     if not isinstance(app, dict):
         return None
@@ -67,7 +71,8 @@ def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
     if "image" in app:
         main["image"] = app["image"]
     for key in template.main:
-        mapping.append((("spec", "containers", 0, key), (*template.main_path, key)))
+        if not (key in SPARK_CONTAINER_FIELDS and key in role_spec):  # replaced by the role's own field
+            mapping.append((("spec", "containers", 0, key), (*template.main_path, key)))
     for key in SPARK_CONTAINER_FIELDS:
         if key in role_spec:
             main[key] = role_spec[key]
@@ -77,8 +82,10 @@ def spark_view(resource: Resource, location: SparkRole) -> Workload | None:
     mapping.append((("spec", "containers", 0), role_path))
 
     spec: dict[str, Any] = {key: value for key, value in template.spec.items() if key not in CONTAINER_GROUPS}
+    replaced = {pod_key for source_key, pod_key in SPARK_POD_FIELDS.items() if source_key in role_spec}
     for key in spec:
-        mapping.append((("spec", key), (*template.path, "spec", key)))
+        if key not in replaced:  # a role field replaces the template's (the operator's webhook sets it)
+            mapping.append((("spec", key), (*template.path, "spec", key)))
     containers = [main]
     append_listed(containers, mapping, "containers", role_spec.get("sidecars"), (*role_path, "sidecars"))
     append_listed(containers, mapping, "containers", template.other_containers, None)
