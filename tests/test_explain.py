@@ -93,3 +93,15 @@ def test_explain_attributes_a_spark_user_to_the_field_that_wins() -> None:
     assert "185  at spec.driver.podSecurityContext.runAsUser (line 22)" in text
     assert "185  at spec.driver.securityContext.runAsUser (line 19)" in text
     assert "template.spec.securityContext" not in text and "verdict: passes: no finding" in text
+
+
+def test_explain_names_the_file_capability_trap_when_net_bind_service_is_dropped() -> None:
+    chart = FIXTURES / "spark-operator" / "chart-default.yaml"  # drop ALL by default since chart 2.1.0
+    text, _ = explain(plan(rules=["drop-net-bind-service"]), [str(chart)], "spark-operator-webhook")
+    assert "fails to exec with EPERM" in text and "getcap" in text and "#2211" in text
+    quiet, _ = explain(
+        plan(rules=["drop-net-bind-service"], settings=["file-capabilities=none"]),
+        [str(chart)],
+        "spark-operator-webhook",
+    )
+    assert "EPERM" not in quiet

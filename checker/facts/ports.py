@@ -18,7 +18,7 @@ PORT_RECORD = {
     "standing": privileged.FAILING,
     "user": None,  # where the user comes from: runAsUser 101 in the pod securityContext
     "user_kind": (ROOT, NON_ROOT, UNKNOWN),
-    "capability_source": (privileged.NONE, privileged.RUNTIME_DEFAULT, privileged.ADD_ALL, privileged.PRIVILEGED),
+    "capability_source": privileged.CAPABILITY_SOURCES,
     "prefixed_add": ("true", "false"),  # capabilities.add writes CAP_NET_BIND_SERVICE, which adds nothing
     "prefixed_add_index": None,
     "fix_plan": privileged.FIX_PLANS,
@@ -53,6 +53,7 @@ def _situation(scope: Scope) -> privileged.PrivilegedPorts:
         scope.params.get("container-runtime"),
         scope.params.get("k8s.version"),
         lambda spec: ports_of(scope, spec),
+        scope.params.get("file-capabilities"),
     )
 
 
@@ -137,6 +138,12 @@ def _port_reasons(situation: privileged.PrivilegedPorts) -> list[str]:
             f"and {user.note}: a "
             f"root USER binds them, a non-root one only through {FILE_CAPABILITY} on its binary; the "
             "manifest cannot show either: no finding"
+        ]
+    if situation.standing == privileged.NO_FILE_CAPABILITY:
+        return [
+            f"{ports}: the process runs as non-root ({user.note}) and capabilities.add names NET_BIND_SERVICE, "
+            "but a non-root process has no effective capabilities after exec and file-capabilities=none says "
+            f"its binary carries no {FILE_CAPABILITY}: a finding each"
         ]
     return [
         f"{ports}: the process runs as non-root ({user.note}) and NET_BIND_SERVICE is in the set only "
