@@ -47,6 +47,7 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
     runtime = scope.params.get("container-runtime")
     computed = effective_capabilities(scope.container.spec, runtime)
     matches = []
+    paths: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}  # many share one origin (privileged: all 41)
     for name, origin in sorted(computed.capabilities.items()):
         drop = origin.ineffective_drop
         record = {
@@ -54,5 +55,8 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
             "drop_entry": drop.value if drop else None,
             "drop_runtime_name": drop.runtime_name if drop else None,
         }
-        matches.append(Match(name, scope.container_path(origin.path), origin.reason, record=record))
+        path = paths.get(origin.path)
+        if path is None:
+            path = paths[origin.path] = scope.container_path(origin.path)
+        matches.append(Match(name, path, origin.reason, record=record))
     return matches
