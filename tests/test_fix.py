@@ -135,13 +135,16 @@ def test_json_findings_count_as_without_fix_and_a_bom_is_kept(tmp_path) -> None:
     assert scan([target], rules=["drop-net-bind-service"]).findings == []
 
 
-def test_a_document_too_deep_to_rewrite_is_named_not_a_traceback(tmp_path) -> None:
+def test_a_deeply_nested_document_is_fixed_and_one_too_deep_to_read_is_an_error(tmp_path) -> None:
     target = tmp_path / "deep.yaml"
-    nested = "[" * 300 + "]" * 300
-    target.write_text(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers:\n"
-        f"  - name: c\n    image: x\n    args: {nested}\n"
-    )
-    result = run("fix", str(target), "--rule", "drop-net-bind-service")
-    assert result.returncode == 0 and b"Traceback" not in result.stderr
-    assert b"nested too deeply to rewrite; fix it by hand" in result.stderr
+    head = "apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers:\n  - name: c\n    image: x\n"
+    target.write_text(head + f"    args: {'[' * 900}{']' * 900}\n")
+    result = run("fix", str(target), "--write", "--rule", "drop-net-bind-service")
+    assert result.returncode == 0 and b"1 edit made in 1 file" in result.stderr
+    assert scan([target], rules=["drop-net-bind-service"]).findings == []
+    target.write_text(head + f"    args: {'[' * 3000}{']' * 3000}\n")
+    before = target.read_bytes()
+    result = run("fix", str(target), "--write", "--rule", "drop-net-bind-service")
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    assert b"exceeded maximum nesting depth" in result.stderr
+    assert target.read_bytes() == before
