@@ -114,7 +114,8 @@ def _tree_problems(old: Any, new: Any, path: tuple[Any, ...], fields: dict[tuple
             return [] if _added_ok(path, new[len(old) :], fields) else [f"{where}: appended values not a fix's"]
         if len(old) != len(new):
             return [f"{where}: {len(old)} items became {len(new)}"]
-        return [p for i, (a, b) in enumerate(zip(old, new, strict=True)) for p in _tree_problems(a, b, (*path, i), fields)]
+        pairs = enumerate(zip(old, new, strict=True))
+        return [p for i, (a, b) in pairs for p in _tree_problems(a, b, (*path, i), fields)]
     if type(old) is type(new) and old == new:
         return []
     if (old is None or not isinstance(old, (dict, list))) and _added_ok(path, new, fields):
@@ -124,8 +125,20 @@ def _tree_problems(old: Any, new: Any, path: tuple[Any, ...], fields: dict[tuple
 
 def _comment(line: str) -> str:
     """The end-of-line comment of a line, roughly: from the last ' #' on (enough for a same-comment check)."""
-    head, mark, tail = line.rpartition(" #")
+    _, mark, tail = line.rpartition(" #")
     return mark + tail if mark else ""
+
+
+def _same_but_value(old: str, new: str) -> bool:
+    """The same key (and indentation) and the same end-of-line comment: only the value changed."""
+    return ":" in old and old.split(":", 1)[0] == new.split(":", 1)[0] and _comment(old) == _comment(new)
+
+
+def _only_inserted(old: str, new: str) -> bool:
+    """The new line is the old one with text inserted (items added to flow collections): every character of
+    the old line is there, in order."""
+    rest = iter(new)
+    return len(new) > len(old) and all(char in rest for char in old)
 
 
 def _line_problems(original: str, fixed: str) -> list[str]:
@@ -137,8 +150,7 @@ def _line_problems(original: str, fixed: str) -> list[str]:
             problems.append(f"line {i1 + 1} lost: {old[i1]!r}")
         elif tag == "replace":
             for line in old[i1:i2]:
-                key = line.split(":", 1)[0]
-                if not any(n.split(":", 1)[0] == key and _comment(n) == _comment(line) for n in new[j1:j2]):
+                if not any(_same_but_value(line, n) or _only_inserted(line, n) for n in new[j1:j2]):
                     problems.append(f"line {i1 + 1} changed beyond its value: {line!r}")
         elif tag == "insert":
             above = i1 - 1

@@ -237,7 +237,9 @@ def _fix_source(source: Source, planned: list[DocumentFix], documents: list[Docu
             try:
                 wanted = _applied(wanted, edit)
             except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-                raise _Refused(document.line, f"{_named(edit)}: unexpected shape") from None
+                raise _Refused(
+                    document.line, f"{format_path(edit.path)}: unexpected shape for the {edit.rule} fix"
+                ) from None
         text = text[:line_start] + span + text[document.end :]
         expected[id(document)] = wanted
     problem = problem_with(source, text, [expected[id(document)] for document in documents])
@@ -281,17 +283,13 @@ def _edited_region(
             changed = operation(text, edit.path[skip:], edit.value, owner_column)
         except EditError as error:
             line = None if error.line is None else error.line + lines_before
-            raise _Refused(line, f"{_named(edit)}: {error.message}") from None
+            raise _Refused(line, f"{error.message} (where the {edit.rule} fix writes)") from None
         if changed is None:
             idle.append(edit)
         else:
             made.append(edit)
             text = changed
     return text
-
-
-def _named(edit: Edit) -> str:
-    return f"the {edit.rule} fix at {format_path(edit.path)}"
 
 
 def _applied(data: Any, edit: Edit) -> Any:
