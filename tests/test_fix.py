@@ -334,3 +334,42 @@ def test_a_drop_list_that_holds_all_gets_no_single_capability(tmp_path) -> None:
     first, second = (c["securityContext"]["capabilities"] for c in data["spec"]["containers"])
     assert first["drop"] == ["all", "ALL", "NET_BIND_SERVICE"]  # added back, so dropping it by name matters
     assert second == {"drop": ["ALL"]}
+
+
+SHARED_CONTEXT = """apiVersion: v1
+kind: Pod
+metadata:
+  name: shared
+spec:
+  containers:
+  - name: a
+    image: a:1
+    securityContext: &hardened
+      capabilities:
+        drop: [NET_RAW]
+  - name: b
+    image: b:1
+    securityContext: *hardened
+"""
+
+
+def test_an_anchored_field_every_alias_needs_is_fixed_once_where_the_anchor_is(tmp_path) -> None:
+    target = tmp_path / "shared.yaml"
+    target.write_text(SHARED_CONTEXT)
+    result = run("fix", str(target), "--write", "--rule", "drop-net-bind-service")
+    assert result.returncode == 0, result.stderr
+    assert "drop: [NET_RAW, NET_BIND_SERVICE]" in target.read_text()
+    assert "securityContext: *hardened" in target.read_text()
+    assert scan([target], rules=["drop-net-bind-service"]).findings == []
+
+
+def test_an_anchor_also_used_outside_the_edited_fields_is_refused_byte_identical(tmp_path) -> None:
+    # the anchor is also used by a field the fix does not edit: editing it would change that field too
+    text = SHARED_CONTEXT.replace("  - name: b\n    image: b:1\n    securityContext: *hardened\n", "")
+    target = tmp_path / "shared.yaml"
+    target.write_text(text + "  overhead: *hardened\n")
+    before = target.read_bytes()
+    result = run("fix", str(target), "--write", "--rule", "drop-net-bind-service")
+    assert result.returncode == 2, result.stderr
+    assert b"a value outside the edited fields would change" in result.stderr
+    assert target.read_bytes() == before

@@ -45,6 +45,9 @@ def test_set_value(text, path, value, expected) -> None:
         ("b: &x 1\na: [1, *x ]\n", ("a",), "b: &x 1\na: [1, *x, ALL ]\n"),  # after an alias item
         ("b: &x 1\na:\n  c: *x\n", ("a", "d"), "b: &x 1\na:\n  c: *x\n  d:\n  - ALL\n"),
         ("k:\n  a:\n    - x\n", ("k", "b"), "k:\n  a:\n    - x\n  b:\n    - ALL\n"),  # the file's dash offset
+        # through an alias the edit lands where the anchor is (fix checks every place that uses it)
+        ("a: &x {b: 1}\nc: *x\n", ("c", "d"), "a: &x {b: 1, d: [ALL]}\nc: *x\n"),
+        ("a: &x\n  b: 1\nc: *x\n", ("c", "d"), "a: &x\n  b: 1\n  d:\n  - ALL\nc: *x\n"),
     ],
 )
 def test_append_to_list(text, path, expected) -> None:
@@ -64,8 +67,6 @@ def test_nothing_to_do_is_none() -> None:
         (append_to_list, "a: NET_RAW\n", ("a",), 1, "a is a string ('NET_RAW'), not a list"),
         (set_value, "x: 1\na: 5\n", ("a", "b"), 2, "a is a number ('5'), not a mapping"),
         (set_value, "a:\n  b: []\n", ("a", "b", "c"), 2, "a.b is a list, not a mapping"),
-        (append_to_list, "a: &x {b: 1}\nc: *x\n", ("c", "d"), 1, "c is shared by an anchor and its aliases"),
-        (append_to_list, "a: &x {b: 1}\nc: *x\n", ("a", "d"), 1, "a is shared by an anchor and its aliases"),
         (set_value, "a:\n  <<: {b: 1}\n", ("a", "d"), 2, "a takes keys from a merge (<<)"),
         (set_value, "a:\n  b: 1\n  b: 2\n", ("a", "b"), 3, "duplicate key a.b"),
         (set_value, "a: [1]\n", ("a", 3, "b"), 1, "a has no item 3"),

@@ -20,10 +20,11 @@ from ..inputs.decoding import MAX_FILE_BYTES
 from ..inputs.documents import STDIN_NAME, Document, InputError, Source
 from ..inputs.paths import Path, format_path
 from ..inputs.yaml_edit import EditError, append_to_list, regions, set_value
+from ..report.escaping import visible
 from ..semantics.capabilities import covered_by_drop_all
 from ..workloads.pods import value_at
 from .atomic_write import replace_file
-from .fix_verify import problem_with
+from .fix_verify import problem_with, same_tree
 
 FIX_OPS = ("ensure-in-list", "set")
 DROP = ("capabilities", "drop")
@@ -46,7 +47,8 @@ class FileFix:
     edits: int = 0
 
     def diff(self) -> str:
-        before, after = (self.name, self.name) if self.name.startswith("/") else (f"a/{self.name}", f"b/{self.name}")
+        name = visible(self.name)  # the file name as a visible escape where it holds control characters
+        before, after = (name, name) if name.startswith("/") else (f"a/{name}", f"b/{name}")
         lines = difflib.unified_diff(_lines(self.before), _lines(self.after), fromfile=before, tofile=after)
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
@@ -230,16 +232,19 @@ def _fix_source(source: Source, planned: list[DocumentFix], documents: list[Docu
         line_start = text.rfind("\n", 0, document.start) + 1
         lines_before = text.count("\n", 0, line_start)
         made: list[Edit] = []
-        span = _edited(text[line_start : document.end], fix_of_document.edits, lines_before, made, idle)
+        unchanged: list[Edit] = []
+        span = _edited(text[line_start : document.end], fix_of_document.edits, lines_before, made, unchanged)
         made_count += len(made)
         wanted = document.data
-        for edit in made:
+        for edit in fix_of_document.edits:  # an unchanged edit may have been made through an alias
             try:
                 wanted = _applied(wanted, edit)
             except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-                raise _Refused(
-                    document.line, f"{format_path(edit.path)}: unexpected shape for the {edit.rule} fix"
-                ) from None
+                shape = f"{format_path(edit.path)}: unexpected shape for the {edit.rule} fix"
+                raise _Refused(document.line, shape) from None
+        # an edit that changed no text is idle only when the original already said so (not when an earlier
+        # edit wrote it, through an alias to the same node)
+        idle.extend(edit for edit in unchanged if same_tree(_applied(document.data, edit), document.data))
         text = text[:line_start] + span + text[document.end :]
         expected[id(document)] = wanted
     problem = problem_with(source, text, [expected[id(document)] for document in documents])
@@ -309,7 +314,7 @@ def _applied(data: Any, edit: Edit) -> Any:
         node[last] = edit.value
     elif node.get(last) is None:
         node[last] = [edit.value]
-    else:
+    elif edit.value not in node[last]:  # ensure-in-list: a value already there is not added again
         node[last] = [*node[last], edit.value]
     return root
 

@@ -170,7 +170,7 @@ class _Editor:
                 continue
             if value.start_mark.line <= key.start_mark.line:
                 continue
-            indent = value.start_mark.column - key.start_mark.column
+            indent = self._block_column(value) - key.start_mark.column
             (steps if isinstance(value, yaml.MappingNode) else dashes)[indent] += 1
         step = next((s for s, _ in steps.most_common() if s > 0), 2)
         dash = next((d for d, _ in dashes.most_common() if d >= 0), 0)
@@ -210,6 +210,18 @@ class _Editor:
             end -= 1
         return end
 
+    def _block_column(self, node: yaml.Node) -> int:
+        """The column of a block collection's keys or dashes (its start mark is at its anchor or tag when it
+        has one, on the line above)."""
+        if isinstance(node, yaml.MappingNode) and node.value:
+            return int(node.value[0][0].start_mark.column)
+        if isinstance(node, yaml.SequenceNode) and node.value:
+            first = node.value[0].start_mark.index
+            line_start = self.text.rfind("\n", 0, first) + 1
+            dash = self.text.rfind("-", line_start, first)
+            return dash - line_start if dash >= 0 else int(node.value[0].start_mark.column)
+        return int(node.start_mark.column)
+
     # -- walking to the target -------------------------------------------------------------------------
 
     def node_at(self, path: Path) -> tuple[yaml.Node | None, int]:
@@ -219,7 +231,7 @@ class _Editor:
         owner_column = 0
         for step in path:
             if isinstance(step, int) and isinstance(node, yaml.SequenceNode) and 0 <= step < len(node.value):
-                owner_column, node = node.start_mark.column, node.value[step]
+                owner_column, node = self._block_column(node), node.value[step]
             elif isinstance(node, yaml.MappingNode):
                 entries = ((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step)
                 entry = next(entries, None)
@@ -266,8 +278,7 @@ class _Editor:
                     raise EditError(
                         self._line_of(node.start_mark.index), f"{format_path(path[:depth])} has no item {step}"
                     )
-                owner_column, node = node.start_mark.column, node.value[step]
-                self._not_shared(node, where)
+                owner_column, node = self._block_column(node), node.value[step]
                 continue
             if not isinstance(node, yaml.MappingNode):
                 raise EditError(
@@ -278,21 +289,16 @@ class _Editor:
             if entry is None:
                 return self._insert_key(node, path[depth:], value, append, owner_column)
             key, child = entry
-            self._not_shared(child, where)
             if self._is_null(child):
                 return self._replace_null(node, key, child, path[depth + 1 :], value, append)
+            if child.start_mark.index < key.end_mark.index:  # an alias: the node is where its anchor is
+                owner_column = max(self._block_column(child) - 1, 0)
+            else:
+                owner_column = key.start_mark.column
             if depth == len(path) - 1:
-                return self._change(key, child, path, value, append)
-            owner_column, node = key.start_mark.column, child
+                return self._change(key, child, path, value, append, owner_column)
+            node = child
         raise EditError(None, f"{format_path(path)} ends in a list item, not a field")
-
-    def _not_shared(self, node: yaml.Node, where: Path) -> None:
-        if id(node) in self.shared:
-            raise EditError(
-                self._line_of(node.start_mark.index),
-                f"{format_path(where)} is shared by an anchor and its aliases (&name, *name): editing it would "
-                "change every place that uses it",
-            )
 
     def _entry(self, node: yaml.MappingNode, step: str, where: Path) -> tuple[yaml.Node, yaml.Node] | None:
         found = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step]
@@ -311,14 +317,16 @@ class _Editor:
 
     # -- the edits -------------------------------------------------------------------------------------
 
-    def _change(self, key: yaml.Node, child: yaml.Node, path: Path, value: Any, append: bool) -> str | None:
+    def _change(
+        self, key: yaml.Node, child: yaml.Node, path: Path, value: Any, append: bool, owner_column: int
+    ) -> str | None:
         line = self._line_of(key.start_mark.index)
         if append:
             if not isinstance(child, yaml.SequenceNode):
                 raise EditError(line, f"{format_path(path)} is {_kind(child)}, not a list")
             if any(isinstance(item, yaml.ScalarNode) and _same(_construct(item), value) for item in child.value):
                 return None
-            return self._append(child, value, key.start_mark.column)
+            return self._append(child, value, owner_column)
         if not isinstance(child, yaml.ScalarNode):
             raise EditError(line, f"{format_path(path)} is {_kind(child)}, not a single value")
         if _same(_construct(child), value):
@@ -339,13 +347,13 @@ class _Editor:
     def _append(self, sequence: yaml.SequenceNode, value: Any, owner_column: int) -> str:
         if sequence.flow_style:
             return self._into_flow(sequence, scalar_text(value))
-        dash = sequence.start_mark.column
+        dash = self._block_column(sequence)
         return self._insert_lines(sequence, [" " * dash + "- " + scalar_text(value)], owner_column)
 
     def _insert_key(self, mapping: yaml.MappingNode, rest: Path, value: Any, append: bool, owner: int) -> str:
         if mapping.flow_style:
             return self._into_flow(mapping, _flow(rest, value, append))
-        return self._insert_lines(mapping, self._block(rest, value, append, mapping.start_mark.column), owner)
+        return self._insert_lines(mapping, self._block(rest, value, append, self._block_column(mapping)), owner)
 
     def _replace_null(
         self, parent: yaml.MappingNode, key: yaml.Node, node: yaml.Node, rest: Path, value: Any, append: bool
