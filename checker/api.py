@@ -7,8 +7,9 @@ Policy, parameter and selection mistakes raise UsageError; input problems become
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .compliance import framework_result
 from .engine import Evaluation, evaluate
 from .finalise import Finalised, finalise
 from .findings import Report, RuleInfo
@@ -17,6 +18,7 @@ from .inputs.kustomize import split_patches
 from .inputs.loading import load, parse_source
 from .inputs.resources import Resource, resources_of
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
+from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
@@ -39,6 +41,7 @@ class Plan:
     catalog: Catalog
     params: Params
     rules: list[CompiledRule]
+    frameworks: list[Framework] = field(default_factory=list)  # --framework: summarised per control
 
 
 def plan(
@@ -47,18 +50,35 @@ def plan(
     skip_rules: Iterable[str] = (),
     policy_dirs: Iterable[str] = (),
     settings: Iterable[str] = (),
+    frameworks: Iterable[str] = (),
 ) -> Plan:
-    """Load and validate the policies, resolve parameters and compile the selected rules."""
+    """Load and validate the policies, resolve parameters and compile the selected rules (a framework's rules
+    are selected as a pack's are, and the run is summarised per control of the framework)."""
     catalog = load_catalog(list(policy_dirs))
     if catalog.errors:
         raise UsageError("\n".join(f"error: {e}" for e in catalog.errors))
+    chosen_frameworks = _frameworks(catalog, list(frameworks))
+    framework_rules = tuple(rule for framework in chosen_frameworks for rule in framework.rule_ids)
     try:
         params = resolve_params(catalog.params, list(settings))
         params.data = resolve_data(catalog.data, params)
-        selected = select_rules(catalog, Selection(tuple(packs), tuple(rules), tuple(skip_rules)), params)
+        selection = Selection(tuple(packs), tuple(rules), tuple(skip_rules), framework_rules)
+        selected = select_rules(catalog, selection, params)
     except (ParamError, SelectionError) as exc:
         raise UsageError(f"error: {exc}", exc) from None
-    return Plan(catalog, params, compile_rules(selected, params))
+    return Plan(catalog, params, compile_rules(selected, params), chosen_frameworks)
+
+
+def _frameworks(catalog: Catalog, wanted: list[str]) -> list[Framework]:
+    if not wanted:
+        return []
+    known, errors = load_frameworks(catalog)
+    if errors:
+        raise UsageError("\n".join(f"error: {e}" for e in errors))
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise UsageError(f"error: unknown framework '{unknown[0]}' (frameworks: {', '.join(sorted(known))})")
+    return [known[name] for name in dict.fromkeys(wanted)]
 
 
 def read(paths: Iterable[str], include_hidden: bool = False) -> LoadResult:
@@ -102,6 +122,10 @@ class Run:
             for r in (compiled.rule for compiled in chosen.rules)
         ]
         report.findings, report.suppressed = self.finalised.kept, self.finalised.suppressed
+        report.frameworks = [
+            framework_result(framework, chosen.rules, self.resources, self.evaluation.applied, self.finalised)
+            for framework in chosen.frameworks
+        ]
         report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in self.loaded.hidden)
         report.notes.extend(
             f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "

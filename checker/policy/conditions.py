@@ -371,15 +371,22 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
     return resolve_resource, lambda scope: Match(None, path.intended)
 
 
+_PARSED: dict[str, tuple[Any, list[Any] | None]] = {}  # path text -> (expression, walker steps); read-only once made
+
+
 class CompiledPath:
     """A jsonpath-ng expression, evaluated by a fast walker when it uses only fields, indices and ``*``."""
 
     def __init__(self, text: str, where: Path) -> None:
-        try:
-            self.expression = parse_jsonpath(text)
-        except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
-            raise RuleMistake(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
-        self.steps = _steps_of(self.expression)
+        parsed = _PARSED.get(text)
+        if parsed is None:  # jsonpath-ng's parser takes about a millisecond a path: each text is parsed once
+            try:
+                expression = parse_jsonpath(text)
+            except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+                raise RuleMistake(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
+            parsed = _PARSED[text] = (expression, _steps_of(expression))
+        self.expression: Any = parsed[0]
+        self.steps: list[Any] | None = parsed[1]
         self.intended: Path = tuple(s for s in (self.steps or []) if s != "*" and not isinstance(s, tuple))
 
     def find(self, value: Any) -> list[tuple[Any, Path]]:

@@ -1,5 +1,6 @@
 """GitHub Actions workflow commands: one ::error/::warning/::notice line per finding and input error,
-which GitHub shows as annotations on the pull request's changed lines.
+which GitHub shows as annotations on the pull request's changed lines; with --framework, a ::warning per
+failed control and each framework's summary line.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..findings import Report, Severity, counted
+from .controls import framework_line, objects_line
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -39,6 +41,12 @@ def render(report: Report, options: RenderOptions) -> str:
     for error in report.errors:
         line = f",line={error.line}" if error.line else ""
         lines.append(f"::error file={_property(error.file)}{line},title=kubecheck input error::{_data(error.message)}")
+    for framework in report.frameworks:
+        for control in framework.controls:
+            if control.status == "fail":
+                title = _property(f"{framework.id} {control.id} (fail)")
+                lines.append(f"::warning title={title}::{_data(control.title + ': ' + objects_line(control))}")
+        lines.append(framework_line(framework))
     summary = report.summary()
     lines.append(
         f"kubecheck: {counted(summary['findings'], 'finding')}, {counted(summary['errors'], 'input error')}, "

@@ -1,4 +1,5 @@
-"""The JSON report: an object with findings, errors and summary; its keys are a contract.
+"""The JSON report: an object with findings, errors and summary (and frameworks, per control, when a
+--framework was asked for); its keys are a contract.
 
 Keys are written in a fixed order so that the same scan always gives the same bytes.
 """
@@ -22,4 +23,6 @@ def render(report: Report, options: RenderOptions) -> str:
     }
     if options.show_suppressed:
         document["suppressed"] = [item.to_dict() for item in report.suppressed]
+    if report.frameworks:
+        document["frameworks"] = [framework.to_dict() for framework in report.frameworks]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

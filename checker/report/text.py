@@ -8,7 +8,8 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ..findings import Report, Severity, counted, error_place
+from ..findings import FrameworkResult, Report, Severity, counted, error_place
+from .controls import framework_line, objects_line
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -47,6 +48,8 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append(f"  {finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}")
             lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}")
         lines.append("")
+    for framework in report.frameworks:
+        lines.extend(_framework(framework, options))
     for error in report.errors:
         lines.append(f"{error_place(error)}: {_paint('error', '1;31', options.color)}: {error.message}")
     if options.verbose:
@@ -55,6 +58,27 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+STATUS_COLORS = {"fail": "1;31", "pass": "32", "not-applicable": "2", "manual": "33"}
+STATUS_LABELS = {"fail": "FAIL", "pass": "PASS", "not-applicable": "N/A", "manual": "MANUAL"}
+
+
+def _framework(framework: FrameworkResult, options: RenderOptions) -> list[str]:
+    """The framework's controls, one line each (status, id, objects failing of those checked, title; -v adds
+    the findings, suppressions and what is left to judge by hand), then its summary line."""
+    lines = [_paint(f"{framework.title} v{framework.version}", "1", options.color)]
+    width = max(len(c.id) for c in framework.controls)
+    for control in framework.controls:
+        status = _paint(f"{STATUS_LABELS[control.status]:<6}", STATUS_COLORS[control.status], options.color)
+        objects = f"{control.objects_failed}/{control.objects_checked}" if control.status != "manual" else "-"
+        lines.append(f"  {status}  {control.id:<{width}}  {objects:>9}  {control.title}")
+        if options.verbose:
+            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {objects_line(control)}")
+            if control.manual and control.status != "manual":
+                lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  by hand: {control.manual}")
+    lines += [f"{framework_line(framework)} (objects: failing/checked)", ""]
+    return lines
 
 
 def _summary(report: Report) -> str:
