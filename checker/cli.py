@@ -31,6 +31,7 @@ from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
+from .report.escaping import visible
 
 app = typer.Typer(
     add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
@@ -106,7 +107,7 @@ def main_options(
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    typer.echo(visible(message, keep="\n"), err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -241,7 +242,7 @@ def explain_command(
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
     text, errors = explain(chosen, paths, container)
-    sys.stdout.write(text)
+    sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
@@ -280,7 +281,7 @@ def fix_command(
         for file_fix in result.files:
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
-        typer.echo(note, err=True)
+        typer.echo(visible(note), err=True)
     write_errors([*result.errors, *result.refused, *failed], sys.stderr)
     fixed = len(result.files) - len(failed)
     made = result.edits - sum(f.edits for f in result.files if f.name in {e.file for e in failed})
