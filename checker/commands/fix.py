@@ -98,8 +98,8 @@ def fix(chosen: Plan, paths: list[str], include_hidden: bool = False) -> FixResu
     (suppressed findings are left alone). Files with input errors are not edited."""
     scanned = run(chosen, read(paths, include_hidden))
     kept = [(item.finding, item.raw) for item in scanned.finalised.located if item.suppressed_by is None]
-    result = apply_fixes(kept, scanned.loaded.documents, {error.file for error in scanned.loaded.errors})
-    result.errors = scanned.loaded.errors
+    result = apply_fixes(kept, scanned.loaded.documents, {error.file for error in scanned.errors})
+    result.errors = scanned.errors
     return result
 
 
