@@ -31,6 +31,7 @@ from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
+from .report.escaping import visible
 
 app = typer.Typer(
     add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
@@ -106,7 +107,7 @@ def main_options(
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    typer.echo(visible(message, keep="\n"), err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -241,14 +242,19 @@ def explain_command(
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
     text, errors = explain(chosen, paths, container)
-    sys.stdout.write(text)
+    sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories to fix.")],
+    paths: Annotated[list[str], typer.Argument(help="Files, directories or - (stdin: the fixed text goes to stdout).")],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
+    to_stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the fixed manifests (every input, fixed or not) instead of a diff.")
+    ] = False,
+    as_diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default, except for -).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the fixes would change a file (for CI).")] = False,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -256,30 +262,41 @@ def fix_command(
     set_: SetOption = None,
     config_file: ConfigOption = None,
 ) -> None:
-    """Apply the rules' automatic fixes to the findings, keeping comments; print a diff or --write."""
-    from .commands.fix import fix
+    """Apply the rules' automatic fixes to the findings, keeping everything else; print a diff, the fixed
+    manifests (--stdout) or --write. Exit 2 on input errors or files that could not be fixed safely."""
+    from .commands.fix import fix, joined_outputs, write_fixes
 
+    if write + to_stdout + as_diff > 1:
+        _fail("error: choose one of --write, --stdout and --diff")
+    if write and "-" in paths:
+        _fail("error: --write cannot rewrite stdin; use --stdout (the default for -) or --diff")
     config = _config(config_file)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
-    if write and "-" in paths:
-        _fail("error: --write cannot rewrite stdin; run without it to get a diff")
+    to_stdout = to_stdout or (paths == ["-"] and not write and not as_diff)
     result = fix(chosen, paths, config.include_hidden)
-    for file_fix in result.files:
-        if write:
-            with open(file_fix.name, "w", encoding=file_fix.encoding, newline="") as handle:
-                handle.write(file_fix.after)
-        else:
+    failed = write_fixes(result) if write else []
+    if to_stdout:
+        sys.stdout.write(joined_outputs(result.outputs))
+    elif not write:
+        for file_fix in result.files:
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
-        typer.echo(note, err=True)
-    write_errors(result.errors, sys.stderr)
-    action = "made" if write else "proposed"
-    typer.echo(
-        f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
-        f"{counted(result.without_fix, 'finding')} without an automatic fix",
-        err=True,
+        typer.echo(visible(note), err=True)
+    write_errors([*result.errors, *result.refused, *failed], sys.stderr)
+    fixed = len(result.files) - len(failed)
+    made = result.edits - sum(f.edits for f in result.files if f.name in {e.file for e in failed})
+    summary = (
+        f"kubecheck fix: {counted(made, 'edit')} made in {counted(fixed, 'file')}"
+        if write
+        else f"kubecheck fix: {counted(result.edits, 'edit')} proposed in {counted(len(result.files), 'file')}"
     )
-    raise typer.Exit(EXIT_USAGE if result.errors else EXIT_OK)
+    summary += f"; {counted(result.without_fix, 'finding')} without an automatic fix"
+    if result.refused or failed:
+        summary += f"; {counted(len(result.refused) + len(failed), 'file')} not fixed (errors above)"
+    typer.echo(summary, err=True)
+    if result.errors or result.refused or failed:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_FINDINGS if check and result.files else EXIT_OK)
 
 
 @app.command("webhook")
