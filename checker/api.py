@@ -7,20 +7,23 @@ Policy, parameter and selection mistakes raise UsageError; input problems become
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .compliance import framework_result
 from .engine import Evaluation, evaluate
 from .finalise import Finalised, finalise
 from .findings import Report, RuleInfo
-from .inputs.documents import LoadResult, Source
+from .inputs.documents import InputError, LoadResult, Source
 from .inputs.kustomize import split_patches
 from .inputs.loading import load, parse_source
 from .inputs.resources import Resource, resources_of
 from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
+from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
 from .workloads.index import ScanContext
+from .workloads.shapes import set_aside_misshapen
 
 
 class UsageError(Exception):
@@ -39,6 +42,7 @@ class Plan:
     catalog: Catalog
     params: Params
     rules: list[CompiledRule]
+    frameworks: list[Framework] = field(default_factory=list)  # --framework: summarised per control
 
 
 def plan(
@@ -47,18 +51,35 @@ def plan(
     skip_rules: Iterable[str] = (),
     policy_dirs: Iterable[str] = (),
     settings: Iterable[str] = (),
+    frameworks: Iterable[str] = (),
 ) -> Plan:
-    """Load and validate the policies, resolve parameters and compile the selected rules."""
+    """Load and validate the policies, resolve parameters and compile the selected rules (a framework's rules
+    are selected as a pack's are, and the run is summarised per control of the framework)."""
     catalog = load_catalog(list(policy_dirs))
     if catalog.errors:
         raise UsageError("\n".join(f"error: {e}" for e in catalog.errors))
+    chosen_frameworks = _frameworks(catalog, list(frameworks))
+    framework_rules = tuple(rule for framework in chosen_frameworks for rule in framework.rule_ids)
     try:
         params = resolve_params(catalog.params, list(settings))
         params.data = resolve_data(catalog.data, params)
-        selected = select_rules(catalog, Selection(tuple(packs), tuple(rules), tuple(skip_rules)), params)
+        selection = Selection(tuple(packs), tuple(rules), tuple(skip_rules), framework_rules)
+        selected = select_rules(catalog, selection, params)
     except (ParamError, SelectionError) as exc:
         raise UsageError(f"error: {exc}", exc) from None
-    return Plan(catalog, params, compile_rules(selected, params))
+    return Plan(catalog, params, compile_rules(selected, params), chosen_frameworks)
+
+
+def _frameworks(catalog: Catalog, wanted: list[str]) -> list[Framework]:
+    if not wanted:
+        return []
+    known, errors = load_frameworks(catalog)
+    if errors:
+        raise UsageError("\n".join(f"error: {e}" for e in errors))
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise UsageError(f"error: unknown framework '{unknown[0]}' (frameworks: {', '.join(sorted(known))})")
+    return [known[name] for name in dict.fromkeys(wanted)]
 
 
 def read(paths: Iterable[str], include_hidden: bool = False) -> LoadResult:
@@ -85,12 +106,18 @@ class Run:
     context: ScanContext
     evaluation: Evaluation
     finalised: Finalised
+    refused: list[InputError] = field(default_factory=list)  # objects Kubernetes would refuse, not checked
+
+    @property
+    def errors(self) -> list[InputError]:
+        """Every input error of the run: inputs that could not be read and objects that were refused."""
+        return [*self.loaded.errors, *self.refused]
 
     def report(self) -> Report:
         """The report of the run: kept and suppressed findings, errors, counts and notes, in stable order."""
         chosen = self.plan
         report = Report(
-            errors=sorted(self.loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
+            errors=sorted(self.errors, key=lambda e: (e.file, e.line or 0, e.message)),
             resources=len(self.resources),
             skipped_documents=self.skipped_documents,
             rules=len(chosen.rules),
@@ -102,6 +129,10 @@ class Run:
             for r in (compiled.rule for compiled in chosen.rules)
         ]
         report.findings, report.suppressed = self.finalised.kept, self.finalised.suppressed
+        report.frameworks = [
+            framework_result(framework, chosen.rules, self.resources, self.evaluation.applied, self.finalised)
+            for framework in chosen.frameworks
+        ]
         report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in self.loaded.hidden)
         report.notes.extend(
             f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
@@ -124,10 +155,11 @@ def run(chosen: Plan, loaded: LoadResult, positions: bool = True) -> Run:
     is False: the webhook's answer names paths, and its JSON holds no comments)."""
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
+    checked, refused = set_aside_misshapen(checked)
     context = ScanContext.of(checked)
     evaluation = evaluate(checked, chosen.rules, chosen.params, context)
     finalised = finalise(evaluation.findings, chosen.params, loaded.documents, positions)
-    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised)
+    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised, refused)
 
 
 def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable[str]) -> Report:

@@ -15,30 +15,48 @@ import typer
 
 from .api import Plan, UsageError, plan, run_plan
 from .commands.rules import rule_page, rule_table
-from .commands.scan import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, exit_code, write_errors, write_report
+from .commands.scan import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_outputs,
+    exit_code,
+    parse_output,
+    write_errors,
+    write_report,
+)
 from .config import Config, ConfigError, load_config
 from .findings import Severity, counted
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
+from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
 from .report import FORMATS, RenderOptions
+from .report.escaping import visible
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
     no_args_is_help=True,
     rich_markup_mode=None,
     help="Policy-as-code compliance checks for Kubernetes manifests.",
 )
 rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List the rules, or show one rule.")
 app.add_typer(rules_app, name="rules")
+frameworks_app = typer.Typer(
+    add_completion=False, rich_markup_mode=None, help="List the compliance frameworks, or show one's controls."
+)
+app.add_typer(frameworks_app, name="frameworks")
 
 
-def _output_format(value: str) -> str:
+def _output_formats(values: list[str] | None) -> list[str] | None:
     """The report formats come from the reporters' registry (report/__init__.py): one list, so a new format is
-    a choice without touching the command line."""
-    if value not in FORMATS:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, FORMATS))}")
-    return value
+    a choice without touching the command line. Each value is FORMAT or FORMAT=PATH."""
+    for value in values or ():
+        try:
+            parse_output(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values
 
 
 class Color(StrEnum):
@@ -48,6 +66,14 @@ class Color(StrEnum):
 
 
 PackOption = Annotated[list[str] | None, typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
+FrameworkOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--framework",
+        help="Run the rules of this compliance framework and summarise the scan per control (repeatable; "
+        "see: kubecheck frameworks).",
+    ),
+]
 PolicyDirOption = Annotated[
     list[str] | None, typer.Option("--policy-dir", help="Add rules from this directory (repeatable).")
 ]
@@ -82,7 +108,7 @@ def main_options(
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    typer.echo(visible(message, keep="\n"), err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -100,17 +126,19 @@ def _plan_options(
     skip_rule: list[str] | None,
     policy_dir: list[str] | None,
     settings: list[str] | None,
+    framework: list[str] | None = None,
 ) -> dict[str, list[str]]:
-    """plan()'s options: command-line packs and rules replace the configuration's selection (both lists: a
-    --rule alone runs that rule, not the file's packs besides); skipped rules, policy directories and
-    parameters add to it (a --set wins over the same parameter in the file)."""
-    if pack or rule:
-        packs, rules = list(pack or ()), list(rule or ())
+    """plan()'s options: command-line packs, rules and frameworks replace the configuration's selection (all
+    three lists: a --rule alone runs that rule, not the file's packs besides); skipped rules, policy
+    directories and parameters add to it (a --set wins over the same parameter in the file)."""
+    if pack or rule or framework:
+        packs, rules, frameworks = list(pack or ()), list(rule or ()), list(framework or ())
     else:
-        packs, rules = config.packs, config.rules
+        packs, rules, frameworks = config.packs, config.rules, config.frameworks
     return {
         "packs": packs,
         "rules": rules,
+        "frameworks": frameworks,
         "skip_rules": [*config.skip_rules, *(skip_rule or ())],
         "policy_dirs": [*config.policy_dirs, *(policy_dir or ())],
         "settings": [*config.settings, *(settings or ())],
@@ -124,9 +152,10 @@ def _plan(
     skip_rule: list[str] | None,
     policy_dir: list[str] | None,
     settings: list[str] | None,
+    framework: list[str] | None = None,
 ) -> Plan:
     """The run's plan (see _plan_options)."""
-    options = _plan_options(config, pack, rule, skip_rule, policy_dir, settings)
+    options = _plan_options(config, pack, rule, skip_rule, policy_dir, settings, framework)
     try:
         return plan(**options)
     except UsageError as exc:
@@ -156,12 +185,18 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
 def scan(
     paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.")],
     output: Annotated[
-        str,
+        list[str] | None,
         typer.Option(
-            "--output", "-o", help=f"Report format: {', '.join(FORMATS)}.", metavar="FORMAT", callback=_output_format
+            "--output",
+            "-o",
+            help=f"Report format ({', '.join(FORMATS)}), to standard output; FORMAT=PATH writes it to a file "
+            "(repeatable: -o text -o html=report.html). Default: text.",
+            metavar="FORMAT[=PATH]",
+            callback=_output_formats,
         ),
-    ] = "text",
+    ] = None,
     pack: PackOption = None,
+    framework: FrameworkOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
     policy_dir: PolicyDirOption = None,
@@ -192,14 +227,19 @@ def scan(
         threshold = Severity.parse(fail_on or config.fail_on or "low")
     except ValueError as exc:
         _fail(f"error: --fail-on: {exc}")
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    outputs = [parse_output(value) for value in output or ["text"]]
+    mistake = check_outputs(outputs)
+    if mistake is not None:
+        _fail(f"error: --output: {mistake}")
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
     report = run_plan(chosen, paths, include_hidden or config.include_hidden)
+    text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
-        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and output == "text"
+        color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out
     )
     options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
-    write_report(report, output, options, sys.stdout, sys.stderr)
-    raise typer.Exit(exit_code(report, threshold))
+    written = write_report(report, outputs, options, sys.stdout, sys.stderr)
+    raise typer.Exit(exit_code(report, threshold) if written else EXIT_USAGE)
 
 
 @app.command("explain")
@@ -217,14 +257,19 @@ def explain_command(
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
     text, errors = explain(chosen, paths, container)
-    sys.stdout.write(text)
+    sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories to fix.")],
+    paths: Annotated[list[str], typer.Argument(help="Files, directories or - (stdin: the fixed text goes to stdout).")],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
+    to_stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the fixed manifests (every input, fixed or not) instead of a diff.")
+    ] = False,
+    as_diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default, except for -).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the fixes would change a file (for CI).")] = False,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -232,30 +277,41 @@ def fix_command(
     set_: SetOption = None,
     config_file: ConfigOption = None,
 ) -> None:
-    """Apply the rules' automatic fixes to the findings, keeping comments; print a diff or --write."""
-    from .commands.fix import fix
+    """Apply the rules' automatic fixes to the findings, keeping everything else; print a diff, the fixed
+    manifests (--stdout) or --write. Exit 2 on input errors or files that could not be fixed safely."""
+    from .commands.fix import fix, joined_outputs, write_fixes
 
+    if write + to_stdout + as_diff > 1:
+        _fail("error: choose one of --write, --stdout and --diff")
+    if write and "-" in paths:
+        _fail("error: --write cannot rewrite stdin; use --stdout (the default for -) or --diff")
     config = _config(config_file)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
-    if write and "-" in paths:
-        _fail("error: --write cannot rewrite stdin; run without it to get a diff")
+    to_stdout = to_stdout or (paths == ["-"] and not write and not as_diff)
     result = fix(chosen, paths, config.include_hidden)
-    for file_fix in result.files:
-        if write:
-            with open(file_fix.name, "w", encoding=file_fix.encoding, newline="") as handle:
-                handle.write(file_fix.after)
-        else:
+    failed = write_fixes(result) if write else []
+    if to_stdout:
+        sys.stdout.write(joined_outputs(result.outputs))
+    elif not write:
+        for file_fix in result.files:
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
-        typer.echo(note, err=True)
-    write_errors(result.errors, sys.stderr)
-    action = "made" if write else "proposed"
-    typer.echo(
-        f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
-        f"{counted(result.without_fix, 'finding')} without an automatic fix",
-        err=True,
+        typer.echo(visible(note), err=True)
+    write_errors([*result.errors, *result.refused, *failed], sys.stderr)
+    fixed = len(result.files) - len(failed)
+    made = result.edits - sum(f.edits for f in result.files if f.name in {e.file for e in failed})
+    summary = (
+        f"kubecheck fix: {counted(made, 'edit')} made in {counted(fixed, 'file')}"
+        if write
+        else f"kubecheck fix: {counted(result.edits, 'edit')} proposed in {counted(len(result.files), 'file')}"
     )
-    raise typer.Exit(EXIT_USAGE if result.errors else EXIT_OK)
+    summary += f"; {counted(result.without_fix, 'finding')} without an automatic fix"
+    if result.refused or failed:
+        summary += f"; {counted(len(result.refused) + len(failed), 'file')} not fixed (errors above)"
+    typer.echo(summary, err=True)
+    if result.errors or result.refused or failed:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_FINDINGS if check and result.files else EXIT_OK)
 
 
 class OnTimeout(StrEnum):
@@ -475,6 +531,37 @@ def rules_show(
     typer.echo(rule_page(rule))
 
 
+@frameworks_app.callback(invoke_without_command=True)
+def frameworks_list(ctx: typer.Context) -> None:
+    """List the frameworks: id, version, controls judged by rules and manual ones, title."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .commands.frameworks import framework_table
+
+    for line in framework_table(list(_frameworks().values())):
+        typer.echo(line)
+    typer.echo("\nkubecheck frameworks show ID: the controls and their rules; kubecheck scan PATH --framework ID")
+
+
+@frameworks_app.command("show")
+def frameworks_show(framework_id: Annotated[str, typer.Argument(help="The framework id.")]) -> None:
+    """Print a framework's controls, the rules that judge each, and what is left to judge by hand."""
+    from .commands.frameworks import framework_page
+
+    frameworks = _frameworks()
+    framework = frameworks.get(framework_id)
+    if framework is None:
+        _fail(f"error: unknown framework '{framework_id}' (frameworks: {', '.join(sorted(frameworks))})")
+    typer.echo(framework_page(framework, _catalog(None).rules))
+
+
+def _frameworks() -> dict[str, Framework]:
+    frameworks, errors = load_frameworks(_catalog(None))
+    if errors:
+        _fail("\n".join(f"error: {e}" for e in errors))
+    return frameworks
+
+
 def _catalog(policy_dir: list[str] | None) -> Catalog:
     catalog = load_catalog([*_config(None).policy_dirs, *(policy_dir or ())])
     if catalog.errors:
@@ -482,8 +569,13 @@ def _catalog(policy_dir: list[str] | None) -> Catalog:
     return catalog
 
 
+PLUGIN_NAME = "kubectl-kubecheck"  # the console script kubectl runs as `kubectl kubecheck`
+
+
 def main() -> None:
-    app()
+    """The console scripts; as the kubectl plugin, usage and errors name the command `kubectl kubecheck`."""
+    invoked_as = os.path.basename(sys.argv[0]) if sys.argv else ""
+    app(prog_name="kubectl kubecheck" if invoked_as == PLUGIN_NAME else "kubecheck")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from .findings import Severity
 from .policy.loader import reject_duplicate_keys
 
 DEFAULT_FILE = ".kubecheck.yaml"
-LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs")
+LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs", "frameworks")
 KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden")
 
 
@@ -29,6 +29,7 @@ class Config:
     rules: list[str] = field(default_factory=list)
     skip_rules: list[str] = field(default_factory=list)
     policy_dirs: list[str] = field(default_factory=list)
+    frameworks: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)  # params as KEY=VALUE, before any --set
     fail_on: str | None = None
     include_hidden: bool = False

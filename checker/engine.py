@@ -5,7 +5,7 @@ the scope it failed on, and the witness (value, place, note) that explains the f
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .facts.scope import Match, Scope
 from .inputs.resources import Resource
@@ -28,6 +28,9 @@ class RawFinding:
 class Evaluation:
     findings: list[RawFinding]
     generic_workloads: list[Workload]
+    # rule id -> id() of every resource it applied to (its when held on one of the resource's targets): the
+    # objects a rule checked, which compliance summaries count
+    applied: dict[str, set[int]] = field(default_factory=dict)
 
 
 def scopes_of(
@@ -63,13 +66,14 @@ def evaluate(
     kinds = {kind for kind, chosen in by_scope.items() if chosen}
     findings: list[RawFinding] = []
     generic: list[Workload] = []
+    applied: dict[str, set[int]] = {compiled.rule.id: set() for compiled in rules}
     for resource in resources:
         for scope in scopes_of(resource, kinds, params, context, generic):
-            findings.extend(run_rules(by_scope[scope.kind], scope))
-    return Evaluation(findings, generic)
+            findings.extend(run_rules(by_scope[scope.kind], scope, applied))
+    return Evaluation(findings, generic, applied)
 
 
-def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
+def run_rules(rules: list[CompiledRule], scope: Scope, applied: dict[str, set[int]] | None = None) -> list[RawFinding]:
     findings: list[RawFinding] = []
     for compiled in rules:
         reasons: list[Match] = []
@@ -77,6 +81,8 @@ def run_rules(rules: list[CompiledRule], scope: Scope) -> list[RawFinding]:
             applies, reasons = compiled.when(scope)
             if not applies:
                 continue
+        if applied is not None:
+            applied[compiled.rule.id].add(id(scope.resource))
         holds, witnesses = compiled.assertion(scope)
         if holds:
             continue

@@ -5,6 +5,7 @@ Findings sort in a stable order (file, document, line, column, rule, path) so ou
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -77,6 +78,93 @@ class RuleInfo:
     references: tuple[str, ...]
 
 
+PASS, FAIL, MANUAL, NOT_APPLICABLE = "pass", "fail", "manual", "not-applicable"
+CONTROL_STATUSES = (FAIL, PASS, NOT_APPLICABLE, MANUAL)
+
+
+@dataclass
+class ControlResult:
+    """How a scan stands against one control of a framework: fail (a kept finding of its rules), pass (its
+    rules checked objects and found nothing), not-applicable (no object of the scan was for its rules) or
+    manual (no rule judges it; ``manual`` says why, and for a judged control what is left to judge by hand)."""
+
+    id: str
+    section: str
+    title: str
+    status: str
+    rules: tuple[str, ...]
+    rules_not_run: tuple[str, ...]  # named by the control but outside the run (version range, overridden)
+    objects_checked: int
+    objects_failed: int
+    findings: int
+    suppressed: int
+    manual: str
+    failed_objects: list[dict[str, Any]] = field(default_factory=list)  # resource ref, file, line
+    # (rule, regular expression its findings' paths must match, or None): which findings count against it
+    rule_filters: tuple[tuple[str, str | None], ...] = ()
+
+    def covers(self, rule: str, path: str) -> bool:
+        """Whether a finding of the rule at the path counts against this control."""
+        return any(
+            rule == name and (pattern is None or re.search(pattern, path)) for name, pattern in self.rule_filters
+        )
+
+    @property
+    def score(self) -> float | None:
+        """The share of checked objects without a finding, in percent (None when nothing was checked)."""
+        if not self.objects_checked:
+            return None
+        return round(100 * (self.objects_checked - self.objects_failed) / self.objects_checked, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "section": self.section,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "rules": list(self.rules),
+            "rules_not_run": list(self.rules_not_run),
+            "objects_checked": self.objects_checked,
+            "objects_failed": self.objects_failed,
+            "findings": self.findings,
+            "suppressed": self.suppressed,
+            "manual": self.manual,
+            "failed_objects": self.failed_objects,
+        }
+
+
+@dataclass
+class FrameworkResult:
+    """A framework's controls as the scan judged them."""
+
+    id: str
+    title: str
+    version: str
+    url: str
+    controls: list[ControlResult] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Controls per status, and the score: the mean of the judged controls' scores (None if none was)."""
+        counts = {status: sum(1 for c in self.controls if c.status == status) for status in CONTROL_STATUSES}
+        scores = [c.score for c in self.controls if c.score is not None and c.status in (PASS, FAIL)]
+        return {
+            "controls": len(self.controls),
+            **{status.replace("-", "_"): n for status, n in counts.items()},
+            "score": round(sum(scores) / len(scores), 1) if scores else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "version": self.version,
+            "url": self.url,
+            "summary": self.summary(),
+            "controls": [control.to_dict() for control in self.controls],
+        }
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -89,6 +177,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     rule_info: list[RuleInfo] = field(default_factory=list)
     suppressed: list[Any] = field(default_factory=list)  # suppress.Suppressed: findings excused, with why
+    frameworks: list[FrameworkResult] = field(default_factory=list)  # asked for with --framework
 
     def count_at_or_above(self, threshold: Severity) -> int:
         return sum(1 for f in self.findings if f.severity >= threshold)

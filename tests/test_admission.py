@@ -166,6 +166,15 @@ def test_a_duplicate_key_is_denied() -> None:
     assert "duplicate key 'replicas'" in outcome.body["response"]["status"]["message"]
 
 
+def test_a_field_of_a_type_kubernetes_refuses_is_denied_unchecked() -> None:
+    # containers written as a mapping: the API server's strict decoding refuses it, so must the review
+    body = _with(lambda r: r["request"]["object"]["spec"]["template"]["spec"].update(containers={"name": "x"}))
+    outcome = review(ReviewSettings(plan(packs=["pss-baseline"]), Severity.HIGH, warn_only=True), body)
+    assert outcome.verdict == UNCHECKED and outcome.body["response"]["allowed"] is False
+    message = outcome.body["response"]["status"]["message"]
+    assert "spec.template.spec.containers is a mapping where Kubernetes expects a list" in message
+
+
 def test_a_list_object_is_checked_item_by_item(hardening) -> None:
     deployment = json.loads(REVIEW)["request"]["object"]
     body = _with(lambda r: r["request"].update(object={"apiVersion": "v1", "kind": "List", "items": [deployment]}))

@@ -21,7 +21,7 @@ from .conftest import FIXTURES
 from .webhook_server import running
 
 SETTINGS = ["ipv6=disabled"]
-PACKS = ["network-hardening", "pss-baseline", "pss-restricted"]
+PACKS = ["network-hardening", "pss-baseline", "pss-restricted", "best-practices", "rbac"]
 # Single-object inputs (no finding depends on another object, which a webhook request cannot see) with
 # findings of many rules, a Spark view, a CronJob, JSON, and comment and annotation suppressions.
 INPUTS = [
@@ -33,6 +33,8 @@ INPUTS = [
     "suppressions/annotated.yaml",
     "spark-operator/spark-pi-ipv6-bind.yaml",
     "rules/privileged-port-without-capability",
+    "rules/rbac-secrets-access",
+    "rules/no-host-aliases",
 ]
 # A kustomization with a patch file: every front door leaves the patch out (a webhook request holds one
 # whole object, so it is not sent there).

@@ -26,3 +26,23 @@ def test_every_rule_parameter_and_fact_is_documented() -> None:
     catalog = load_catalog()
     for name in (*catalog.rules, *catalog.params, *FACTS):
         assert f"`{name}`" in README, f"{name} is not in the README"
+
+
+def test_the_module_map_names_every_module() -> None:
+    """A newcomer finds every module of checker/ in the README's module map, in the row of its folder."""
+    section = README.split("### Module map", 1)[1].split("\n## ", 1)[0]
+    rows = [row for row in section.splitlines() if row.startswith("| ")]
+    package = ROOT / "checker"
+    for path in sorted(package.rglob("*.py")):
+        folder = path.parent.relative_to(package).as_posix()
+        if folder == ".":
+            if path.name != "__init__.py":
+                assert any(f"`{path.name}`" in row for row in rows), f"checker/{path.name} is not in the module map"
+            continue
+        if path.name == "__init__.py" and folder != "report":
+            continue
+        row = next((r for r in rows if f"`{folder}/" in r), None)
+        assert row is not None, f"no row of the module map names checker/{folder}/"
+        assert f"`{path.name}`" in row or f"`{folder}/{path.name}`" in row, (
+            f"checker/{folder}/{path.name} is not in the module map's {folder}/ row"
+        )

@@ -73,3 +73,18 @@ def test_sarif_fingerprints_are_unique_when_findings_share_a_place() -> None:
     assert len(set(places)) < len(places)  # the fixtures do share places
     fingerprints = [r["partialFingerprints"]["kubecheck/v1"] for r in results]
     assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_gitlab_code_quality_golden() -> None:
+    """GitLab's Code Quality report: every finding and input error an issue with GitLab's fields, a severity on
+    its scale and a fingerprint of its own (GitLab shows one issue per fingerprint)."""
+    result = run("scan", *GOLDEN_INPUTS, "--set", "ipv6=disabled", "-o", "gitlab")
+    text = result.stdout.decode()
+    check_golden("scan.gitlab.json", text)
+    issues = json.loads(text)
+    assert len({issue["fingerprint"] for issue in issues}) == len(issues)
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert not issue["location"]["path"].startswith("/") and issue["location"]["lines"]["begin"] >= 1
+    assert [i["check_name"] for i in issues].count("kubecheck/input-error") == 2

@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -200,24 +201,41 @@ def test_each_review_is_one_json_log_line(webhook) -> None:
     assert "Traceback" not in webhook.raw_log()
 
 
-def test_a_3000_container_privileged_pod_is_denied_within_2_seconds(webhook) -> None:
-    """Per-object work is linear in containers. The best of two tries counts: a loaded machine (tests run
-    beside other work) can slow one; a quadratic fact makes both take tens of seconds."""
-    body = _review_of(_privileged_pod(3000), "wide")
-    tries = []
-    for _ in range(2):
-        started = time.monotonic()
-        status, answer = webhook.review(body)
-        tries.append(time.monotonic() - started)
-        if tries[-1] < 2.0:
-            break
-    elapsed = min(tries)
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of a process and its children so far, from /proc."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else ():
+        total += _cpu_seconds(int(child))
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return total + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to read the workers' CPU time")
+def test_a_3000_container_privileged_pod_is_denied_within_2_seconds(tls) -> None:
+    """Per-object work is linear in containers: the review costs under 2 s of CPU (a quadratic fact made it
+    tens of seconds). CPU time, not wall time, is measured (the best of up to three tries), so that other
+    work on a loaded machine cannot fail the test; the budget is raised so that it cannot turn the verdict
+    into a timeout either (tests of the timeout policy are below). On a quiet machine the answer comes as
+    fast."""
+    one_worker = (*HARDENING[:-1], "1")  # so that the warm-up review reaches the worker that is measured
+    with running(*one_worker, "--review-timeout", "25", tls=tls) as webhook:
+        body = _review_of(_privileged_pod(3000), "wide")
+        webhook.review(_review_of(_privileged_pod(1), "warm-up"))  # the worker has compiled the rules
+        tries = []  # the best of three: other work on the machine slows the CPU itself (caches, frequency)
+        for _ in range(3):
+            before, started = _cpu_seconds(webhook.process.pid), time.monotonic()
+            status, answer = webhook.review(body)
+            tries.append((_cpu_seconds(webhook.process.pid) - before, time.monotonic() - started))
+            if tries[-1][0] < 2.0:
+                break
+        cpu, elapsed = min(tries)
     assert status == 200 and answer["response"]["allowed"] is False
     message = answer["response"]["status"]["message"]
     assert answer["response"]["status"]["code"] == 403
     assert message.startswith("kubecheck denied the request with 18000 finding(s): ") and "(and 17995 more)" in message
     assert set(re.findall(r'container "?(c\d+)', message)) == {"c0"}  # in the order of the object's paths
-    assert elapsed < 2.0, f"took {elapsed:.2f} s"
+    assert 0.05 < cpu < 2.0, f"the review took {cpu:.2f} s of CPU ({elapsed:.2f} s on the clock)"
 
 
 def test_a_failed_tls_handshake_is_one_log_line(webhook) -> None:

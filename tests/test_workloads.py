@@ -56,6 +56,21 @@ def _containers(name: str) -> list[tuple[str, str | None, tuple]]:
             ],
         ),
         ("knative-service.yaml", [("Service", None, ("spec", "template", "spec", "containers", 0))]),
+        (
+            "leaderworkerset.yaml",
+            [
+                (
+                    "LeaderWorkerSet",
+                    "leader",
+                    ("spec", "leaderWorkerTemplate", "leaderTemplate", "spec", "containers", 0),
+                ),
+                (
+                    "LeaderWorkerSet",
+                    "worker",
+                    ("spec", "leaderWorkerTemplate", "workerTemplate", "spec", "containers", 0),
+                ),
+            ],
+        ),
         ("generic-crd.yaml", [("CloneSet", None, ("spec", "template", "spec", "containers", 0))]),
         ("core-service.yaml", []),
     ],
@@ -80,6 +95,7 @@ def test_generic_fallback_is_reported_in_notes() -> None:
     assert kinds == [
         "CloneSet",
         "DeploymentConfig",
+        "LeaderWorkerSet",
         "MPIJob",
         "PyTorchJob",
         "Rollout",

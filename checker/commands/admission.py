@@ -112,7 +112,9 @@ def review(settings: ReviewSettings, body: bytes) -> Outcome:
     if problem is None:
         result = run(settings.plan, loaded, positions=False)
         report = result.report()
-        problem = _unchecked_items(report, result.skipped_documents)
+        # a field of a type Kubernetes refuses (the API server's decoding would have stopped it): not checked
+        misshapen = result.refused[0].message if result.refused else None
+        problem = misshapen or _unchecked_items(report, result.skipped_documents)
         if problem is None:
             _decide(settings, outcome, response, report)
             return outcome

@@ -2,18 +2,32 @@
 FACTS (facts/registry.py); each module holds the facts of one topic.
 """
 
-from . import capabilities, ipv6, listening, ports, security_context, services, sysctls
+from . import (
+    capabilities,
+    containers,
+    images,
+    ipv6,
+    listening,
+    ports,
+    security_context,
+    service_accounts,
+    services,
+    sysctls,
+)
 from .registry import FACTS, Fact, fact_of
 
 __all__ = [
     "FACTS",
     "Fact",
     "capabilities",
+    "containers",
     "fact_of",
+    "images",
     "ipv6",
     "listening",
     "ports",
     "security_context",
+    "service_accounts",
     "services",
     "sysctls",
 ]

@@ -1,10 +1,10 @@
-"""Security-context facts: the user a container runs as (root, non-root or unknown) and the
-deprecated per-container seccomp annotations of a pod.
+"""Security-context facts: the user a container runs as (root, non-root or unknown), the effective
+runAsUser and runAsGroup, and the deprecated per-container seccomp annotations of a pod.
 """
 
 from __future__ import annotations
 
-from ..semantics.users import resolve_user
+from ..semantics.users import resolve_id, resolve_user
 from .registry import fact
 from .scope import Match, Scope
 
@@ -15,6 +15,29 @@ def _user(scope: Scope) -> list[Match]:
     assert scope.workload is not None and scope.container is not None
     user = resolve_user(scope.workload.spec, scope.container.spec, scope.container.norm_path)
     return [Match(user.kind, scope.pod_path(user.path) if user.path else scope.home, user.note)]
+
+
+def _effective_id(scope: Scope, field: str) -> list[Match]:
+    assert scope.workload is not None and scope.container is not None
+    found = resolve_id(scope.workload.spec, scope.container.spec, scope.container.norm_path, field)
+    if found is None:
+        return []
+    note = f"{field} in the {found.level} securityContext"
+    return [Match(found.value, scope.pod_path(found.path), note, record={"level": found.level})]
+
+
+@fact("container.run_as_user", "container", record={"level": ("container", "pod")})
+def _run_as_user(scope: Scope) -> list[Match]:
+    """The UID the container runs with: runAsUser of its securityContext, else the pod's (record level says
+    which); none when neither sets it (the image's USER decides)."""
+    return _effective_id(scope, "runAsUser")
+
+
+@fact("container.run_as_group", "container", record={"level": ("container", "pod")})
+def _run_as_group(scope: Scope) -> list[Match]:
+    """The primary GID the container runs with: runAsGroup of its securityContext, else the pod's; none when
+    neither sets it (the image's group decides, root's group 0 for most images)."""
+    return _effective_id(scope, "runAsGroup")
 
 
 SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"

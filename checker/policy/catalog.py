@@ -27,6 +27,7 @@ class Selection:
     packs: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
+    framework_rules: tuple[str, ...] = ()  # the rules of --framework: selected like a pack's
 
 
 def all_packs(catalog: Catalog) -> list[str]:
@@ -34,9 +35,9 @@ def all_packs(catalog: Catalog) -> list[str]:
 
 
 def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list[Rule]:
-    """The rules to run, in id order. Without --pack or --rule: the default packs plus every rule from
-    --policy-dir. A rule outside its version range is left out, as is a rule another selected rule
-    overrides."""
+    """The rules to run, in id order. Without --pack, --rule or --framework: the default packs plus every rule
+    from --policy-dir. A framework's rules are selected as a pack's are. A rule outside its version range is
+    left out, as is a rule another selected rule overrides."""
     known_packs = set(all_packs(catalog))
     for pack in selection.packs:
         if pack not in known_packs:
@@ -44,11 +45,12 @@ def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list
     for rule_id in (*selection.rules, *selection.skip):
         if rule_id not in catalog.rules:
             raise SelectionError(f"unknown rule '{rule_id}' (see: kubecheck rules)", rule_id)
+    grouped = [r for r in catalog.rules.values() if set(r.packs) & set(selection.packs)]
+    grouped += [catalog.rules[r] for r in selection.framework_rules]
     if selection.rules:
-        chosen = [catalog.rules[r] for r in selection.rules]
-        chosen += [r for r in catalog.rules.values() if selection.packs and set(r.packs) & set(selection.packs)]
-    elif selection.packs:
-        chosen = [r for r in catalog.rules.values() if set(r.packs) & set(selection.packs)]
+        chosen = [catalog.rules[r] for r in selection.rules] + grouped
+    elif selection.packs or selection.framework_rules:
+        chosen = grouped
     else:
         chosen = [r for r in catalog.rules.values() if set(r.packs) & set(DEFAULT_PACKS) or r.id in catalog.user_rules]
     unique = {r.id: r for r in chosen if r.id not in selection.skip}

@@ -262,13 +262,33 @@ def _quantified(resolve: Resolver, missing: Missing, test: Callable[[Match], boo
             satisfied = [m for m in matches if test(m)]
             if satisfied:
                 return True, satisfied
-            return False, matches or [missing(scope)]
+            return False, _one_list(matches) or [missing(scope)]
         failed = [m for m in matches if not test(m)]
         if failed:
             return False, failed
         return True, matches or [missing(scope)]
 
     return leaf
+
+
+def _one_list(matches: list[Match]) -> list[Match]:
+    """The witnesses of an ``any`` that failed: items of one list (``drop[*]`` without ALL) are one cause,
+    so they are one witness at the list, whose value is the list's items; other values stay as they are."""
+    if len(matches) < 2:
+        return matches
+    first = matches[0]
+    if first.path is None or not first.path or not isinstance(first.path[-1], int):
+        return matches
+    parent = first.path[:-1]
+    for match in matches:
+        if (
+            match.path is None
+            or match.path[:-1] != parent
+            or not isinstance(match.path[-1], int)
+            or match.resource is not first.resource
+        ):
+            return matches
+    return [replace(first, value=[m.value for m in matches], path=parent, line_in_value=None, column_in_value=None)]
 
 
 def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
@@ -371,15 +391,22 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
     return resolve_resource, lambda scope: Match(None, path.intended)
 
 
+_PARSED: dict[str, tuple[Any, list[Any] | None]] = {}  # path text -> (expression, walker steps); read-only once made
+
+
 class CompiledPath:
     """A jsonpath-ng expression, evaluated by a fast walker when it uses only fields, indices and ``*``."""
 
     def __init__(self, text: str, where: Path) -> None:
-        try:
-            self.expression = parse_jsonpath(text)
-        except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
-            raise RuleMistake(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
-        self.steps = _steps_of(self.expression)
+        parsed = _PARSED.get(text)
+        if parsed is None:  # jsonpath-ng's parser takes about a millisecond a path: each text is parsed once
+            try:
+                expression = parse_jsonpath(text)
+            except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+                raise RuleMistake(where, f"invalid path {text!r}: {' '.join(str(exc).split())}") from None
+            parsed = _PARSED[text] = (expression, _steps_of(expression))
+        self.expression: Any = parsed[0]
+        self.steps: list[Any] | None = parsed[1]
         self.intended: Path = tuple(s for s in (self.steps or []) if s != "*" and not isinstance(s, tuple))
 
     def find(self, value: Any) -> list[tuple[Any, Path]]:

@@ -43,6 +43,8 @@ def operator(
     """Register a build function as the operator ``name``."""
 
     def register(build: Build) -> Build:
+        if name in OPERATORS:
+            raise ValueError(f"operator {name!r} is registered twice")
         OPERATORS[name] = Operator(name, build, doc, example, reads_key, presence)
         return build
 
@@ -146,6 +148,23 @@ def _contains(argument: Any, ignore_case: bool) -> Test:
     return contains
 
 
+@operator(
+    "empty",
+    doc="is an empty list, map or string (`true`) / is one with something in it (`false`)",
+    example="empty: true|false",
+)
+def _empty(argument: Any, ignore_case: bool) -> Test:
+    if not isinstance(argument, bool):
+        raise ArgumentError("empty takes true or false")
+
+    def empty(value: Any) -> bool:
+        if not isinstance(value, list | tuple | dict | str | set | frozenset):
+            return False  # a number or a boolean is neither empty nor has items
+        return (len(value) == 0) is argument
+
+    return empty
+
+
 @operator("matches", doc="matches the regular expression (searched; anchor with `^...$`)", example="matches: REGEX")
 def _matches(argument: Any, ignore_case: bool) -> Test:
     try:
@@ -208,11 +227,8 @@ operator("version_lt", doc="is a Kubernetes version before v1.N", example="versi
 
 
 def operators_markdown() -> str:
-    """The README's operator table, from the registry (tests/test_operators.py keeps the README in step)."""
+    """The README's operator table, from the registry (tests/test_operators.py keeps the README in step;
+    ``python -m checker.policy.operator_table`` prints it)."""
     rows = ["| operator | holds when a value ... |", "| --- | --- |"]
     rows += [f"| `{op.example.replace('|', chr(92) + '|')}` | {op.doc} |" for op in OPERATORS.values()]
     return "\n".join(rows) + "\n"
-
-
-if __name__ == "__main__":  # python -m checker.policy.operators prints the README table
-    print(operators_markdown(), end="")

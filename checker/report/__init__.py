@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..findings import Report
-from . import github, json_report, junit, sarif, text
+from . import github, gitlab, html, json_report, junit, sarif, text
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class RenderOptions:
     color: bool = False
     verbose: bool = False
     show_suppressed: bool = False
+    destination: str | None = None  # the file the report is written to (None: standard output)
 
 
 FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
@@ -25,4 +26,6 @@ FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {
     "sarif": sarif.render,
     "junit": junit.render,
     "github": github.render,
+    "gitlab": gitlab.render,
+    "html": html.render,
 }

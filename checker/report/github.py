@@ -1,5 +1,6 @@
 """GitHub Actions workflow commands: one ::error/::warning/::notice line per finding and input error,
-which GitHub shows as annotations on the pull request's changed lines.
+which GitHub shows as annotations on the pull request's changed lines; with --framework, a ::warning per
+failed control and each framework's summary line.
 """
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..findings import Report, Severity, counted
+from .controls import framework_line, objects_line
+from .escaping import visible
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -21,7 +24,9 @@ COMMANDS = {
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's data: control characters as visible escapes (a log shows ESC sequences as colours),
+    then the workflow-command encoding of %, CR and LF."""
+    return visible(text, keep="\r\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:
@@ -39,6 +44,12 @@ def render(report: Report, options: RenderOptions) -> str:
     for error in report.errors:
         line = f",line={error.line}" if error.line else ""
         lines.append(f"::error file={_property(error.file)}{line},title=kubecheck input error::{_data(error.message)}")
+    for framework in report.frameworks:
+        for control in framework.controls:
+            if control.status == "fail":
+                title = _property(f"{framework.id} {control.id} (fail)")
+                lines.append(f"::warning title={title}::{_data(control.title + ': ' + objects_line(control))}")
+        lines.append(framework_line(framework))
     summary = report.summary()
     lines.append(
         f"kubecheck: {counted(summary['findings'], 'finding')}, {counted(summary['errors'], 'input error')}, "

@@ -1,4 +1,5 @@
-"""The JSON report: an object with findings, errors and summary; its keys are a contract.
+"""The JSON report: an object with findings, errors and summary (and frameworks, per control, when a
+--framework was asked for); its keys are a contract.
 
 Keys are written in a fixed order so that the same scan always gives the same bytes.
 """
@@ -9,6 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..findings import Report
+from .escaping import deep, valid_unicode
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -22,4 +24,7 @@ def render(report: Report, options: RenderOptions) -> str:
     }
     if options.show_suppressed:
         document["suppressed"] = [item.to_dict() for item in report.suppressed]
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if report.frameworks:
+        document["frameworks"] = [framework.to_dict() for framework in report.frameworks]
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"

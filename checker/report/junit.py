@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ..findings import Report, Severity
+from ..findings import FrameworkResult, Report, Severity
+from .controls import objects_line
+from .escaping import xml_text
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -43,6 +45,8 @@ def render(report: Report, options: RenderOptions) -> str:
             attributes = {"message": finding.message, "type": finding.severity.label} if tag == "failure" else {}
             element = ET.SubElement(case, tag, attributes)
             element.text = f"{where}\n{finding.message}\nfix: {finding.remediation}"
+    for framework in report.frameworks:
+        _framework_suite(root, framework)
     if report.errors:
         suite = ET.SubElement(
             root,
@@ -57,5 +61,36 @@ def render(report: Report, options: RenderOptions) -> str:
             where = f"{error.file}:{error.line}" if error.line else error.file
             case = ET.SubElement(suite, "testcase", name=where, classname="kubecheck-inputs")
             ET.SubElement(case, "error", message=error.message, type="input").text = f"{where}: {error.message}"
+    for element in root.iter():  # well-formed XML whatever the names and values hold
+        element.attrib = {key: xml_text(value) for key, value in element.attrib.items()}
+        if element.text:
+            element.text = xml_text(element.text)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _framework_suite(root: ET.Element, framework: FrameworkResult) -> None:
+    """A suite per framework: a case per control, failing for a failed control (with its failing objects),
+    skipped for a manual one or one with no object to check."""
+    failed = [c for c in framework.controls if c.status == "fail"]
+    skipped = [c for c in framework.controls if c.status in ("manual", "not-applicable")]
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=f"{framework.id} v{framework.version}",
+        tests=str(len(framework.controls)),
+        failures=str(len(failed)),
+        errors="0",
+        skipped=str(len(skipped)),
+    )
+    for control in framework.controls:
+        case = ET.SubElement(suite, "testcase", name=f"{control.id} {control.title}", classname=framework.id)
+        if control.status == "fail":
+            objects = "\n".join(
+                f"{o['file']}:{o['line']}: {o['kind']} {o['namespace'] + '/' if o['namespace'] else ''}{o['name']}"
+                for o in control.failed_objects
+            )
+            failure = ET.SubElement(case, "failure", message=objects_line(control), type="control")
+            failure.text = f"rules: {', '.join(control.rules)}\n{objects}"
+        elif control.status in ("manual", "not-applicable"):
+            ET.SubElement(case, "skipped", message=objects_line(control))

@@ -8,8 +8,9 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..findings import Report, Severity
+from ..findings import FrameworkResult, Report, Severity
 from ..version import __version__
+from .escaping import deep, valid_unicode
 from .locations import artifact_uri
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def render(report: Report, options: RenderOptions) -> str:
     rule_index = {rule.id: index for index, rule in enumerate(report.rule_info)}
     rules = [
         {
+            **_relationships(report.frameworks, rule.id),
             "id": rule.id,
             "name": rule.id,
             "shortDescription": {"text": rule.title},
@@ -81,6 +83,9 @@ def render(report: Report, options: RenderOptions) -> str:
         }
         if finding.rule in rule_index:
             result["ruleIndex"] = rule_index[finding.rule]
+        controls = _controls_of(report.frameworks, finding.rule, finding.path)
+        if controls:
+            result["taxa"] = controls
         results.append(result)
     notifications = [
         {
@@ -114,10 +119,63 @@ def render(report: Report, options: RenderOptions) -> str:
                     {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
                 ],
                 "results": results,
+                **({"taxonomies": [_taxonomy(f) for f in report.frameworks]} if report.frameworks else {}),
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
+
+
+def _taxonomy(framework: FrameworkResult) -> dict[str, Any]:
+    """A framework as a SARIF taxonomy: each control a taxon, with the scan's verdict on it in its properties."""
+    return {
+        "name": framework.id,
+        "fullName": framework.title,
+        "version": framework.version,
+        **({"informationUri": framework.url} if framework.url else {}),
+        "taxa": [
+            {
+                "id": control.id,
+                "name": control.title,
+                "shortDescription": {"text": control.title},
+                "properties": {
+                    "section": control.section,
+                    "status": control.status,
+                    "score": control.score,
+                    "objectsChecked": control.objects_checked,
+                    "objectsFailed": control.objects_failed,
+                    "findings": control.findings,
+                    "suppressed": control.suppressed,
+                    "rules": list(control.rules),
+                    **({"manual": control.manual} if control.manual else {}),
+                },
+            }
+            for control in framework.controls
+        ],
+        "properties": {"summary": framework.summary()},
+    }
+
+
+def _relationships(frameworks: list[FrameworkResult], rule: str) -> dict[str, Any]:
+    """A rule's links to the framework controls it judges (SARIF reportingDescriptor.relationships)."""
+    links = [
+        {"target": {"id": control.id, "toolComponent": {"name": framework.id}}, "kinds": ["relevant"]}
+        for framework in frameworks
+        for control in framework.controls
+        if rule in control.rules
+    ]
+    return {"relationships": links} if links else {}
+
+
+def _controls_of(frameworks: list[FrameworkResult], rule: str, path: str) -> list[dict[str, Any]]:
+    """The controls a finding counts against, as taxon references of a SARIF result."""
+    return [
+        {"id": control.id, "toolComponent": {"name": framework.id}}
+        for framework in frameworks
+        for control in framework.controls
+        if control.covers(rule, path)
+    ]
 
 
 def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str | None, seen: dict[str, int]) -> str:
@@ -134,4 +192,4 @@ def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str 
     seen[key] = occurrence + 1
     if occurrence:
         key += f"|#{occurrence}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

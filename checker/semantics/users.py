@@ -42,3 +42,31 @@ def resolve_user(pod_spec: dict[str, Any], container: dict[str, Any], container_
 
 def _uid(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+@dataclass(frozen=True)
+class SecurityContextId:
+    """The runAsUser or runAsGroup a container runs with, where it is written (relative to the normalized pod
+    view) and whether it comes from the container's securityContext or the pod's."""
+
+    value: int
+    path: Path
+    level: str  # container | pod
+
+
+def resolve_id(
+    pod_spec: dict[str, Any], container: dict[str, Any], container_path: Path, field: str
+) -> SecurityContextId | None:
+    """The effective runAsUser or runAsGroup (``field``): the container's securityContext overrides the pod's
+    (PodSecurityContext: "the value specified in SecurityContext takes precedence"); None when neither sets a
+    valid one, so the image's USER decides."""
+    levels = [
+        (container.get("securityContext"), (*container_path, "securityContext", field), "container"),
+        (pod_spec.get("securityContext"), ("spec", "securityContext", field), "pod"),
+    ]
+    for context, path, level in levels:
+        if isinstance(context, dict):
+            value = _uid(context.get(field))
+            if value is not None:
+                return SecurityContextId(value, path, level)
+    return None

@@ -18,9 +18,11 @@ WILDCARD = "*"
 
 @dataclass(frozen=True)
 class TemplateAt:
-    """A PodTemplateSpec (metadata + spec) at a path; ``*`` matches every key of a map."""
+    """A PodTemplateSpec (metadata + spec) at a path; ``*`` matches every key of a map. ``role`` names the
+    template where a kind has several (a LeaderWorkerSet's leader and workers); a ``*`` names it by its key."""
 
     path: Path
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ KIND_REGISTRY: dict[tuple[str, str], tuple[Location, ...]] = {
     ("kubeflow.org", "PaddleJob"): (TemplateAt(("spec", "paddleReplicaSpecs", WILDCARD, "template")),),
     ("kubeflow.org", "MXJob"): (TemplateAt(("spec", "mxReplicaSpecs", WILDCARD, "template")),),
     ("kubeflow.org", "JAXJob"): (TemplateAt(("spec", "jaxReplicaSpecs", WILDCARD, "template")),),
+    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): (  # leaderTemplate is optional: workers' template then
+        TemplateAt(("spec", "leaderWorkerTemplate", "leaderTemplate"), role="leader"),
+        TemplateAt(("spec", "leaderWorkerTemplate", "workerTemplate"), role="worker"),
+    ),
     ("serving.knative.dev", "Service"): (TemplateAt(("spec", "template")),),
     ("serving.knative.dev", "Configuration"): (TemplateAt(("spec", "template")),),
 }
@@ -140,7 +146,7 @@ def _pod_paths(obj: dict[str, Any], location: TemplateAt | PodAt) -> Iterator[tu
     if isinstance(location, PodAt):
         yield location.metadata, location.spec, None
         return
-    for path, role in _expand(obj, location.path, (), None):
+    for path, role in _expand(obj, location.path, (), location.role):
         yield (*path, "metadata"), (*path, "spec"), role
 
 

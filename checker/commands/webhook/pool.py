@@ -37,6 +37,7 @@ class WorkerSetup:
     settings: list[str]
     fail_on: str
     warn_only: bool
+    frameworks: list[str] = field(default_factory=list)  # their rules run; verdicts per control are not sent
 
     def encoded(self) -> bytes:
         options = asdict(self)

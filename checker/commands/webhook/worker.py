@@ -26,7 +26,8 @@ FULL_COLLECTION_EVERY = 1000  # reviews; for the few objects that outlive a revi
 
 def settings_of(setup: dict[str, Any]) -> ReviewSettings:
     """The review settings a setup frame describes (the server built the same plan already, so it is valid)."""
-    chosen = plan(**{key: setup["plan"][key] for key in ("packs", "rules", "skip_rules", "policy_dirs", "settings")})
+    keys = ("packs", "rules", "skip_rules", "policy_dirs", "settings", "frameworks")
+    chosen = plan(**{key: setup["plan"][key] for key in keys})
     return ReviewSettings(chosen, Severity.parse(setup["fail_on"]), bool(setup["warn_only"]))
 
 
