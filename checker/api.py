@@ -149,15 +149,16 @@ class Run:
         return report
 
 
-def run(chosen: Plan, loaded: LoadResult) -> Run:
+def run(chosen: Plan, loaded: LoadResult, positions: bool = True) -> Run:
     """The pipeline after reading: unwrap the documents into objects, leave out kustomize patches, index
-    the objects, evaluate the rules and finalise the findings."""
+    the objects, evaluate the rules and finalise the findings (located at their lines unless ``positions``
+    is False: the webhook's answer names paths, and its JSON holds no comments)."""
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
     checked, refused = set_aside_misshapen(checked)
     context = ScanContext.of(checked)
     evaluation = evaluate(checked, chosen.rules, chosen.params, context)
-    finalised = finalise(evaluation.findings, chosen.params, loaded.documents)
+    finalised = finalise(evaluation.findings, chosen.params, loaded.documents, positions)
     return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised, refused)
 
 

@@ -161,7 +161,7 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
                 found = [element]  # nothing inside located the failure: point at the element
             name = element.value.get("name") if isinstance(element.value, dict) else None
             if isinstance(name, str):
-                found = [replace(w, element_name=name) for w in found]
+                found = [w.changed(element_name=name) for w in found]
             (passed if element_holds else failed).extend(found)
         return (False, failed) if failed else (True, passed)
 
@@ -230,10 +230,10 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path, params
     def annotated(scope: Scope) -> Result:
         holds, witnesses = condition(scope)
         if note is not None:
-            witnesses = [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
+            witnesses = [w.changed(note=note.replace("{note}", w.note)) for w in witnesses]
         if not locate:  # the values and notes stay (for {when.note}, and a finding with nothing else to point at)
             witnesses = [
-                replace(w, path=None, resource=None, line_in_value=None, column_in_value=None)
+                w.changed(path=None, resource=None, line_in_value=None, column_in_value=None)
                 for w in witnesses
                 if w.value is not None or w.note
             ]
