@@ -13,7 +13,7 @@ from .compliance import framework_result
 from .engine import Evaluation, evaluate
 from .finalise import Finalised, finalise
 from .findings import Report, RuleInfo
-from .inputs.documents import LoadResult, Source
+from .inputs.documents import InputError, LoadResult, Source
 from .inputs.kustomize import split_patches
 from .inputs.loading import load, parse_source
 from .inputs.resources import Resource, resources_of
@@ -23,6 +23,7 @@ from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
 from .workloads.index import ScanContext
+from .workloads.shapes import set_aside_misshapen
 
 
 class UsageError(Exception):
@@ -105,12 +106,18 @@ class Run:
     context: ScanContext
     evaluation: Evaluation
     finalised: Finalised
+    refused: list[InputError] = field(default_factory=list)  # objects Kubernetes would refuse, not checked
+
+    @property
+    def errors(self) -> list[InputError]:
+        """Every input error of the run: inputs that could not be read and objects that were refused."""
+        return [*self.loaded.errors, *self.refused]
 
     def report(self) -> Report:
         """The report of the run: kept and suppressed findings, errors, counts and notes, in stable order."""
         chosen = self.plan
         report = Report(
-            errors=sorted(self.loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
+            errors=sorted(self.errors, key=lambda e: (e.file, e.line or 0, e.message)),
             resources=len(self.resources),
             skipped_documents=self.skipped_documents,
             rules=len(chosen.rules),
@@ -142,15 +149,17 @@ class Run:
         return report
 
 
-def run(chosen: Plan, loaded: LoadResult) -> Run:
+def run(chosen: Plan, loaded: LoadResult, positions: bool = True) -> Run:
     """The pipeline after reading: unwrap the documents into objects, leave out kustomize patches, index
-    the objects, evaluate the rules and finalise the findings."""
+    the objects, evaluate the rules and finalise the findings (located at their lines unless ``positions``
+    is False: the webhook's answer names paths, and its JSON holds no comments)."""
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
+    checked, refused = set_aside_misshapen(checked)
     context = ScanContext.of(checked)
     evaluation = evaluate(checked, chosen.rules, chosen.params, context)
-    finalised = finalise(evaluation.findings, chosen.params, loaded.documents)
-    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised)
+    finalised = finalise(evaluation.findings, chosen.params, loaded.documents, positions)
+    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised, refused)
 
 
 def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable[str]) -> Report:

@@ -57,8 +57,8 @@ def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -
         "(named by a Kustomization of this scan), not checked as a whole object"
         for patch in scanned.patches
     ]
-    lines += [f"{error_place(e)}: error: {e.message}" for e in scanned.loaded.errors]
-    return "\n".join(lines) + "\n", len(scanned.loaded.errors)
+    lines += [f"{error_place(e)}: error: {e.message}" for e in scanned.errors]
+    return "\n".join(lines) + "\n", len(scanned.errors)
 
 
 def _scope_key(scope: Scope) -> tuple[object, ...]:

@@ -35,6 +35,10 @@ CAPABILITY_RECORD = {
 }
 
 
+# The record of a capability no drop entry meant: one shared value (records are read, never changed).
+NO_INEFFECTIVE_DROP: dict[str, object] = {"ineffective_drop": False, "drop_entry": None, "drop_runtime_name": None}
+
+
 def origin_words(origin: Origin, name: str) -> str:
     """For kubecheck explain: why capability ``name`` is in the set, and the drop entry that drops nothing."""
     drop = origin.ineffective_drop
@@ -60,12 +64,14 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
     runtime = scope.params.get("container-runtime")
     computed = effective_capabilities(scope.container.spec, runtime)
     matches = []
+    paths: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}  # many share one origin (privileged: all 41)
     for name, origin in sorted(computed.capabilities.items()):
         drop = origin.ineffective_drop
-        record = {
-            "ineffective_drop": drop is not None,
-            "drop_entry": drop.value if drop else None,
-            "drop_runtime_name": drop.runtime_name if drop else None,
-        }
-        matches.append(Match(name, scope.container_path(origin.path), origin.reason, record=record))
+        record = NO_INEFFECTIVE_DROP
+        if drop is not None:
+            record = {"ineffective_drop": True, "drop_entry": drop.value, "drop_runtime_name": drop.runtime_name}
+        path = paths.get(origin.path)
+        if path is None:
+            path = paths[origin.path] = scope.container_path(origin.path)
+        matches.append(Match(name, path, origin.reason, record=record))
     return matches

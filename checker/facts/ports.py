@@ -4,7 +4,10 @@ process cannot bind (semantics/privileged_ports.py decides), with records of the
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..semantics import privileged_ports as privileged
+from ..semantics.ports import Port
 from ..semantics.users import NON_ROOT, ROOT, UNKNOWN
 from .capabilities import origin_words
 from .listening import ports_of
@@ -47,13 +50,24 @@ CAPABILITY_SOURCE_WORDS = {
 def _situation(scope: Scope) -> privileged.PrivilegedPorts:
     workload, container = scope.workload, scope.container
     assert workload is not None and container is not None
-    return privileged.privileged_ports(
+    runtime = scope.params.get("container-runtime")
+    file_capabilities = scope.params.get("file-capabilities")
+
+    def container_ports(spec: dict[str, Any]) -> list[Port]:
+        return ports_of(scope, spec)
+
+    # Once per pod, not per container: every container's standing would otherwise be worked out again for
+    # each container of the pod (a 2,000-container pod made 4 million calls).
+    pod_lowest = scope.context.cached(
+        ("pod.lowest_unbindable_port", id(workload), runtime, file_capabilities),
+        privileged.pod_lowest_unbindable,
         workload,
-        container,
-        scope.params.get("container-runtime"),
-        scope.params.get("k8s.version"),
-        lambda spec: ports_of(scope, spec),
-        scope.params.get("file-capabilities"),
+        runtime,
+        container_ports,
+        file_capabilities,
+    )
+    return privileged.privileged_ports(
+        workload, container, runtime, scope.params.get("k8s.version"), container_ports, pod_lowest, file_capabilities
     )
 
 

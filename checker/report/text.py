@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import FrameworkResult, Report, Severity, counted, error_place
 from .controls import framework_line, objects_line
+from .escaping import visible
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -29,31 +30,35 @@ def _paint(text: str, code: str, enabled: bool) -> str:
 
 def render(report: Report, options: RenderOptions) -> str:
     lines: list[str] = []
+    # Every name and value from the inputs goes through visible(): an ESC sequence in a file name or a
+    # manifest value must not reach the terminal (it could retitle or clear it).
     for file, group in groupby(report.findings, key=lambda f: f.file):
-        lines.append(_paint(file, "1", options.color))
+        lines.append(_paint(visible(file), "1", options.color))
         for finding in group:
-            where = f"{finding.file}:{finding.line}:{finding.column}"
+            where = visible(f"{finding.file}:{finding.line}:{finding.column}")
             severity = _paint(f"{finding.severity.label:<8}", COLORS[finding.severity], options.color)
             resource = finding.resource
             name = f"{resource['kind']}/{resource['name']}" if resource.get("name") else resource["kind"]
-            lines.append(f"  {where}  {severity} {finding.rule}  {name}: {finding.message}")
+            lines.append(f"  {where}  {severity} {visible(finding.rule)}  {visible(f'{name}: {finding.message}')}")
             if options.verbose:
-                lines.append(f"      path: {finding.path}")
-                lines.append(f"      fix:  {finding.remediation}")
+                lines.append(f"      path: {visible(finding.path)}")
+                lines.append(f"      fix:  {visible(finding.remediation)}")
         lines.append("")
     if options.show_suppressed and report.suppressed:
         lines.append("Suppressed:")
         for item in report.suppressed:
             finding, by = item.finding, item.by
-            lines.append(f"  {finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}")
-            lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}")
+            found = f"{finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}"
+            lines.append(f"  {visible(found)}")
+            lines.append(f"      {visible(f'by {by.kind} at {by.file}:{by.line}: {by.reason}')}")
         lines.append("")
     for framework in report.frameworks:
         lines.extend(_framework(framework, options))
     for error in report.errors:
-        lines.append(f"{error_place(error)}: {_paint('error', '1;31', options.color)}: {error.message}")
+        label = _paint("error", "1;31", options.color)
+        lines.append(f"{visible(error_place(error))}: {label}: {visible(error.message)}")
     if options.verbose:
-        lines.extend(f"note: {note}" for note in report.notes)
+        lines.extend(f"note: {visible(note)}" for note in report.notes)
     if report.errors or (options.verbose and report.notes):
         lines.append("")
     lines.append(_summary(report))
@@ -74,7 +79,7 @@ def _framework(framework: FrameworkResult, options: RenderOptions) -> list[str]:
         objects = f"{control.objects_failed}/{control.objects_checked}" if control.status != "manual" else "-"
         lines.append(f"  {status}  {control.id:<{width}}  {objects:>9}  {control.title}")
         if options.verbose:
-            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {objects_line(control)}")
+            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {visible(objects_line(control))}")
             if control.manual and control.status != "manual":
                 lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  by hand: {control.manual}")
     lines += [f"{framework_line(framework)} (objects: failing/checked)", ""]

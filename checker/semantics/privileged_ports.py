@@ -101,21 +101,21 @@ def privileged_ports(
     runtime: str,
     k8s_version: tuple[int, ...],
     ports_of: Callable[[dict[str, Any]], list[Port]],
+    pod_lowest: int | None = None,
     file_capabilities: str = FILE_CAPABILITIES_UNKNOWN,
 ) -> PrivilegedPorts:
     """The container's low ports and their standing; ``ports_of`` gives the listen ports of a container
-    spec (the pod's other containers decide the lowest port the pod-wide sysctl must allow);
+    spec. ``pod_lowest`` is pod_lowest_unbindable() of the workload (the pod's other containers decide the
+    lowest port the pod-wide sysctl must allow): a caller that asks for every container computes it once per
+    pod and passes it, so a pod's cost stays linear in its containers; without it, it is computed here.
     ``file_capabilities`` none says the images' binaries carry no file capability."""
     start = unprivileged_port_start(workload)
     low = [port for port in ports_of(container.spec) if port.number < start.value]
     capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
     prefixed_add = _prefixed_add(container.spec, runtime)
-    failing = [
-        port
-        for other in workload.containers
-        for port in _failing_ports(workload, other, runtime, start, ports_of, file_capabilities)
-    ]
+    if pod_lowest is None:
+        pod_lowest = pod_lowest_unbindable(workload, runtime, ports_of, file_capabilities)
     if workload.spec.get("hostNetwork") is True:
         fix_plan = HOST_NETWORK_FIX
     else:
@@ -134,10 +134,27 @@ def privileged_ports(
         _standing(user, capability, container.spec, file_capabilities),
         _capability_source(capability, container.spec),
         prefixed_add,
-        min(failing, default=start.value),
+        pod_lowest,
         fix_plan,
         capability_fix,
     )
+
+
+def pod_lowest_unbindable(
+    workload: Workload,
+    runtime: str,
+    ports_of: Callable[[dict[str, Any]], list[Port]],
+    file_capabilities: str = FILE_CAPABILITIES_UNKNOWN,
+) -> int:
+    """The lowest port below the pod's start that some container of the pod cannot bind (the value the
+    pod-wide sysctl must allow), else the start itself."""
+    start = unprivileged_port_start(workload)
+    failing = [
+        port
+        for other in workload.containers
+        for port in _failing_ports(workload, other, runtime, start, ports_of, file_capabilities)
+    ]
+    return min(failing, default=start.value)
 
 
 def _failing_ports(
