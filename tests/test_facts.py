@@ -422,7 +422,7 @@ def test_explain_names_command_entries_that_yaml_read_as_mappings() -> None:
 
 def test_listen_ports_worked_out_once_per_scan_belong_to_their_spec() -> None:
     """A pod view is freed after its resource; a spec built later may take its id, and must not get its ports."""
-    holder = SimpleNamespace(context=ScanContext.of([]))
+    holder = SimpleNamespace(context=ScanContext.of([]), workload=None)
     for port in range(1000, 1100):
         spec = {"name": "c", "ports": [{"containerPort": port}]}
         assert [found.number for found in ports_of(holder, spec)] == [port]  # type: ignore[arg-type]

@@ -377,3 +377,23 @@ def test_an_anchor_also_used_outside_the_edited_fields_is_refused_byte_identical
     assert result.returncode == 2, result.stderr
     assert b"a value outside the edited fields would change" in result.stderr
     assert target.read_bytes() == before
+
+
+def test_spark_fix_edits_the_driver_field_that_wins(tmp_path) -> None:
+    """spec.driver.securityContext replaces the template container's securityContext: the finding points at
+    it and the fix adds the drop there (the template's drop ALL is discarded), never in the template."""
+    source = FIXTURES / "fix" / "spark-driver-override.yaml"
+    before = scan([source], rules=["drop-net-bind-service"])
+    assert [(f.container, f.path, f.line) for f in before.findings] == [
+        ("spark-kubernetes-driver", "spec.driver.securityContext.capabilities.drop", 25),
+        ("spark-kubernetes-executor", "spec.executor.securityContext.capabilities.drop", 27),
+    ]
+    target = tmp_path / "spark.yaml"
+    shutil.copy(source, target)
+    assert run("fix", str(target), "--write", "--rule", "drop-net-bind-service").returncode == 0
+    fixed = yaml.safe_load(target.read_text().split("\n", 4)[-1])
+    driver, executor = fixed["spec"]["driver"], fixed["spec"]["executor"]
+    assert driver["securityContext"] == {"runAsNonRoot": True, "capabilities": {"drop": ["NET_BIND_SERVICE"]}}
+    assert driver["template"]["spec"]["containers"][0]["securityContext"] == {"capabilities": {"drop": ["ALL"]}}
+    assert executor["securityContext"] == {"capabilities": {"drop": ["NET_BIND_SERVICE"]}}
+    assert scan([target], rules=["drop-net-bind-service"]).findings == []

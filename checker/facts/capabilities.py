@@ -8,11 +8,24 @@ from ..semantics.capabilities import Origin, effective_capabilities
 from .registry import fact
 from .scope import Match, Scope
 
+# The trap of dropping NET_BIND_SERVICE (kubeflow/spark-operator#2211): a binary whose file capability is
+# marked effective (+ep) must get that capability at exec, and the kernel refuses the exec with EPERM when
+# the bounding set lacks it (capabilities(7), "Safety checking for capability-dumb binaries").
+FILE_CAPABILITY_TRAP = (
+    "NET_BIND_SERVICE is not in the set: a binary carrying the file capability cap_net_bind_service=+ep then "
+    'fails to exec with EPERM ("operation not permitted"), as the Spark Operator v2.0.1 image did '
+    "(kubeflow/spark-operator#2211, fixed in v2.0.2 by #2216); check an image with `getcap` on its binaries "
+    "(e.g. docker run --rm --entrypoint getcap IMAGE -r /usr/bin), and say file-capabilities=none once none has one"
+)
+
 
 def _capability_steps(scope: Scope) -> list[str]:
     assert scope.container is not None
     computed = effective_capabilities(scope.container.spec, scope.params.get("container-runtime"))
-    return [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
+    steps = [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
+    if "NET_BIND_SERVICE" not in computed.capabilities and scope.params.get("file-capabilities") != "none":
+        steps.append(FILE_CAPABILITY_TRAP)
+    return steps
 
 
 CAPABILITY_RECORD = {
