@@ -14,7 +14,7 @@ from .engine import Evaluation, evaluate
 from .exemptions import EXPIRED_INFO, Controls
 from .finalise import Finalised, finalise
 from .findings import Report, RuleInfo
-from .inputs.documents import LoadResult, Source
+from .inputs.documents import InputError, LoadResult, Source
 from .inputs.kustomize import split_patches
 from .inputs.loading import Progress, load, parse_source
 from .inputs.resources import Resource, resources_of
@@ -25,6 +25,7 @@ from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
 from .suggest import did_you_mean
 from .workloads.index import ScanContext
+from .workloads.shapes import set_aside_misshapen
 
 
 class UsageError(Exception):
@@ -123,12 +124,18 @@ class Run:
     context: ScanContext
     evaluation: Evaluation
     finalised: Finalised
+    refused: list[InputError] = field(default_factory=list)  # objects Kubernetes would refuse, not checked
+
+    @property
+    def errors(self) -> list[InputError]:
+        """Every input error of the run: inputs that could not be read and objects that were refused."""
+        return [*self.loaded.errors, *self.refused]
 
     def report(self) -> Report:
         """The report of the run: kept and suppressed findings, errors, counts and notes, in stable order."""
         chosen = self.plan
         report = Report(
-            errors=sorted(self.loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
+            errors=sorted(self.errors, key=lambda e: (e.file, e.line or 0, e.message)),
             resources=len(self.resources),
             skipped_documents=self.skipped_documents,
             rules=len(chosen.rules),
@@ -162,19 +169,21 @@ class Run:
         return report
 
 
-def run(chosen: Plan, loaded: LoadResult, progress: Progress | None = None) -> Run:
+def run(chosen: Plan, loaded: LoadResult, positions: bool = True, progress: Progress | None = None) -> Run:
     """The pipeline after reading: unwrap the documents into objects, leave out kustomize patches, index
-    the objects, evaluate the rules and finalise the findings. ``progress`` is told of the objects checked
-    (objects done, objects in all)."""
+    the objects, evaluate the rules and finalise the findings (located at their lines unless ``positions``
+    is False: the webhook's answer names paths, and its JSON holds no comments). ``progress`` is told of
+    the objects checked (objects done, objects in all)."""
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
+    checked, refused = set_aside_misshapen(checked)
     context = ScanContext.of(checked)
     if progress is None:
         evaluation = evaluate(checked, chosen.rules, chosen.params, context)
     else:
         evaluation = _evaluate_in_steps(checked, chosen, context, progress)
-    finalised = finalise(evaluation.findings, chosen.params, loaded.documents, chosen.controls)
-    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised)
+    finalised = finalise(evaluation.findings, chosen.params, loaded.documents, positions, chosen.controls)
+    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised, refused)
 
 
 PROGRESS_STEP = 64  # objects evaluated between two progress reports
@@ -209,7 +218,7 @@ def run_plan(
 ) -> Report:
     """Scan files, directories or "-" with a plan; ``reading`` and ``checking`` follow the inputs parsed and
     the objects checked (for a progress bar)."""
-    return run(chosen, read(paths, include_hidden, reading), checking).report()
+    return run(chosen, read(paths, include_hidden, reading), progress=checking).report()
 
 
 def scan_text(chosen: Plan, name: str, text: str) -> Report:

@@ -5,6 +5,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 such findings, 2 usage errors or 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -35,6 +36,7 @@ from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
 from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
+from .report.escaping import visible
 from .suggest import did_you_mean
 
 
@@ -152,7 +154,7 @@ def main_options(
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    typer.echo(visible(message, keep="\n"), err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -161,6 +163,32 @@ def _config(config_file: str | None) -> Config:
         return load_config(config_file)
     except ConfigError as exc:
         _fail("\n".join(f"error: {message}" for message in exc.messages))
+
+
+def _plan_options(
+    config: Config,
+    pack: list[str] | None,
+    rule: list[str] | None,
+    skip_rule: list[str] | None,
+    policy_dir: list[str] | None,
+    settings: list[str] | None,
+    framework: list[str] | None = None,
+) -> dict[str, list[str]]:
+    """plan()'s options: command-line packs, rules and frameworks replace the configuration's selection (all
+    three lists: a --rule alone runs that rule, not the file's packs besides); skipped rules, policy
+    directories and parameters add to it (a --set wins over the same parameter in the file)."""
+    if pack or rule or framework:
+        packs, rules, frameworks = list(pack or ()), list(rule or ()), list(framework or ())
+    else:
+        packs, rules, frameworks = config.packs, config.rules, config.frameworks
+    return {
+        "packs": packs,
+        "rules": rules,
+        "frameworks": frameworks,
+        "skip_rules": [*config.skip_rules, *(skip_rule or ())],
+        "policy_dirs": [*config.policy_dirs, *(policy_dir or ())],
+        "settings": [*config.settings, *(settings or ())],
+    }
 
 
 def _plan(
@@ -172,25 +200,12 @@ def _plan(
     settings: list[str] | None,
     framework: list[str] | None = None,
 ) -> Plan:
-    """The run's plan: command-line packs, rules and frameworks replace the configuration's selection (all
-    three lists: a --rule alone runs that rule, not the file's packs besides); skipped rules, policy
-    directories and parameters add to it (a --set wins over the same parameter in the file)."""
-    if pack or rule or framework:
-        packs, rules, frameworks = list(pack or ()), list(rule or ()), list(framework or ())
-    else:
-        packs, rules, frameworks = config.packs, config.rules, config.frameworks
+    """The run's plan (see _plan_options)."""
+    options = _plan_options(config, pack, rule, skip_rule, policy_dir, settings, framework)
     try:
-        return plan(
-            packs=packs,
-            rules=rules,
-            skip_rules=[*config.skip_rules, *(skip_rule or ())],
-            policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
-            settings=[*config.settings, *(settings or ())],
-            frameworks=frameworks,
-            controls=config.controls,
-        )
+        return plan(**options, controls=config.controls)
     except UsageError as exc:
-        _fail(_in_config(exc, config, packs, rules, skip_rule or []))
+        _fail(_in_config(exc, config, options["packs"], options["rules"], skip_rule or []))
 
 
 def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[str], cli_skips: list[str]) -> str:
@@ -365,14 +380,22 @@ def explain_command(
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
     text, errors = explain(chosen, paths, container)
-    sys.stdout.write(text)
+    sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files or directories to fix.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(metavar="PATH...", help="Files, directories or - (stdin: the fixed text goes to stdout)."),
+    ],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
+    to_stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the fixed manifests (every input, fixed or not) instead of a diff.")
+    ] = False,
+    as_diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default, except for -).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the fixes would change a file (for CI).")] = False,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -380,30 +403,46 @@ def fix_command(
     set_: SetOption = None,
     config_file: ConfigOption = None,
 ) -> None:
-    """Apply the rules' automatic fixes to the findings, keeping comments; print a diff or --write."""
-    from .commands.fix import fix
+    """Apply the rules' automatic fixes to the findings, keeping everything else; print a diff, the fixed
+    manifests (--stdout) or --write. Exit 2 on input errors or files that could not be fixed safely."""
+    from .commands.fix import fix, joined_outputs, write_fixes
 
+    if write + to_stdout + as_diff > 1:
+        _fail("error: choose one of --write, --stdout and --diff")
+    if write and "-" in paths:
+        _fail("error: --write cannot rewrite stdin; use --stdout (the default for -) or --diff")
     config = _config(config_file)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
-    if write and "-" in paths:
-        _fail("error: --write cannot rewrite stdin; run without it to get a diff")
+    to_stdout = to_stdout or (paths == ["-"] and not write and not as_diff)
     result = fix(chosen, paths, config.include_hidden)
-    for file_fix in result.files:
-        if write:
-            with open(file_fix.name, "w", encoding=file_fix.encoding, newline="") as handle:
-                handle.write(file_fix.after)
-        else:
+    failed = write_fixes(result) if write else []
+    if to_stdout:
+        sys.stdout.write(joined_outputs(result.outputs))
+    elif not write:
+        for file_fix in result.files:
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
-        typer.echo(note, err=True)
-    write_errors(result.errors, sys.stderr)
-    action = "made" if write else "proposed"
-    typer.echo(
-        f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
-        f"{counted(result.without_fix, 'finding')} without an automatic fix",
-        err=True,
+        typer.echo(visible(note), err=True)
+    write_errors([*result.errors, *result.refused, *failed], sys.stderr)
+    fixed = len(result.files) - len(failed)
+    made = result.edits - sum(f.edits for f in result.files if f.name in {e.file for e in failed})
+    summary = (
+        f"kubecheck fix: {counted(made, 'edit')} made in {counted(fixed, 'file')}"
+        if write
+        else f"kubecheck fix: {counted(result.edits, 'edit')} proposed in {counted(len(result.files), 'file')}"
     )
-    raise typer.Exit(EXIT_USAGE if result.errors else EXIT_OK)
+    summary += f"; {counted(result.without_fix, 'finding')} without an automatic fix"
+    if result.refused or failed:
+        summary += f"; {counted(len(result.refused) + len(failed), 'file')} not fixed (errors above)"
+    typer.echo(summary, err=True)
+    if result.errors or result.refused or failed:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_FINDINGS if check and result.files else EXIT_OK)
+
+
+class OnTimeout(StrEnum):
+    deny = "deny"
+    allow = "allow"
 
 
 @app.command("webhook")
@@ -415,8 +454,41 @@ def webhook_command(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")
     ] = False,
-    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")] = "0.0.0.0",
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            metavar="ADDRESS",
+            help="Address or name to listen on. Default: every address, IPv6 and IPv4 where the node has IPv6, "
+            "IPv4 alone where it does not.",
+            show_default=False,
+        ),
+    ] = None,
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8443,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Review worker processes. Default: the CPUs available.", show_default=False),
+    ] = None,
+    review_timeout: Annotated[
+        float,
+        typer.Option("--review-timeout", help="Seconds per review; keep it below the webhook's timeoutSeconds."),
+    ] = 3.0,
+    on_timeout: Annotated[
+        OnTimeout, typer.Option("--on-timeout", help="The answer to a review that runs out of time.")
+    ] = OnTimeout.deny,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Open connections at most; requests beyond get a 503.")
+    ] = 4096,
+    keep_alive_timeout: Annotated[
+        int, typer.Option("--keep-alive-timeout", help="Seconds an idle keep-alive connection stays open.")
+    ] = 120,
+    tls_reload_interval: Annotated[
+        float, typer.Option("--tls-reload-interval", help="Seconds between checks of the certificate files.")
+    ] = 5.0,
+    client_timeout: Annotated[
+        float,
+        typer.Option("--client-timeout", help="Seconds a client has to send a request's headers, then its body."),
+    ] = 10.0,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -430,32 +502,92 @@ def webhook_command(
     config_file: ConfigOption = None,
 ) -> None:
     """Serve a validating admission webhook that checks each request's object with the selected rules."""
-    from .commands.webhook import WebhookConfig, make_server
-
+    try:
+        from .commands.webhook import server
+        from .commands.webhook.pool import WorkerSetup, default_workers
+        from .commands.webhook.tls import CertificateError
+    except ImportError as exc:
+        _fail(f"error: the webhook needs {exc.name}, which is not installed: pip install 'kubecheck[webhook]'")
     if not insecure and not (tls_cert and tls_key):
         _fail("error: the API server calls webhooks over HTTPS: give --tls-cert and --tls-key (or --insecure)")
+    if not 0 < review_timeout < 30:
+        _fail("error: --review-timeout must be more than 0 and below 30 seconds (the longest webhook timeoutSeconds)")
+    for name, value in (
+        ("--workers", workers or 1),
+        ("--max-connections", max_connections),
+        ("--keep-alive-timeout", keep_alive_timeout),
+        ("--tls-reload-interval", tls_reload_interval),
+        ("--client-timeout", client_timeout),
+    ):
+        if value <= 0:
+            _fail(f"error: {name} must be more than 0")
     config = _config(config_file)
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     try:
         threshold = Severity.parse(fail_on or config.fail_on or "high")
-        server = make_server(
-            WebhookConfig(chosen, threshold, warn_only),
-            host,
-            port,
-            None if insecure else tls_cert,
-            None if insecure else tls_key,
-        )
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+    options = _plan_options(config, pack, rule, skip_rule, policy_dir, set_)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    cert, key = (None, None) if insecure else (tls_cert, tls_key)
+    try:
+        context = server.tls_context(cert, key) if cert and key else None
+        sockets, shown = server.listen_sockets(host, port)
+    except (CertificateError, server.ServeError) as exc:
         _fail(f"error: {exc}")
-    typer.echo(
-        f"kubecheck webhook: {len(chosen.rules)} rules, listening on {host}:{server.server_address[1]}"
-        f" ({'http' if insecure else 'https'})",
-        err=True,
+    serve_options = server.ServeOptions(
+        setup=WorkerSetup(**options, fail_on=threshold.label, warn_only=warn_only, config_file=config.file),
+        rules=len(chosen.rules),
+        host=host,
+        port=port,
+        cert=cert,
+        key=key,
+        workers=workers or default_workers(),
+        budget=review_timeout,
+        allow_on_timeout=on_timeout == OnTimeout.allow,
+        max_connections=max_connections,
+        keep_alive=keep_alive_timeout,
+        reload_interval=tls_reload_interval,
+        client_timeout=client_timeout,
     )
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.server_close()
+        server.serve(serve_options, context, sockets, shown)
+    except server.ServeError as exc:
+        _fail(f"error: {exc}")
+
+
+@app.command("review")
+def review_command(
+    path: Annotated[str, typer.Argument(help="An AdmissionReview request (JSON or YAML), or - for stdin.")] = "-",
+    pack: PackOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. Default: high.")
+    ] = None,
+    warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")] = False,
+    config_file: ConfigOption = None,
+) -> None:
+    """Print the AdmissionReview response the webhook would send for a request (exit 1 when it denies)."""
+    from .commands.admission import ReviewSettings, review
+    from .commands.review import request_body
+
+    config = _config(config_file)
+    try:
+        threshold = Severity.parse(fail_on or config.fail_on or "high")
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    body = request_body(path)
+    if isinstance(body, str):
+        _fail(body)
+    outcome = review(ReviewSettings(chosen, threshold, warn_only), body)
+    if outcome.status != 200:
+        name = "<stdin>" if path == "-" else path
+        _fail(f"{name}: error: the webhook would answer HTTP {outcome.status}: {outcome.reason}")
+    typer.echo(json.dumps(outcome.body, indent=2, ensure_ascii=False))
+    raise typer.Exit(EXIT_OK if outcome.body["response"]["allowed"] else EXIT_FINDINGS)
 
 
 @rules_app.callback(invoke_without_command=True)

@@ -17,6 +17,8 @@ from .inputs.positions import Position, PositionIndex, Request
 from .policy.params import Params
 from .policy.templates import render, template_values
 
+UNLOCATED = Position(0, 0, False)
+
 
 @dataclass
 class Located:
@@ -48,11 +50,18 @@ class Finalised:
 
 
 def finalise(
-    raw_findings: list[RawFinding], params: Params, documents: list[Document], controls: Controls | None = None
+    raw_findings: list[RawFinding],
+    params: Params,
+    documents: list[Document],
+    positions: bool = True,
+    controls: Controls | None = None,
 ) -> Finalised:
     """Deduplicate, locate (one pass per document with findings), render and sort the raw findings, then
-    apply the configuration's exemptions and the annotation and comment suppressions written in the documents."""
-    located = locate(raw_findings, params)
+    apply the configuration's exemptions and the annotation and comment suppressions written in the
+    documents. Without ``positions`` (an admission request: JSON, no comments, and an answer that names
+    paths, not lines) findings are not located (line and column are 0) and come in the order of their paths
+    in the object."""
+    located = locate(raw_findings, params, positions)
     outcome = suppress.apply([(item.finding, item.raw, item.merged) for item in located], documents, controls)
     excused = {id(item.finding): item.by for item in outcome.suppressed}
     for item in located:
@@ -60,7 +69,7 @@ def finalise(
     return Finalised(located, outcome.notes, outcome.expired)
 
 
-def locate(raw_findings: list[RawFinding], params: Params) -> list[Located]:
+def locate(raw_findings: list[RawFinding], params: Params, positions: bool = True) -> list[Located]:
     """Each distinct finding, located and rendered, in the stable report order. A rule that reports the same
     value at the same place twice (a pod-level field seen from each of its containers) reports it once; a
     witness in another resource (a ConfigMap line, a Service) is reported for each workload and container it
@@ -70,12 +79,34 @@ def locate(raw_findings: list[RawFinding], params: Params) -> list[Located]:
         unique.setdefault(_place_key(raw), []).append(raw)
     groups = list(unique.values())
     requests = [_request(group[0]) for group in groups]
-    positions = PositionIndex().locate_all(requests)
+    found = PositionIndex().locate_all(requests) if positions else [UNLOCATED] * len(requests)
     located = [
         Located(_finding(group[0], position, params), group[0], group)
-        for group, position in zip(groups, positions, strict=True)
+        for group, position in zip(groups, found, strict=True)
     ]
+    if not positions:  # no lines to sort by
+        return _unlocated_order(located)
     return sorted(located, key=lambda item: item.finding.sort_key())
+
+
+def _unlocated_order(located: list[Located]) -> list[Located]:
+    """In the order of the findings' paths in their objects (containers[2] before containers[10]), then rule
+    and message. One place holds a mapping or a list, so paths compare step by step; a step that is a key in
+    one path and an index in another (a malformed object) falls back to comparing kinds first."""
+
+    def key(item: Located) -> tuple[object, ...]:
+        finding = item.finding
+        return (finding.file, finding.document, _request(item.raw).path, finding.rule, finding.message)
+
+    def typed_key(item: Located) -> tuple[object, ...]:
+        finding, path = item.finding, _request(item.raw).path
+        typed = tuple((0, step) if isinstance(step, int) else (1, str(step)) for step in path)
+        return (finding.file, finding.document, typed, finding.rule, finding.message)
+
+    try:
+        return sorted(located, key=key)
+    except TypeError:
+        return sorted(located, key=typed_key)
 
 
 def _place_key(raw: RawFinding) -> tuple[object, ...]:

@@ -222,3 +222,22 @@ def test_pss_version_as_a_yaml_number_works_in_the_config(tmp_path: Path) -> Non
     assert load_config(str(config)).settings == ["pss.version=1.30"]
     result = run_cli("scan", str(WORKLOADS), "--config", str(config), "--pack", "pss-baseline")
     assert result.returncode == 1, result.stderr
+
+
+def test_the_webhook_workers_apply_the_configuration_s_exemptions(tmp_path) -> None:
+    """`kubecheck webhook --config` hands its file to every review worker, so exemptions hold there too."""
+    from checker.commands.webhook.worker import settings_of
+
+    config = tmp_path / ".kubecheck.yaml"
+    config.write_text(
+        "exemptions:\n- rules: [pss-privileged]\n  namespaces: [monitoring]\n  reason: node exporter needs the host\n"
+    )
+    plan_options = {"packs": ["pss-baseline"], "rules": [], "skip_rules": [], "policy_dirs": [], "settings": []}
+    setup = {
+        "plan": {**plan_options, "frameworks": [], "config_file": str(config)},
+        "fail_on": "high",
+        "warn_only": False,
+    }
+    settings = settings_of(setup)
+    assert [e.reason for e in settings.plan.controls.exemptions] == ["node exporter needs the host"]
+    assert settings_of({**setup, "plan": {**setup["plan"], "config_file": None}}).plan.controls.exemptions == []

@@ -43,7 +43,7 @@ def test_progress_steps_give_the_same_findings() -> None:
     chosen = plan(packs=["pss-baseline", "network-hardening"])
     loaded = read([str(FIXTURES / "kubectl"), str(FIXTURES / "exemptions")])
     ticks: list[tuple[int, int]] = []
-    stepped = run_pipeline(chosen, loaded, lambda done, total: ticks.append((done, total))).report()
+    stepped = run_pipeline(chosen, loaded, progress=lambda done, total: ticks.append((done, total))).report()
     plain = run_pipeline(chosen, loaded).report()
     assert [f.to_dict() for f in stepped.findings] == [f.to_dict() for f in plain.findings]
     assert sum(done for done, _ in ticks) == plain.resources == ticks[-1][1]

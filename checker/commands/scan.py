@@ -12,6 +12,7 @@ from typing import TextIO
 from ..findings import Report, Severity, error_place
 from ..inputs.documents import InputError
 from ..report import FORMATS, RenderOptions
+from ..report.escaping import visible
 from ..suggest import did_you_mean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -79,9 +80,10 @@ def exit_code(report: Report, threshold: Severity) -> int:
 
 
 def write_errors(errors: list[InputError], err: TextIO | Callable[[str], object]) -> None:
-    """One line per input error: ``file:line: error: message``."""
+    """One line per input error: ``file:line: error: message``, control characters and undecodable bytes of
+    file names shown as visible escapes."""
     for error in errors:
-        line = f"{error_place(error)}: error: {error.message}\n"
+        line = f"{visible(error_place(error))}: error: {visible(error.message)}\n"
         if callable(err):
             err(line.rstrip("\n"))
         else:

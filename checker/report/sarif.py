@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, FrameworkResult, Report, Severity
 from ..version import __version__
+from .escaping import deep, valid_unicode
 from .locations import artifact_uri
 
 if TYPE_CHECKING:
@@ -127,7 +128,8 @@ def render(report: Report, options: RenderOptions) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
 
 
 def _taxonomy(framework: FrameworkResult) -> dict[str, Any]:
@@ -204,4 +206,4 @@ def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str 
     seen[key] = occurrence + 1
     if occurrence:
         key += f"|#{occurrence}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import Finding, FrameworkResult, Report, Severity, counted, error_place
 from .controls import framework_line, objects_line
+from .escaping import visible
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -36,8 +37,10 @@ MORE = " [-v]"  # marks a message cut short
 
 def render(report: Report, options: RenderOptions) -> str:
     lines: list[str] = []
+    # Every name and value from the inputs goes through visible(): an ESC sequence in a file name or a
+    # manifest value must not reach the terminal (it could retitle or clear it).
     for file, group in groupby(report.findings, key=lambda f: f.file):
-        lines.append(_paint(file, "1", options.color))
+        lines.append(_paint(visible(file), "1", options.color))
         for finding in group:
             lines.extend(_finding_lines(finding, options))
         lines.append("")
@@ -46,16 +49,18 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append("Suppressed:")
         for item in report.suppressed:
             finding, by = item.finding, item.by
-            lines.append(f"  {finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}")
+            found = f"{finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}"
+            lines.append(f"  {visible(found)}")
             expiry = f" (expires {by.expires.isoformat()})" if by.expires else ""
-            lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}{expiry}")
+            lines.append(f"      {visible(f'by {by.kind} at {by.file}:{by.line}: {by.reason}')}{expiry}")
         lines.append("")
     for framework in report.frameworks:
         lines.extend(_framework(framework, options))
     for error in report.errors:
-        lines.append(f"{error_place(error)}: {_paint('error', '1;31', options.color)}: {error.message}")
+        label = _paint("error", "1;31", options.color)
+        lines.append(f"{visible(error_place(error))}: {label}: {visible(error.message)}")
     if options.verbose:
-        lines.extend(f"note: {note}" for note in report.notes)
+        lines.extend(f"note: {visible(note)}" for note in report.notes)
     if report.errors or (options.verbose and report.notes):
         lines.append("")
     lines.append(_summary(report))
@@ -70,12 +75,12 @@ def _finding_lines(finding: Finding, options: RenderOptions) -> list[str]:
     name = f"{resource['kind']}/{resource['name']}" if resource.get("name") else str(resource.get("kind") or "")
     message = finding.message if options.verbose else short_message(finding.message)
     place = f"  {finding.line}:{finding.column}".ljust(10)
-    head = place + f"{finding.severity.label:<8} {finding.rule}  "
-    text = f"{name}: {message}" if name else message
+    head = place + f"{finding.severity.label:<8} {visible(finding.rule)}  "
+    text = visible(f"{name}: {message}" if name else message)
     lines = _wrapped(head, text, options.width, indent=12)
     lines[0] = lines[0][: len(place)] + severity + lines[0][len(place) + 8 :]
     if options.verbose and finding.path:
-        lines.append(f"{'':12}path: {finding.path}")
+        lines.append(f"{'':12}path: {visible(finding.path)}")
     return lines
 
 
@@ -118,7 +123,7 @@ def _advice(report: Report, options: RenderOptions) -> list[str]:
     for rule, found in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])):
         objects = len({(f.file, f.document, *(str(v) for v in f.resource.values())) for f in found})
         counts = f"{counted(len(found), 'finding')} in {counted(objects, 'object')}"
-        lines.extend(_wrapped(f"  {rule} ({counts}): ", found[0].remediation, options.width, indent=6))
+        lines.extend(_wrapped(f"  {rule} ({counts}): ", visible(found[0].remediation), options.width, indent=6))
     lines.append("")
     return lines
 
@@ -137,7 +142,7 @@ def _framework(framework: FrameworkResult, options: RenderOptions) -> list[str]:
         objects = f"{control.objects_failed}/{control.objects_checked}" if control.status != "manual" else "-"
         lines.append(f"  {status}  {control.id:<{width}}  {objects:>9}  {control.title}")
         if options.verbose:
-            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {objects_line(control)}")
+            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {visible(objects_line(control))}")
             if control.manual and control.status != "manual":
                 lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  by hand: {control.manual}")
     lines += [f"{framework_line(framework)} (objects: failing/checked)", ""]
