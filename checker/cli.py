@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+from collections import Counter
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from . import baseline
 from .api import Plan, UsageError, plan, run_plan
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
@@ -26,24 +29,56 @@ from .commands.scan import (
     write_report,
 )
 from .config import Config, ConfigError, load_config
-from .findings import Severity, counted
+from .findings import Report, Severity, counted
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
+from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
 from .report.escaping import visible
+from .suggest import did_you_mean
+
+
+def _tidy_help() -> None:
+    """Help without typer's raw type markers: typer 0.29 prints ``<list[str]>`` and ``<bool>`` beside every
+    argument and flag and wraps required arguments as ``{PATH}`` in usage lines (typer/core.py,
+    ``display_type_rich`` and ``_usage_display_name``). A parameter with a metavar shows only that; a flag shows
+    nothing; a required argument shows as ``PATH...``. Other typer versions are left as they are."""
+    from typer import core
+
+    argument, option = getattr(core, "TyperArgument", None), getattr(core, "TyperOption", None)
+    if argument is None or option is None or not hasattr(argument, "_usage_display_name"):
+        return
+    plain_type, plain_usage = argument.display_type_rich, argument._usage_display_name
+    option_type = option.display_type_rich
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        return None if self.metavar else plain_type(self, ctx)
+
+    def argument_usage(self: Any) -> str:
+        return str(self.metavar) if self.metavar and self.required else str(plain_usage(self))
+
+    def option_type_shown(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) and self.metavar is None else option_type(self, ctx)
+
+    argument.display_type_rich = argument_type
+    argument._usage_display_name = argument_usage
+    option.display_type_rich = option_type_shown
+
+
+_tidy_help()
 
 app = typer.Typer(
     add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
     no_args_is_help=True,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
     help="Policy-as-code compliance checks for Kubernetes manifests.",
 )
-rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List the rules, or show one rule.")
+rules_app = typer.Typer(add_completion=False, rich_markup_mode="rich", help="List the rules, or show one rule.")
 app.add_typer(rules_app, name="rules")
 frameworks_app = typer.Typer(
-    add_completion=False, rich_markup_mode=None, help="List the compliance frameworks, or show one's controls."
+    add_completion=False, rich_markup_mode="rich", help="List the compliance frameworks, or show one's controls."
 )
 app.add_typer(frameworks_app, name="frameworks")
 
@@ -65,27 +100,38 @@ class Color(StrEnum):
     never = "never"
 
 
-PackOption = Annotated[list[str] | None, typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
+PackOption = Annotated[
+    list[str] | None, typer.Option("--pack", metavar="PACK", help="Run only rules of this pack (repeatable).")
+]
 FrameworkOption = Annotated[
     list[str] | None,
     typer.Option(
         "--framework",
+        metavar="FRAMEWORK",
         help="Run the rules of this compliance framework and summarise the scan per control (repeatable; "
         "see: kubecheck frameworks).",
     ),
 ]
 PolicyDirOption = Annotated[
-    list[str] | None, typer.Option("--policy-dir", help="Add rules from this directory (repeatable).")
+    list[str] | None, typer.Option("--policy-dir", metavar="DIR", help="Add rules from this directory (repeatable).")
 ]
 
 
-RuleOption = Annotated[list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")]
-SkipRuleOption = Annotated[list[str] | None, typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Set a rule parameter, KEY=VALUE (repeatable).")]
+RuleOption = Annotated[
+    list[str] | None, typer.Option("--rule", metavar="RULE", help="Run only this rule (repeatable).")
+]
+SkipRuleOption = Annotated[
+    list[str] | None, typer.Option("--skip-rule", metavar="RULE", help="Do not run this rule (repeatable).")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Set a rule parameter, KEY=VALUE (repeatable).")
+]
 ConfigOption = Annotated[
     str | None,
     typer.Option(
-        "--config", help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one)."
+        "--config",
+        metavar="FILE",
+        help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one).",
     ),
 ]
 
@@ -116,7 +162,7 @@ def _config(config_file: str | None) -> Config:
     try:
         return load_config(config_file)
     except ConfigError as exc:
-        _fail(f"error: {exc}")
+        _fail("\n".join(f"error: {message}" for message in exc.messages))
 
 
 def _plan_options(
@@ -157,7 +203,7 @@ def _plan(
     """The run's plan (see _plan_options)."""
     options = _plan_options(config, pack, rule, skip_rule, policy_dir, settings, framework)
     try:
-        return plan(**options)
+        return plan(**options, controls=config.controls)
     except UsageError as exc:
         _fail(_in_config(exc, config, options["packs"], options["rules"], skip_rule or []))
 
@@ -183,7 +229,9 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
 
 @app.command()
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="Files, directories (recursive) or - for stdin.")
+    ],
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -205,6 +253,7 @@ def scan(
         str | None,
         typer.Option(
             "--fail-on",
+            metavar="SEVERITY",
             help="Lowest severity that fails the run (critical, high, medium, low; info never fails). Default: low.",
         ),
     ] = None,
@@ -220,6 +269,33 @@ def scan(
             "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
         ),
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no messages on stderr besides errors.")
+    ] = False,
+    min_severity: Annotated[
+        str | None,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Show only findings at or above this severity (critical, high, medium, low, info).",
+        ),
+    ] = None,
+    baseline_file: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="Report only findings not recorded in this baseline, and count its entries that no longer occur.",
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--write-baseline",
+            metavar="FILE",
+            help="Record the findings of this scan in FILE (without line numbers) and exit 0 unless inputs failed.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests against the selected rules."""
     config = _config(config_file)
@@ -227,26 +303,73 @@ def scan(
         threshold = Severity.parse(fail_on or config.fail_on or "low")
     except ValueError as exc:
         _fail(f"error: --fail-on: {exc}")
+    try:
+        shown_from = Severity.parse(min_severity) if min_severity else Severity.INFO
+    except ValueError as exc:
+        _fail(f"error: --min-severity: {exc}")
     outputs = [parse_output(value) for value in output or ["text"]]
     mistake = check_outputs(outputs)
     if mistake is not None:
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
-    report = run_plan(chosen, paths, include_hidden or config.include_hidden)
+    recorded = _read_baseline(baseline_file) if baseline_file else None
+    with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
+        report = run_plan(chosen, paths, include_hidden or config.include_hidden, progress.reading, progress.checking)
+    if write_baseline:
+        _write_baseline(write_baseline, report, quiet)
+    if recorded is not None and baseline_file:
+        _apply_baseline(report, recorded, baseline_file, quiet)
+    if shown_from > Severity.INFO:  # what is not shown does not fail the run either
+        report.findings = [finding for finding in report.findings if finding.severity >= shown_from]
     text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
         color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out
     )
-    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed, width=width)
     written = write_report(report, outputs, options, sys.stdout, sys.stderr)
+    if write_baseline and written and not report.errors:
+        raise typer.Exit(EXIT_OK)
     raise typer.Exit(exit_code(report, threshold) if written else EXIT_USAGE)
+
+
+def _read_baseline(path: str) -> Counter[str]:
+    try:
+        return baseline.read(path)
+    except baseline.BaselineError as exc:
+        _fail(f"error: {exc}")
+
+
+def _write_baseline(path: str, report: Report, quiet: bool) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(baseline.render(report.findings))
+    except OSError as exc:
+        _fail(f"error: cannot write the baseline {path}: {exc.strerror or exc}")
+    if not quiet:
+        typer.echo(f"kubecheck: baseline of {counted(len(report.findings), 'finding')} written to {path}", err=True)
+
+
+def _apply_baseline(report: Report, recorded: Counter[str], path: str, quiet: bool) -> None:
+    """Keep only the findings the baseline does not record; say how many it hid and how many of its entries
+    no longer occur (fixed, or moved to another object or file)."""
+    comparison = baseline.compare(report.findings, recorded)
+    report.findings = comparison.new
+    line = (
+        f"baseline {path}: {counted(len(comparison.known), 'known finding')} not shown; "
+        f"{counted(comparison.gone, 'entry', 'entries')} no longer "
+        f"{'occurs' if comparison.gone == 1 else 'occur'}"
+    )
+    report.notes.append(line)
+    if not quiet:
+        typer.echo(f"kubecheck: {line}", err=True)
 
 
 @app.command("explain")
 def explain_command(
-    paths: Annotated[list[str], typer.Argument(help="A file, a directory or - for stdin.")],
-    rule: Annotated[str, typer.Option("--rule", help="The rule to explain.")],
-    container: Annotated[str | None, typer.Option("--container", help="Only this container.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="A file, a directory or - for stdin.")],
+    rule: Annotated[str, typer.Option("--rule", metavar="RULE", help="The rule to explain.")],
+    container: Annotated[str | None, typer.Option("--container", metavar="NAME", help="Only this container.")] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     config_file: ConfigOption = None,
@@ -263,7 +386,10 @@ def explain_command(
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories or - (stdin: the fixed text goes to stdout).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(metavar="PATH...", help="Files, directories or - (stdin: the fixed text goes to stdout)."),
+    ],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
     to_stdout: Annotated[
         bool, typer.Option("--stdout", help="Print the fixed manifests (every input, fixed or not) instead of a diff.")
@@ -321,8 +447,10 @@ class OnTimeout(StrEnum):
 
 @app.command("webhook")
 def webhook_command(
-    tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="PEM certificate (with its chain).")] = None,
-    tls_key: Annotated[str | None, typer.Option("--tls-key", help="PEM private key.")] = None,
+    tls_cert: Annotated[
+        str | None, typer.Option("--tls-cert", metavar="FILE", help="PEM certificate (with its chain).")
+    ] = None,
+    tls_key: Annotated[str | None, typer.Option("--tls-key", metavar="FILE", help="PEM private key.")] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")
     ] = False,
@@ -330,12 +458,13 @@ def webhook_command(
         str | None,
         typer.Option(
             "--host",
+            metavar="ADDRESS",
             help="Address or name to listen on. Default: every address, IPv6 and IPv4 where the node has IPv6, "
             "IPv4 alone where it does not.",
             show_default=False,
         ),
     ] = None,
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8443,
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8443,
     workers: Annotated[
         int | None,
         typer.Option("--workers", help="Review worker processes. Default: the CPUs available.", show_default=False),
@@ -366,7 +495,8 @@ def webhook_command(
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     fail_on: Annotated[
-        str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. Default: high.")
+        str | None,
+        typer.Option("--fail-on", metavar="SEVERITY", help="Lowest severity that denies a request. Default: high."),
     ] = None,
     warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")] = False,
     config_file: ConfigOption = None,
@@ -405,7 +535,7 @@ def webhook_command(
     except (CertificateError, server.ServeError) as exc:
         _fail(f"error: {exc}")
     serve_options = server.ServeOptions(
-        setup=WorkerSetup(**options, fail_on=threshold.label, warn_only=warn_only),
+        setup=WorkerSetup(**options, fail_on=threshold.label, warn_only=warn_only, config_file=config.file),
         rules=len(chosen.rules),
         host=host,
         port=port,
@@ -473,7 +603,9 @@ def rules_list(
     wanted = set(pack or ())
     unknown = wanted - set(all_packs(catalog))
     if unknown:
-        _fail(f"error: unknown pack '{sorted(unknown)[0]}' (packs: {', '.join(all_packs(catalog))})")
+        name = sorted(unknown)[0]
+        known = all_packs(catalog)
+        _fail(f"error: unknown pack '{name}'{did_you_mean(name, known)} (packs: {', '.join(known)})")
     rows = [r for r in catalog.rules.values() if not wanted or wanted & set(r.packs)]
     for line in rule_table(rows):
         typer.echo(line)
@@ -487,7 +619,9 @@ def rules_list(
 
 @rules_app.command("test")
 def rules_test(
-    rule_ids: Annotated[list[str] | None, typer.Argument(help="Rule ids (default: every rule).")] = None,
+    rule_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[RULE]...", help="Rule ids (default: every rule).")
+    ] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -497,7 +631,7 @@ def rules_test(
     catalog = _catalog(policy_dir)
     unknown = [r for r in rule_ids or () if r not in catalog.rules]
     if unknown:
-        _fail(f"error: unknown rule '{unknown[0]}' (see: kubecheck rules)")
+        _fail(f"error: unknown rule '{unknown[0]}'{did_you_mean(unknown[0], catalog.rules)} (see: kubecheck rules)")
     config = _config(None)
     try:
         outcomes = run_examples(
@@ -520,14 +654,14 @@ def rules_test(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="The rule id.")],
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="The rule id.")],
     policy_dir: PolicyDirOption = None,
 ) -> None:
     """Print one rule's description, remediation and references."""
     catalog = _catalog(policy_dir)
     rule = catalog.rules.get(rule_id)
     if rule is None:
-        _fail(f"error: unknown rule '{rule_id}' (see: kubecheck rules)")
+        _fail(f"error: unknown rule '{rule_id}'{did_you_mean(rule_id, catalog.rules)} (see: kubecheck rules)")
     typer.echo(rule_page(rule))
 
 
@@ -544,14 +678,17 @@ def frameworks_list(ctx: typer.Context) -> None:
 
 
 @frameworks_app.command("show")
-def frameworks_show(framework_id: Annotated[str, typer.Argument(help="The framework id.")]) -> None:
+def frameworks_show(
+    framework_id: Annotated[str, typer.Argument(metavar="FRAMEWORK", help="The framework id.")],
+) -> None:
     """Print a framework's controls, the rules that judge each, and what is left to judge by hand."""
     from .commands.frameworks import framework_page
 
     frameworks = _frameworks()
     framework = frameworks.get(framework_id)
     if framework is None:
-        _fail(f"error: unknown framework '{framework_id}' (frameworks: {', '.join(sorted(frameworks))})")
+        hint = did_you_mean(framework_id, frameworks)
+        _fail(f"error: unknown framework '{framework_id}'{hint} (frameworks: {', '.join(sorted(frameworks))})")
     typer.echo(framework_page(framework, _catalog(None).rules))
 
 

@@ -4,10 +4,12 @@ located (file:line:col), its message rendered from the rule's template, and its 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from . import suppress
 from .engine import RawFinding, value_key
+from .exemptions import Controls
 from .findings import Finding
 from .inputs.documents import Document
 from .inputs.paths import format_path
@@ -35,10 +37,12 @@ class Finalised:
 
     located: list[Located] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expired: list[Finding] = field(default_factory=list)  # expired exemptions and suppressions, as findings
 
     @property
     def kept(self) -> list[Finding]:
-        return [item.finding for item in self.located if item.suppressed_by is None]
+        kept = [item.finding for item in self.located if item.suppressed_by is None]
+        return sorted(kept + self.expired, key=lambda f: f.sort_key()) if self.expired else kept
 
     @property
     def suppressed(self) -> list[suppress.Suppressed]:
@@ -46,18 +50,23 @@ class Finalised:
 
 
 def finalise(
-    raw_findings: list[RawFinding], params: Params, documents: list[Document], positions: bool = True
+    raw_findings: list[RawFinding],
+    params: Params,
+    documents: list[Document],
+    positions: bool = True,
+    controls: Controls | None = None,
 ) -> Finalised:
     """Deduplicate, locate (one pass per document with findings), render and sort the raw findings, then
-    apply the annotation and comment suppressions written in the documents. Without ``positions`` (an
-    admission request: JSON, no comments, and an answer that names paths, not lines) findings are not
-    located (line and column are 0) and come in the order of their paths in the object."""
+    apply the configuration's exemptions and the annotation and comment suppressions written in the
+    documents. Without ``positions`` (an admission request: JSON, no comments, and an answer that names
+    paths, not lines) findings are not located (line and column are 0) and come in the order of their paths
+    in the object."""
     located = locate(raw_findings, params, positions)
-    outcome = suppress.apply([(item.finding, item.raw) for item in located], documents)
+    outcome = suppress.apply([(item.finding, item.raw, item.merged) for item in located], documents, controls)
     excused = {id(item.finding): item.by for item in outcome.suppressed}
     for item in located:
         item.suppressed_by = excused.get(id(item.finding))
-    return Finalised(located, outcome.notes)
+    return Finalised(located, outcome.notes, outcome.expired)
 
 
 def locate(raw_findings: list[RawFinding], params: Params, positions: bool = True) -> list[Located]:
@@ -148,4 +157,5 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
         path=format_path(path),
         remediation=" ".join(rule.remediation.split()),
         document=located_in.document.index,
+        value=json.dumps(witness.value, sort_keys=True, default=str),
     )

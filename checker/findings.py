@@ -46,6 +46,7 @@ class Finding:
     path: str
     remediation: str
     document: int = 0
+    value: str = ""  # the offending value as canonical JSON: part of a baseline fingerprint, not of reports
 
     def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         return (self.file, self.document, self.line, self.column, self.rule, self.path, self.message)

@@ -13,6 +13,7 @@ from ..findings import Report, Severity, error_place
 from ..inputs.documents import InputError
 from ..report import FORMATS, RenderOptions
 from ..report.escaping import visible
+from ..suggest import did_you_mean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -30,7 +31,8 @@ def parse_output(text: str) -> Output:
     name, sep, path = text.partition("=")
     name = name.strip()
     if name not in FORMATS:
-        raise ValueError(f"{name!r} is not one of {', '.join(map(repr, FORMATS))} (write FORMAT or FORMAT=PATH)")
+        hint = did_you_mean(name, FORMATS)
+        raise ValueError(f"{name!r} is not one of {', '.join(map(repr, FORMATS))}{hint} (write FORMAT or FORMAT=PATH)")
     if sep and not path.strip():
         raise ValueError(f"{text!r}: give the file after the =, as in {name}=report.{name}")
     return Output(name, path if sep else None)

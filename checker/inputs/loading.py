@@ -36,18 +36,28 @@ PARALLEL_MIN_INPUTS = 200  # below this, starting worker processes costs more th
 CHUNK_SIZE = 64
 
 
-def load(paths: Iterable[str], include_hidden: bool = False, workers: int | None = None) -> LoadResult:
+Progress = Callable[[int, int], object]  # (inputs just done, inputs in all): for a progress bar
+
+
+def load(
+    paths: Iterable[str], include_hidden: bool = False, workers: int | None = None, progress: Progress | None = None
+) -> LoadResult:
     """Discover, read and parse every input, in command-line order. Many inputs are parsed in worker
-    processes, in chunks whose results are joined in input order, so output stays deterministic."""
+    processes, in chunks whose results are joined in input order, so output stays deterministic.
+    ``progress`` is told of each input (or chunk of inputs) parsed."""
     discovery = discover(paths, include_hidden)
     result = LoadResult(errors=list(discovery.errors), inputs=len(discovery.inputs), hidden=discovery.hidden)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     files = [name for name in discovery.inputs if name != "-"]
     parsed: dict[str, LoadResult] = {}
     if workers > 1 and len(files) >= PARALLEL_MIN_INPUTS:
-        parsed = _parse_in_workers(files, workers)
+        parsed = _parse_in_workers(files, workers, progress)
     for name in discovery.inputs:
-        part = parsed.get(name) or _read_and_parse(name)
+        part = parsed.get(name)
+        if part is None:
+            part = _read_and_parse(name)
+            if progress is not None:
+                progress(1, len(discovery.inputs))
         result.documents.extend(part.documents)
         result.errors.extend(part.errors)
     return result
@@ -68,7 +78,7 @@ def _parse_chunk(names: list[str]) -> list[tuple[str, LoadResult]]:
     return [(name, _read_and_parse(name)) for name in names]
 
 
-def _parse_in_workers(files: list[str], workers: int) -> dict[str, LoadResult]:
+def _parse_in_workers(files: list[str], workers: int, progress: Progress | None = None) -> dict[str, LoadResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -77,6 +87,11 @@ def _parse_in_workers(files: list[str], workers: int) -> dict[str, LoadResult]:
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return {name: part for chunk in pool.map(_parse_chunk, chunks) for name, part in chunk}
+            parsed: dict[str, LoadResult] = {}
+            for chunk in pool.map(_parse_chunk, chunks):
+                parsed.update(chunk)
+                if progress is not None:
+                    progress(len(chunk), len(files))
+            return parsed
     except (OSError, RuntimeError):
         return {}  # no worker processes here: the caller parses in this process

@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..findings import FrameworkResult, Report, Severity
+from ..findings import Finding, FrameworkResult, Report, Severity
 from ..version import __version__
 from .escaping import deep, valid_unicode
 from .locations import artifact_uri
@@ -55,7 +55,10 @@ def render(report: Report, options: RenderOptions) -> str:
     ]
     results = []
     seen: dict[str, int] = {}
-    for finding in report.findings:
+    shown: list[tuple[Finding, Any]] = [(finding, None) for finding in report.findings]
+    if options.show_suppressed:  # every exemption used, with its reason (SARIF result.suppressions)
+        shown += [(item.finding, item.by) for item in report.suppressed]
+    for finding, by in shown:
         resource = finding.resource
         logical = "/".join(str(part) for part in (resource["kind"], resource["namespace"], resource["name"]) if part)
         result: dict[str, Any] = {
@@ -83,6 +86,8 @@ def render(report: Report, options: RenderOptions) -> str:
         }
         if finding.rule in rule_index:
             result["ruleIndex"] = rule_index[finding.rule]
+        if by is not None:
+            result["suppressions"] = [_suppression(by)]
         controls = _controls_of(report.frameworks, finding.rule, finding.path)
         if controls:
             result["taxa"] = controls
@@ -166,6 +171,15 @@ def _relationships(frameworks: list[FrameworkResult], rule: str) -> dict[str, An
         if rule in control.rules
     ]
     return {"relationships": links} if links else {}
+
+
+def _suppression(by: Any) -> dict[str, Any]:
+    """A SARIF suppression: in the manifest (annotation, comment) or outside it (the configuration)."""
+    return {
+        "kind": "external" if by.kind == "exemption" else "inSource",
+        "status": "accepted",
+        "justification": by.reason,
+    }
 
 
 def _controls_of(frameworks: list[FrameworkResult], rule: str, path: str) -> list[dict[str, Any]]:

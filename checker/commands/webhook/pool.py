@@ -38,6 +38,7 @@ class WorkerSetup:
     fail_on: str
     warn_only: bool
     frameworks: list[str] = field(default_factory=list)  # their rules run; verdicts per control are not sent
+    config_file: str | None = None  # the configuration whose exemptions and non-bypassable rules apply
 
     def encoded(self) -> bytes:
         options = asdict(self)

@@ -13,6 +13,7 @@ import sys
 from typing import Any, BinaryIO
 
 from ...api import UsageError, plan
+from ...config import ConfigError, load_config
 from ...findings import Severity
 from ..admission import ReviewSettings, review
 from .frames import BrokenFrames, frame, read_frame
@@ -27,7 +28,9 @@ FULL_COLLECTION_EVERY = 1000  # reviews; for the few objects that outlive a revi
 def settings_of(setup: dict[str, Any]) -> ReviewSettings:
     """The review settings a setup frame describes (the server built the same plan already, so it is valid)."""
     keys = ("packs", "rules", "skip_rules", "policy_dirs", "settings", "frameworks")
-    chosen = plan(**{key: setup["plan"][key] for key in keys})
+    config_file = setup["plan"].get("config_file")
+    controls = load_config(config_file).controls if config_file else None
+    chosen = plan(**{key: setup["plan"][key] for key in keys}, controls=controls)
     return ReviewSettings(chosen, Severity.parse(setup["fail_on"]), bool(setup["warn_only"]))
 
 
@@ -38,7 +41,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
         return
     try:
         settings = settings_of(json.loads(setup))
-    except (UsageError, ValueError, KeyError) as exc:
+    except (UsageError, ConfigError, ValueError, KeyError) as exc:
         _send(answers, frame(json.dumps({"error": str(exc)}).encode()))
         return
     gc.collect()
