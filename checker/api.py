@@ -11,19 +11,22 @@ from dataclasses import dataclass, field
 
 from .compliance import framework_result
 from .engine import Evaluation, evaluate
+from .exemptions import EXPIRED_INFO, Controls
 from .finalise import Finalised, finalise
 from .findings import Report, RuleInfo
-from .inputs.documents import LoadResult, Source
+from .inputs.documents import InputError, LoadResult, Source
 from .inputs.kustomize import split_patches
-from .inputs.loading import load, parse_source
+from .inputs.loading import Progress, load, parse_source
 from .inputs.render import RenderOptions
 from .inputs.resources import Resource, resources_of
-from .policy.catalog import Selection, SelectionError, compile_rules, select_rules
+from .policy.catalog import Selection, SelectionError, all_packs, compile_rules, select_rules
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
+from .suggest import did_you_mean
 from .workloads.index import ScanContext
+from .workloads.shapes import set_aside_misshapen
 
 
 class UsageError(Exception):
@@ -43,6 +46,7 @@ class Plan:
     params: Params
     rules: list[CompiledRule]
     frameworks: list[Framework] = field(default_factory=list)  # --framework: summarised per control
+    controls: Controls = field(default_factory=Controls)  # the configuration's exemptions, non-bypassable rules
 
 
 def plan(
@@ -52,12 +56,25 @@ def plan(
     policy_dirs: Iterable[str] = (),
     settings: Iterable[str] = (),
     frameworks: Iterable[str] = (),
+    controls: Controls | None = None,
 ) -> Plan:
     """Load and validate the policies, resolve parameters and compile the selected rules (a framework's rules
-    are selected as a pack's are, and the run is summarised per control of the framework)."""
+    are selected as a pack's are, and the run is summarised per control of the framework). ``controls``: the
+    configuration's exemptions and non-bypassable rules; every rule or pack they name must exist."""
     catalog = load_catalog(list(policy_dirs))
     if catalog.errors:
         raise UsageError("\n".join(f"error: {e}" for e in catalog.errors))
+    controls = controls or Controls()
+    known_packs = all_packs(catalog)
+    unknown = controls.unknown_names(catalog.rules, known_packs)
+    if unknown:
+        names = [*catalog.rules, *known_packs]
+        raise UsageError(
+            "\n".join(
+                f"error: {file}:{line}: unknown rule or pack '{name}'{did_you_mean(name, names)}"
+                for name, file, line in unknown
+            )
+        )
     chosen_frameworks = _frameworks(catalog, list(frameworks))
     framework_rules = tuple(rule for framework in chosen_frameworks for rule in framework.rule_ids)
     try:
@@ -67,7 +84,7 @@ def plan(
         selected = select_rules(catalog, selection, params)
     except (ParamError, SelectionError) as exc:
         raise UsageError(f"error: {exc}", exc) from None
-    return Plan(catalog, params, compile_rules(selected, params), chosen_frameworks)
+    return Plan(catalog, params, compile_rules(selected, params), chosen_frameworks, controls)
 
 
 def _frameworks(catalog: Catalog, wanted: list[str]) -> list[Framework]:
@@ -78,14 +95,21 @@ def _frameworks(catalog: Catalog, wanted: list[str]) -> list[Framework]:
         raise UsageError("\n".join(f"error: {e}" for e in errors))
     unknown = [name for name in wanted if name not in known]
     if unknown:
-        raise UsageError(f"error: unknown framework '{unknown[0]}' (frameworks: {', '.join(sorted(known))})")
+        hint = did_you_mean(unknown[0], known)
+        raise UsageError(f"error: unknown framework '{unknown[0]}'{hint} (frameworks: {', '.join(sorted(known))})")
     return [known[name] for name in dict.fromkeys(wanted)]
 
 
-def read(paths: Iterable[str], include_hidden: bool = False, render: RenderOptions | None = None) -> LoadResult:
+def read(
+    paths: Iterable[str],
+    include_hidden: bool = False,
+    progress: Progress | None = None,
+    render: RenderOptions | None = None,
+) -> LoadResult:
     """The documents of files, directories or "-" (stdin), and the inputs that could not be read; charts and
-    overlays rendered (render says how; RenderOptions(enabled=False) reads their files raw)."""
-    return load(paths, include_hidden, render=render)
+    overlays rendered (render says how; RenderOptions(enabled=False) reads their files raw); ``progress`` is
+    told of the inputs parsed (inputs done, inputs in all)."""
+    return load(paths, include_hidden, progress=progress, render=render)
 
 
 def read_text(name: str, text: str) -> LoadResult:
@@ -107,12 +131,18 @@ class Run:
     context: ScanContext
     evaluation: Evaluation
     finalised: Finalised
+    refused: list[InputError] = field(default_factory=list)  # objects Kubernetes would refuse, not checked
+
+    @property
+    def errors(self) -> list[InputError]:
+        """Every input error of the run: inputs that could not be read and objects that were refused."""
+        return [*self.loaded.errors, *self.refused]
 
     def report(self) -> Report:
         """The report of the run: kept and suppressed findings, errors, counts and notes, in stable order."""
         chosen = self.plan
         report = Report(
-            errors=sorted(self.loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
+            errors=sorted(self.errors, key=lambda e: (e.file, e.line or 0, e.message)),
             resources=len(self.resources),
             skipped_documents=self.skipped_documents,
             rules=len(chosen.rules),
@@ -123,6 +153,8 @@ class Run:
             RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
             for r in (compiled.rule for compiled in chosen.rules)
         ]
+        if self.finalised.expired:
+            report.rule_info.append(EXPIRED_INFO)
         report.findings, report.suppressed = self.finalised.kept, self.finalised.suppressed
         report.frameworks = [
             framework_result(framework, chosen.rules, self.resources, self.evaluation.applied, self.finalised)
@@ -145,27 +177,57 @@ class Run:
         return report
 
 
-def run(chosen: Plan, loaded: LoadResult) -> Run:
+def run(chosen: Plan, loaded: LoadResult, positions: bool = True, progress: Progress | None = None) -> Run:
     """The pipeline after reading: unwrap the documents into objects, leave out kustomize patches, index
-    the objects, evaluate the rules and finalise the findings."""
+    the objects, evaluate the rules and finalise the findings (located at their lines unless ``positions``
+    is False: the webhook's answer names paths, and its JSON holds no comments). ``progress`` is told of
+    the objects checked (objects done, objects in all)."""
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
+    checked, refused = set_aside_misshapen(checked)
     context = ScanContext.of(checked)
-    evaluation = evaluate(checked, chosen.rules, chosen.params, context)
-    finalised = finalise(evaluation.findings, chosen.params, loaded.documents)
-    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised)
+    if progress is None:
+        evaluation = evaluate(checked, chosen.rules, chosen.params, context)
+    else:
+        evaluation = _evaluate_in_steps(checked, chosen, context, progress)
+    finalised = finalise(evaluation.findings, chosen.params, loaded.documents, positions, chosen.controls)
+    return Run(chosen, loaded, checked, patches, found.skipped, context, evaluation, finalised, refused)
 
 
-def scan(paths: Iterable[str], include_hidden: bool = False, **options: Iterable[str]) -> Report:
+PROGRESS_STEP = 64  # objects evaluated between two progress reports
+
+
+def _evaluate_in_steps(checked: list[Resource], chosen: Plan, context: ScanContext, progress: Progress) -> Evaluation:
+    """evaluate() over the objects a step at a time, joined in order: the same findings, with progress."""
+    whole = Evaluation([], [], {compiled.rule.id: set() for compiled in chosen.rules})
+    for start in range(0, len(checked), PROGRESS_STEP):
+        step = evaluate(checked[start : start + PROGRESS_STEP], chosen.rules, chosen.params, context)
+        whole.findings.extend(step.findings)
+        whole.generic_workloads.extend(step.generic_workloads)
+        for rule, resources in step.applied.items():
+            whole.applied.setdefault(rule, set()).update(resources)
+        progress(len(checked[start : start + PROGRESS_STEP]), len(checked))
+    return whole
+
+
+def scan(
+    paths: Iterable[str], include_hidden: bool = False, controls: Controls | None = None, **options: Iterable[str]
+) -> Report:
     """Scan files, directories or "-" (stdin) with the selected rules; see plan() for the options."""
-    return run_plan(plan(**options), list(paths), include_hidden)
+    return run_plan(plan(**options, controls=controls), list(paths), include_hidden)
 
 
 def run_plan(
-    chosen: Plan, paths: list[str], include_hidden: bool = False, render: RenderOptions | None = None
+    chosen: Plan,
+    paths: list[str],
+    include_hidden: bool = False,
+    reading: Progress | None = None,
+    checking: Progress | None = None,
+    render: RenderOptions | None = None,
 ) -> Report:
-    """Scan files, directories or "-" with a plan."""
-    return run(chosen, read(paths, include_hidden, render)).report()
+    """Scan files, directories or "-" with a plan; ``reading`` and ``checking`` follow the inputs parsed and
+    the objects checked (for a progress bar); ``render`` says how charts and overlays are rendered."""
+    return run(chosen, read(paths, include_hidden, reading, render), progress=checking).report()
 
 
 def scan_text(chosen: Plan, name: str, text: str) -> Report:

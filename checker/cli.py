@@ -5,13 +5,17 @@ Exit codes: 0 nothing at or above --fail-on, 1 such findings, 2 usage errors or 
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
+from collections import Counter
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from . import baseline
 from .api import Plan, UsageError, plan, run_plan
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
@@ -25,24 +29,57 @@ from .commands.scan import (
     write_report,
 )
 from .config import Config, ConfigError, load_config
-from .findings import Severity, counted
+from .findings import Report, Severity, counted
 from .inputs.render import RenderOptions as ChartOptions
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
 from .policy.params import ParamError
+from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
+from .report.escaping import visible
+from .suggest import did_you_mean
+
+
+def _tidy_help() -> None:
+    """Help without typer's raw type markers: typer 0.29 prints ``<list[str]>`` and ``<bool>`` beside every
+    argument and flag and wraps required arguments as ``{PATH}`` in usage lines (typer/core.py,
+    ``display_type_rich`` and ``_usage_display_name``). A parameter with a metavar shows only that; a flag shows
+    nothing; a required argument shows as ``PATH...``. Other typer versions are left as they are."""
+    from typer import core
+
+    argument, option = getattr(core, "TyperArgument", None), getattr(core, "TyperOption", None)
+    if argument is None or option is None or not hasattr(argument, "_usage_display_name"):
+        return
+    plain_type, plain_usage = argument.display_type_rich, argument._usage_display_name
+    option_type = option.display_type_rich
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        return None if self.metavar else plain_type(self, ctx)
+
+    def argument_usage(self: Any) -> str:
+        return str(self.metavar) if self.metavar and self.required else str(plain_usage(self))
+
+    def option_type_shown(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) and self.metavar is None else option_type(self, ctx)
+
+    argument.display_type_rich = argument_type
+    argument._usage_display_name = argument_usage
+    option.display_type_rich = option_type_shown
+
+
+_tidy_help()
 
 app = typer.Typer(
     add_completion=True,  # kubecheck --install-completion [bash|zsh|fish|powershell]
     no_args_is_help=True,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
     help="Policy-as-code compliance checks for Kubernetes manifests.",
 )
-rules_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="List the rules, or show one rule.")
+rules_app = typer.Typer(add_completion=False, rich_markup_mode="rich", help="List the rules, or show one rule.")
 app.add_typer(rules_app, name="rules")
 frameworks_app = typer.Typer(
-    add_completion=False, rich_markup_mode=None, help="List the compliance frameworks, or show one's controls."
+    add_completion=False, rich_markup_mode="rich", help="List the compliance frameworks, or show one's controls."
 )
 app.add_typer(frameworks_app, name="frameworks")
 
@@ -66,7 +103,12 @@ class Color(StrEnum):
 
 ValuesOption = Annotated[
     list[str] | None,
-    typer.Option("--values", "-f", help="A Helm values file for the charts scanned (repeatable; later files win)."),
+    typer.Option(
+        "--values",
+        "-f",
+        metavar="FILE",
+        help="A Helm values file for the charts scanned (repeatable; later files win).",
+    ),
 ]
 HelmSetOption = Annotated[
     list[str] | None,
@@ -76,8 +118,12 @@ HelmSetOption = Annotated[
         metavar="KEY=VALUE",
     ),
 ]
-ReleaseOption = Annotated[str, typer.Option("--release-name", help="Helm release name for rendering charts.")]
-NamespaceOption = Annotated[str, typer.Option("--namespace", help="Namespace charts are rendered into.")]
+ReleaseOption = Annotated[
+    str, typer.Option("--release-name", metavar="NAME", help="Helm release name for rendering charts.")
+]
+NamespaceOption = Annotated[
+    str, typer.Option("--namespace", metavar="NAMESPACE", help="Namespace charts are rendered into.")
+]
 NoRenderOption = Annotated[
     bool, typer.Option("--no-render", help="Read chart and kustomize folders file by file, unrendered.")
 ]
@@ -89,27 +135,38 @@ def _chart_options(
     return ChartOptions(not no_render, tuple(values or ()), tuple(helm_set or ()), release, namespace)
 
 
-PackOption = Annotated[list[str] | None, typer.Option("--pack", help="Run only rules of this pack (repeatable).")]
+PackOption = Annotated[
+    list[str] | None, typer.Option("--pack", metavar="PACK", help="Run only rules of this pack (repeatable).")
+]
 FrameworkOption = Annotated[
     list[str] | None,
     typer.Option(
         "--framework",
+        metavar="FRAMEWORK",
         help="Run the rules of this compliance framework and summarise the scan per control (repeatable; "
         "see: kubecheck frameworks).",
     ),
 ]
 PolicyDirOption = Annotated[
-    list[str] | None, typer.Option("--policy-dir", help="Add rules from this directory (repeatable).")
+    list[str] | None, typer.Option("--policy-dir", metavar="DIR", help="Add rules from this directory (repeatable).")
 ]
 
 
-RuleOption = Annotated[list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")]
-SkipRuleOption = Annotated[list[str] | None, typer.Option("--skip-rule", help="Do not run this rule (repeatable).")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Set a rule parameter, KEY=VALUE (repeatable).")]
+RuleOption = Annotated[
+    list[str] | None, typer.Option("--rule", metavar="RULE", help="Run only this rule (repeatable).")
+]
+SkipRuleOption = Annotated[
+    list[str] | None, typer.Option("--skip-rule", metavar="RULE", help="Do not run this rule (repeatable).")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Set a rule parameter, KEY=VALUE (repeatable).")
+]
 ConfigOption = Annotated[
     str | None,
     typer.Option(
-        "--config", help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one)."
+        "--config",
+        metavar="FILE",
+        help="Configuration file (default: .kubecheck.yaml in the working directory, if there is one).",
     ),
 ]
 
@@ -132,7 +189,7 @@ def main_options(
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    typer.echo(visible(message, keep="\n"), err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -140,7 +197,33 @@ def _config(config_file: str | None) -> Config:
     try:
         return load_config(config_file)
     except ConfigError as exc:
-        _fail(f"error: {exc}")
+        _fail("\n".join(f"error: {message}" for message in exc.messages))
+
+
+def _plan_options(
+    config: Config,
+    pack: list[str] | None,
+    rule: list[str] | None,
+    skip_rule: list[str] | None,
+    policy_dir: list[str] | None,
+    settings: list[str] | None,
+    framework: list[str] | None = None,
+) -> dict[str, list[str]]:
+    """plan()'s options: command-line packs, rules and frameworks replace the configuration's selection (all
+    three lists: a --rule alone runs that rule, not the file's packs besides); skipped rules, policy
+    directories and parameters add to it (a --set wins over the same parameter in the file)."""
+    if pack or rule or framework:
+        packs, rules, frameworks = list(pack or ()), list(rule or ()), list(framework or ())
+    else:
+        packs, rules, frameworks = config.packs, config.rules, config.frameworks
+    return {
+        "packs": packs,
+        "rules": rules,
+        "frameworks": frameworks,
+        "skip_rules": [*config.skip_rules, *(skip_rule or ())],
+        "policy_dirs": [*config.policy_dirs, *(policy_dir or ())],
+        "settings": [*config.settings, *(settings or ())],
+    }
 
 
 def _plan(
@@ -152,24 +235,12 @@ def _plan(
     settings: list[str] | None,
     framework: list[str] | None = None,
 ) -> Plan:
-    """The run's plan: command-line packs, rules and frameworks replace the configuration's selection (all
-    three lists: a --rule alone runs that rule, not the file's packs besides); skipped rules, policy
-    directories and parameters add to it (a --set wins over the same parameter in the file)."""
-    if pack or rule or framework:
-        packs, rules, frameworks = list(pack or ()), list(rule or ()), list(framework or ())
-    else:
-        packs, rules, frameworks = config.packs, config.rules, config.frameworks
+    """The run's plan (see _plan_options)."""
+    options = _plan_options(config, pack, rule, skip_rule, policy_dir, settings, framework)
     try:
-        return plan(
-            packs=packs,
-            rules=rules,
-            skip_rules=[*config.skip_rules, *(skip_rule or ())],
-            policy_dirs=[*config.policy_dirs, *(policy_dir or ())],
-            settings=[*config.settings, *(settings or ())],
-            frameworks=frameworks,
-        )
+        return plan(**options, controls=config.controls)
     except UsageError as exc:
-        _fail(_in_config(exc, config, packs, rules, skip_rule or []))
+        _fail(_in_config(exc, config, options["packs"], options["rules"], skip_rule or []))
 
 
 def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[str], cli_skips: list[str]) -> str:
@@ -193,7 +264,9 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
 
 @app.command()
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH...", help="Files, directories (recursive) or - for stdin.")
+    ],
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -215,6 +288,7 @@ def scan(
         str | None,
         typer.Option(
             "--fail-on",
+            metavar="SEVERITY",
             help="Lowest severity that fails the run (critical, high, medium, low; info never fails). Default: low.",
         ),
     ] = None,
@@ -235,6 +309,33 @@ def scan(
     release_name: ReleaseOption = "release-name",
     namespace: NamespaceOption = "default",
     no_render: NoRenderOption = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no messages on stderr besides errors.")
+    ] = False,
+    min_severity: Annotated[
+        str | None,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Show only findings at or above this severity (critical, high, medium, low, info).",
+        ),
+    ] = None,
+    baseline_file: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="Report only findings not recorded in this baseline, and count its entries that no longer occur.",
+        ),
+    ] = None,
+    write_baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--write-baseline",
+            metavar="FILE",
+            help="Record the findings of this scan in FILE (without line numbers) and exit 0 unless inputs failed.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
@@ -242,20 +343,68 @@ def scan(
         threshold = Severity.parse(fail_on or config.fail_on or "low")
     except ValueError as exc:
         _fail(f"error: --fail-on: {exc}")
+    try:
+        shown_from = Severity.parse(min_severity) if min_severity else Severity.INFO
+    except ValueError as exc:
+        _fail(f"error: --min-severity: {exc}")
     outputs = [parse_output(value) for value in output or ["text"]]
     mistake = check_outputs(outputs)
     if mistake is not None:
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    recorded = _read_baseline(baseline_file) if baseline_file else None
     rendering = _chart_options(values, helm_set, release_name, namespace, no_render)
-    report = run_plan(chosen, paths, include_hidden or config.include_hidden, rendering)
+    include = include_hidden or config.include_hidden
+    with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
+        report = run_plan(chosen, paths, include, progress.reading, progress.checking, rendering)
+    if write_baseline:
+        _write_baseline(write_baseline, report, quiet)
+    if recorded is not None and baseline_file:
+        _apply_baseline(report, recorded, baseline_file, quiet)
+    if shown_from > Severity.INFO:  # what is not shown does not fail the run either
+        report.findings = [finding for finding in report.findings if finding.severity >= shown_from]
     text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
         color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out
     )
-    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    options = RenderOptions(color=use_color, verbose=verbose, show_suppressed=show_suppressed, width=width)
     written = write_report(report, outputs, options, sys.stdout, sys.stderr)
+    if write_baseline and written and not report.errors:
+        raise typer.Exit(EXIT_OK)
     raise typer.Exit(exit_code(report, threshold) if written else EXIT_USAGE)
+
+
+def _read_baseline(path: str) -> Counter[str]:
+    try:
+        return baseline.read(path)
+    except baseline.BaselineError as exc:
+        _fail(f"error: {exc}")
+
+
+def _write_baseline(path: str, report: Report, quiet: bool) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(baseline.render(report.findings))
+    except OSError as exc:
+        _fail(f"error: cannot write the baseline {path}: {exc.strerror or exc}")
+    if not quiet:
+        typer.echo(f"kubecheck: baseline of {counted(len(report.findings), 'finding')} written to {path}", err=True)
+
+
+def _apply_baseline(report: Report, recorded: Counter[str], path: str, quiet: bool) -> None:
+    """Keep only the findings the baseline does not record; say how many it hid and how many of its entries
+    no longer occur (fixed, or moved to another object or file)."""
+    comparison = baseline.compare(report.findings, recorded)
+    report.findings = comparison.new
+    line = (
+        f"baseline {path}: {counted(len(comparison.known), 'known finding')} not shown; "
+        f"{counted(comparison.gone, 'entry', 'entries')} no longer "
+        f"{'occurs' if comparison.gone == 1 else 'occur'}"
+    )
+    report.notes.append(line)
+    if not quiet:
+        typer.echo(f"kubecheck: {line}", err=True)
 
 
 def _threshold(fail_on: str | None, config: Config) -> Severity:
@@ -321,9 +470,9 @@ def krm_command(
 
 @app.command("explain")
 def explain_command(
-    paths: Annotated[list[str], typer.Argument(help="A file, a directory or - for stdin.")],
-    rule: Annotated[str, typer.Option("--rule", help="The rule to explain.")],
-    container: Annotated[str | None, typer.Option("--container", help="Only this container.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="A file, a directory or - for stdin.")],
+    rule: Annotated[str, typer.Option("--rule", metavar="RULE", help="The rule to explain.")],
+    container: Annotated[str | None, typer.Option("--container", metavar="NAME", help="Only this container.")] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     config_file: ConfigOption = None,
@@ -334,14 +483,22 @@ def explain_command(
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
     text, errors = explain(chosen, paths, container)
-    sys.stdout.write(text)
+    sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
 @app.command("fix")
 def fix_command(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories to fix.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(metavar="PATH...", help="Files, directories or - (stdin: the fixed text goes to stdout)."),
+    ],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: print a unified diff).")] = False,
+    to_stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the fixed manifests (every input, fixed or not) instead of a diff.")
+    ] = False,
+    as_diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default, except for -).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when the fixes would change a file (for CI).")] = False,
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -349,41 +506,161 @@ def fix_command(
     set_: SetOption = None,
     config_file: ConfigOption = None,
 ) -> None:
-    """Apply the rules' automatic fixes to the findings, keeping comments; print a diff or --write."""
-    from .commands.fix import fix
+    """Apply the rules' automatic fixes to the findings, keeping everything else; print a diff, the fixed
+    manifests (--stdout) or --write. Exit 2 on input errors or files that could not be fixed safely."""
+    from .commands.fix import fix, joined_outputs, write_fixes
 
+    if write + to_stdout + as_diff > 1:
+        _fail("error: choose one of --write, --stdout and --diff")
+    if write and "-" in paths:
+        _fail("error: --write cannot rewrite stdin; use --stdout (the default for -) or --diff")
     config = _config(config_file)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
-    if write and "-" in paths:
-        _fail("error: --write cannot rewrite stdin; run without it to get a diff")
+    to_stdout = to_stdout or (paths == ["-"] and not write and not as_diff)
     result = fix(chosen, paths, config.include_hidden)
-    for file_fix in result.files:
-        if write:
-            with open(file_fix.name, "w", encoding=file_fix.encoding, newline="") as handle:
-                handle.write(file_fix.after)
-        else:
+    failed = write_fixes(result) if write else []
+    if to_stdout:
+        sys.stdout.write(joined_outputs(result.outputs))
+    elif not write:
+        for file_fix in result.files:
             sys.stdout.write(file_fix.diff())
     for note in result.notes:
-        typer.echo(note, err=True)
-    write_errors(result.errors, sys.stderr)
-    action = "made" if write else "proposed"
-    typer.echo(
-        f"kubecheck fix: {counted(result.edits, 'edit')} {action} in {counted(len(result.files), 'file')}; "
-        f"{counted(result.without_fix, 'finding')} without an automatic fix",
-        err=True,
+        typer.echo(visible(note), err=True)
+    write_errors([*result.errors, *result.refused, *failed], sys.stderr)
+    fixed = len(result.files) - len(failed)
+    made = result.edits - sum(f.edits for f in result.files if f.name in {e.file for e in failed})
+    summary = (
+        f"kubecheck fix: {counted(made, 'edit')} made in {counted(fixed, 'file')}"
+        if write
+        else f"kubecheck fix: {counted(result.edits, 'edit')} proposed in {counted(len(result.files), 'file')}"
     )
-    raise typer.Exit(EXIT_USAGE if result.errors else EXIT_OK)
+    summary += f"; {counted(result.without_fix, 'finding')} without an automatic fix"
+    if result.refused or failed:
+        summary += f"; {counted(len(result.refused) + len(failed), 'file')} not fixed (errors above)"
+    typer.echo(summary, err=True)
+    if result.errors or result.refused or failed:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_FINDINGS if check and result.files else EXIT_OK)
+
+
+class OnTimeout(StrEnum):
+    deny = "deny"
+    allow = "allow"
 
 
 @app.command("webhook")
 def webhook_command(
-    tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="PEM certificate (with its chain).")] = None,
-    tls_key: Annotated[str | None, typer.Option("--tls-key", help="PEM private key.")] = None,
+    tls_cert: Annotated[
+        str | None, typer.Option("--tls-cert", metavar="FILE", help="PEM certificate (with its chain).")
+    ] = None,
+    tls_key: Annotated[str | None, typer.Option("--tls-key", metavar="FILE", help="PEM private key.")] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Serve plain HTTP (tests, or behind a TLS proxy).")
     ] = False,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8443,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            metavar="ADDRESS",
+            help="Address or name to listen on. Default: every address, IPv6 and IPv4 where the node has IPv6, "
+            "IPv4 alone where it does not.",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8443,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Review worker processes. Default: the CPUs available.", show_default=False),
+    ] = None,
+    review_timeout: Annotated[
+        float,
+        typer.Option("--review-timeout", help="Seconds per review; keep it below the webhook's timeoutSeconds."),
+    ] = 3.0,
+    on_timeout: Annotated[
+        OnTimeout, typer.Option("--on-timeout", help="The answer to a review that runs out of time.")
+    ] = OnTimeout.deny,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Open connections at most; requests beyond get a 503.")
+    ] = 4096,
+    keep_alive_timeout: Annotated[
+        int, typer.Option("--keep-alive-timeout", help="Seconds an idle keep-alive connection stays open.")
+    ] = 120,
+    tls_reload_interval: Annotated[
+        float, typer.Option("--tls-reload-interval", help="Seconds between checks of the certificate files.")
+    ] = 5.0,
+    client_timeout: Annotated[
+        float,
+        typer.Option("--client-timeout", help="Seconds a client has to send a request's headers, then its body."),
+    ] = 10.0,
+    pack: PackOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", metavar="SEVERITY", help="Lowest severity that denies a request. Default: high."),
+    ] = None,
+    warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")] = False,
+    config_file: ConfigOption = None,
+) -> None:
+    """Serve a validating admission webhook that checks each request's object with the selected rules."""
+    try:
+        from .commands.webhook import server
+        from .commands.webhook.pool import WorkerSetup, default_workers
+        from .commands.webhook.tls import CertificateError
+    except ImportError as exc:
+        _fail(f"error: the webhook needs {exc.name}, which is not installed: pip install 'kubecheck[webhook]'")
+    if not insecure and not (tls_cert and tls_key):
+        _fail("error: the API server calls webhooks over HTTPS: give --tls-cert and --tls-key (or --insecure)")
+    if not 0 < review_timeout < 30:
+        _fail("error: --review-timeout must be more than 0 and below 30 seconds (the longest webhook timeoutSeconds)")
+    for name, value in (
+        ("--workers", workers or 1),
+        ("--max-connections", max_connections),
+        ("--keep-alive-timeout", keep_alive_timeout),
+        ("--tls-reload-interval", tls_reload_interval),
+        ("--client-timeout", client_timeout),
+    ):
+        if value <= 0:
+            _fail(f"error: {name} must be more than 0")
+    config = _config(config_file)
+    try:
+        threshold = Severity.parse(fail_on or config.fail_on or "high")
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+    options = _plan_options(config, pack, rule, skip_rule, policy_dir, set_)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    cert, key = (None, None) if insecure else (tls_cert, tls_key)
+    try:
+        context = server.tls_context(cert, key) if cert and key else None
+        sockets, shown = server.listen_sockets(host, port)
+    except (CertificateError, server.ServeError) as exc:
+        _fail(f"error: {exc}")
+    serve_options = server.ServeOptions(
+        setup=WorkerSetup(**options, fail_on=threshold.label, warn_only=warn_only, config_file=config.file),
+        rules=len(chosen.rules),
+        host=host,
+        port=port,
+        cert=cert,
+        key=key,
+        workers=workers or default_workers(),
+        budget=review_timeout,
+        allow_on_timeout=on_timeout == OnTimeout.allow,
+        max_connections=max_connections,
+        keep_alive=keep_alive_timeout,
+        reload_interval=tls_reload_interval,
+        client_timeout=client_timeout,
+    )
+    try:
+        server.serve(serve_options, context, sockets, shown)
+    except server.ServeError as exc:
+        _fail(f"error: {exc}")
+
+
+@app.command("review")
+def review_command(
+    path: Annotated[str, typer.Argument(help="An AdmissionReview request (JSON or YAML), or - for stdin.")] = "-",
     pack: PackOption = None,
     rule: RuleOption = None,
     skip_rule: SkipRuleOption = None,
@@ -395,33 +672,25 @@ def webhook_command(
     warn_only: Annotated[bool, typer.Option("--warn-only", help="Never deny; return findings as warnings.")] = False,
     config_file: ConfigOption = None,
 ) -> None:
-    """Serve a validating admission webhook that checks each request's object with the selected rules."""
-    from .commands.webhook import WebhookConfig, make_server
+    """Print the AdmissionReview response the webhook would send for a request (exit 1 when it denies)."""
+    from .commands.admission import ReviewSettings, review
+    from .commands.review import request_body
 
-    if not insecure and not (tls_cert and tls_key):
-        _fail("error: the API server calls webhooks over HTTPS: give --tls-cert and --tls-key (or --insecure)")
     config = _config(config_file)
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     try:
         threshold = Severity.parse(fail_on or config.fail_on or "high")
-        server = make_server(
-            WebhookConfig(chosen, threshold, warn_only),
-            host,
-            port,
-            None if insecure else tls_cert,
-            None if insecure else tls_key,
-        )
-    except (ValueError, OSError) as exc:
-        _fail(f"error: {exc}")
-    typer.echo(
-        f"kubecheck webhook: {len(chosen.rules)} rules, listening on {host}:{server.server_address[1]}"
-        f" ({'http' if insecure else 'https'})",
-        err=True,
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.server_close()
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    body = request_body(path)
+    if isinstance(body, str):
+        _fail(body)
+    outcome = review(ReviewSettings(chosen, threshold, warn_only), body)
+    if outcome.status != 200:
+        name = "<stdin>" if path == "-" else path
+        _fail(f"{name}: error: the webhook would answer HTTP {outcome.status}: {outcome.reason}")
+    typer.echo(json.dumps(outcome.body, indent=2, ensure_ascii=False))
+    raise typer.Exit(EXIT_OK if outcome.body["response"]["allowed"] else EXIT_FINDINGS)
 
 
 @rules_app.callback(invoke_without_command=True)
@@ -437,7 +706,9 @@ def rules_list(
     wanted = set(pack or ())
     unknown = wanted - set(all_packs(catalog))
     if unknown:
-        _fail(f"error: unknown pack '{sorted(unknown)[0]}' (packs: {', '.join(all_packs(catalog))})")
+        name = sorted(unknown)[0]
+        known = all_packs(catalog)
+        _fail(f"error: unknown pack '{name}'{did_you_mean(name, known)} (packs: {', '.join(known)})")
     rows = [r for r in catalog.rules.values() if not wanted or wanted & set(r.packs)]
     for line in rule_table(rows):
         typer.echo(line)
@@ -451,7 +722,9 @@ def rules_list(
 
 @rules_app.command("test")
 def rules_test(
-    rule_ids: Annotated[list[str] | None, typer.Argument(help="Rule ids (default: every rule).")] = None,
+    rule_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[RULE]...", help="Rule ids (default: every rule).")
+    ] = None,
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -461,7 +734,7 @@ def rules_test(
     catalog = _catalog(policy_dir)
     unknown = [r for r in rule_ids or () if r not in catalog.rules]
     if unknown:
-        _fail(f"error: unknown rule '{unknown[0]}' (see: kubecheck rules)")
+        _fail(f"error: unknown rule '{unknown[0]}'{did_you_mean(unknown[0], catalog.rules)} (see: kubecheck rules)")
     config = _config(None)
     try:
         outcomes = run_examples(
@@ -484,14 +757,14 @@ def rules_test(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="The rule id.")],
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="The rule id.")],
     policy_dir: PolicyDirOption = None,
 ) -> None:
     """Print one rule's description, remediation and references."""
     catalog = _catalog(policy_dir)
     rule = catalog.rules.get(rule_id)
     if rule is None:
-        _fail(f"error: unknown rule '{rule_id}' (see: kubecheck rules)")
+        _fail(f"error: unknown rule '{rule_id}'{did_you_mean(rule_id, catalog.rules)} (see: kubecheck rules)")
     typer.echo(rule_page(rule))
 
 
@@ -508,14 +781,17 @@ def frameworks_list(ctx: typer.Context) -> None:
 
 
 @frameworks_app.command("show")
-def frameworks_show(framework_id: Annotated[str, typer.Argument(help="The framework id.")]) -> None:
+def frameworks_show(
+    framework_id: Annotated[str, typer.Argument(metavar="FRAMEWORK", help="The framework id.")],
+) -> None:
     """Print a framework's controls, the rules that judge each, and what is left to judge by hand."""
     from .commands.frameworks import framework_page
 
     frameworks = _frameworks()
     framework = frameworks.get(framework_id)
     if framework is None:
-        _fail(f"error: unknown framework '{framework_id}' (frameworks: {', '.join(sorted(frameworks))})")
+        hint = did_you_mean(framework_id, frameworks)
+        _fail(f"error: unknown framework '{framework_id}'{hint} (frameworks: {', '.join(sorted(frameworks))})")
     typer.echo(framework_page(framework, _catalog(None).rules))
 
 

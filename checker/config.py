@@ -1,5 +1,6 @@
-"""The project configuration file (.kubecheck.yaml): the packs, rules, policy directories, parameters and
-failure threshold a repository wants, so CI and people run the same check. Command-line options win.
+"""The project configuration file (.kubecheck.yaml): the packs, rules, policy directories, parameters,
+failure threshold, exemptions and non-bypassable rules a repository wants, so CI and people run the same
+check. Command-line options win.
 """
 
 from __future__ import annotations
@@ -11,16 +12,22 @@ from typing import Any
 
 import yaml
 
+from .exemptions import Controls, parse_exemptions
 from .findings import Severity
 from .policy.loader import reject_duplicate_keys
+from .suggest import did_you_mean
 
 DEFAULT_FILE = ".kubecheck.yaml"
-LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs", "frameworks")
-KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden")
+LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs", "frameworks", "non-bypassable")
+KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden", "exemptions")
 
 
 class ConfigError(ValueError):
-    """A mistake in the configuration file, with its file and line."""
+    """The mistakes in the configuration file, each with its file and line (``messages``; str() joins them)."""
+
+    def __init__(self, messages: str | list[str]) -> None:
+        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(self.messages))
 
 
 @dataclass
@@ -35,6 +42,7 @@ class Config:
     include_hidden: bool = False
     file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # key (or params.NAME) -> its line in the file
+    controls: Controls = field(default_factory=Controls)  # exemptions and non-bypassable rules
 
     def where(self, key: str) -> str:
         """``file:line`` of a key of the file (``params.NAME`` for a parameter), for error messages."""
@@ -42,7 +50,8 @@ class Config:
 
 
 def load_config(explicit: str | None) -> Config:
-    """The explicit file, else .kubecheck.yaml in the working directory if there is one, else defaults."""
+    """The explicit file, else .kubecheck.yaml in the working directory if there is one, else defaults.
+    Every mistake in the file is reported at once (ConfigError.messages), not only the first."""
     path = Path(explicit) if explicit else Path(DEFAULT_FILE)
     if not path.is_file():
         if explicit:
@@ -61,44 +70,82 @@ def load_config(explicit: str | None) -> Config:
         raise ConfigError(f"{path}:1: the configuration is a mapping ({', '.join(KEYS)})")
 
     config = Config(file=str(path), lines=_key_lines(node))
+    errors: list[str] = []
 
-    def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{config.where(key)}: {message}")
+    def fail(key: str, message: str) -> None:
+        errors.append(f"{config.where(key)}: {message}")
 
     base = path.parent
     for key, value in data.items():
         if key not in KEYS:
-            raise fail(key, f"unknown key '{key}' (keys: {', '.join(KEYS)})")
-        if key in LIST_KEYS:
+            fail(key, f"unknown key '{key}'{did_you_mean(str(key), KEYS)} (keys: {', '.join(KEYS)})")
+        elif key in LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise fail(key, f"'{key}' takes a list of strings")
+                fail(key, f"'{key}' takes a list of strings")
+                continue
             if key == "policy-dirs":
                 value = [str(base / v) if not os.path.isabs(v) else v for v in value]
                 missing = next((v for v in value if not os.path.isdir(v)), None)
                 if missing is not None:
-                    raise fail(key, f"policy-dirs: {missing} is not a directory")
-            setattr(config, key.replace("-", "_"), value)
+                    fail(key, f"policy-dirs: {missing} is not a directory")
+                    continue
+            if key == "non-bypassable":
+                config.controls.non_bypassable = tuple(value)
+                config.controls.non_bypassable_at = config.where(key)
+            else:
+                setattr(config, key.replace("-", "_"), value)
         elif key == "params":
             if not isinstance(value, dict):
-                raise fail(key, "'params' maps parameter names to values")
-            for name, param in value.items():
-                if isinstance(param, float):
-                    raise fail(
-                        f"params.{name}",
-                        f"params: {name}: YAML reads {param!r} as a number; quote it (a version is written 'v1.30')",
-                    )
-            config.settings = [f"{name}={_param_text(v)}" for name, v in value.items()]
+                fail(key, "'params' maps parameter names to values")
+                continue
+            written = _param_sources(node)
+            config.settings = [f"{name}={written.get(str(name), _param_text(v))}" for name, v in value.items()]
         elif key == "fail-on":
             try:
                 Severity.parse(str(value))
+                config.fail_on = str(value)
             except ValueError as exc:
-                raise fail(key, f"fail-on: {exc}") from None
-            config.fail_on = str(value)
+                fail(key, f"fail-on: {exc}")
         elif key == "include-hidden":
             if not isinstance(value, bool):
-                raise fail(key, "'include-hidden' is true or false")
-            config.include_hidden = value
+                fail(key, "'include-hidden' is true or false")
+            else:
+                config.include_hidden = value
+        elif key == "exemptions":
+            entries, mistakes = parse_exemptions(value, str(path), _entry_lines(node, key))
+            config.controls.exemptions = entries
+            errors.extend(mistakes)
+    if errors:
+        raise ConfigError(errors)
     return config
+
+
+def _entry_lines(node: yaml.Node | None, key: str) -> list[int]:
+    """The line of each entry of a top-level list (the key's line when the value is not a list)."""
+    if isinstance(node, yaml.MappingNode):
+        for name, value in node.value:
+            if name.value == key:
+                if isinstance(value, yaml.SequenceNode):
+                    return [entry.start_mark.line + 1 for entry in value.value]
+                return [name.start_mark.line + 1]
+    return []
+
+
+def _param_sources(node: yaml.Node | None) -> dict[str, str]:
+    """Each parameter whose YAML value is a plain number, as written (``pss.version: 1.30`` is "1.30", as
+    ``--set pss.version=1.30`` gives it, not the float 1.3)."""
+    found: dict[str, str] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return found
+    for key, value in node.value:
+        if key.value == "params" and isinstance(value, yaml.MappingNode):
+            for name, param in value.value:
+                if isinstance(param, yaml.ScalarNode) and param.tag in (
+                    "tag:yaml.org,2002:float",
+                    "tag:yaml.org,2002:int",
+                ):
+                    found[str(name.value)] = str(param.value)
+    return found
 
 
 def _key_lines(node: yaml.Node | None) -> dict[str, int]:

@@ -4,16 +4,20 @@ located (file:line:col), its message rendered from the rule's template, and its 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from . import suppress
 from .engine import RawFinding, value_key
+from .exemptions import Controls
 from .findings import Finding
 from .inputs.documents import Document
 from .inputs.paths import format_path
 from .inputs.positions import Position, PositionIndex, Request
 from .policy.params import Params
 from .policy.templates import render, template_values
+
+UNLOCATED = Position(0, 0, False)
 
 
 @dataclass
@@ -33,28 +37,39 @@ class Finalised:
 
     located: list[Located] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expired: list[Finding] = field(default_factory=list)  # expired exemptions and suppressions, as findings
 
     @property
     def kept(self) -> list[Finding]:
-        return [item.finding for item in self.located if item.suppressed_by is None]
+        kept = [item.finding for item in self.located if item.suppressed_by is None]
+        return sorted(kept + self.expired, key=lambda f: f.sort_key()) if self.expired else kept
 
     @property
     def suppressed(self) -> list[suppress.Suppressed]:
         return [suppress.Suppressed(item.finding, item.suppressed_by) for item in self.located if item.suppressed_by]
 
 
-def finalise(raw_findings: list[RawFinding], params: Params, documents: list[Document]) -> Finalised:
+def finalise(
+    raw_findings: list[RawFinding],
+    params: Params,
+    documents: list[Document],
+    positions: bool = True,
+    controls: Controls | None = None,
+) -> Finalised:
     """Deduplicate, locate (one pass per document with findings), render and sort the raw findings, then
-    apply the annotation and comment suppressions written in the documents."""
-    located = locate(raw_findings, params)
-    outcome = suppress.apply([(item.finding, item.raw) for item in located], documents)
+    apply the configuration's exemptions and the annotation and comment suppressions written in the
+    documents. Without ``positions`` (an admission request: JSON, no comments, and an answer that names
+    paths, not lines) findings are not located (line and column are 0) and come in the order of their paths
+    in the object."""
+    located = locate(raw_findings, params, positions)
+    outcome = suppress.apply([(item.finding, item.raw, item.merged) for item in located], documents, controls)
     excused = {id(item.finding): item.by for item in outcome.suppressed}
     for item in located:
         item.suppressed_by = excused.get(id(item.finding))
-    return Finalised(located, outcome.notes)
+    return Finalised(located, outcome.notes, outcome.expired)
 
 
-def locate(raw_findings: list[RawFinding], params: Params) -> list[Located]:
+def locate(raw_findings: list[RawFinding], params: Params, positions: bool = True) -> list[Located]:
     """Each distinct finding, located and rendered, in the stable report order. A rule that reports the same
     value at the same place twice (a pod-level field seen from each of its containers) reports it once; a
     witness in another resource (a ConfigMap line, a Service) is reported for each workload and container it
@@ -64,12 +79,34 @@ def locate(raw_findings: list[RawFinding], params: Params) -> list[Located]:
         unique.setdefault(_place_key(raw), []).append(raw)
     groups = list(unique.values())
     requests = [_request(group[0]) for group in groups]
-    positions = PositionIndex().locate_all(requests)
+    found = PositionIndex().locate_all(requests) if positions else [UNLOCATED] * len(requests)
     located = [
         Located(_finding(group[0], position, params), group[0], group)
-        for group, position in zip(groups, positions, strict=True)
+        for group, position in zip(groups, found, strict=True)
     ]
+    if not positions:  # no lines to sort by
+        return _unlocated_order(located)
     return sorted(located, key=lambda item: item.finding.sort_key())
+
+
+def _unlocated_order(located: list[Located]) -> list[Located]:
+    """In the order of the findings' paths in their objects (containers[2] before containers[10]), then rule
+    and message. One place holds a mapping or a list, so paths compare step by step; a step that is a key in
+    one path and an index in another (a malformed object) falls back to comparing kinds first."""
+
+    def key(item: Located) -> tuple[object, ...]:
+        finding = item.finding
+        return (finding.file, finding.document, _request(item.raw).path, finding.rule, finding.message)
+
+    def typed_key(item: Located) -> tuple[object, ...]:
+        finding, path = item.finding, _request(item.raw).path
+        typed = tuple((0, step) if isinstance(step, int) else (1, str(step)) for step in path)
+        return (finding.file, finding.document, typed, finding.rule, finding.message)
+
+    try:
+        return sorted(located, key=key)
+    except TypeError:
+        return sorted(located, key=typed_key)
 
 
 def _place_key(raw: RawFinding) -> tuple[object, ...]:
@@ -126,4 +163,5 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
         remediation=" ".join(rule.remediation.split()),
         document=located_in.document.index,
         rendered=rendered,
+        value=json.dumps(witness.value, sort_keys=True, default=str),
     )

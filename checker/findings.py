@@ -47,6 +47,7 @@ class Finding:
     remediation: str
     document: int = 0
     rendered: dict[str, Any] | None = None  # how a rendered object was produced (chart, values, template)
+    value: str = ""  # the offending value as canonical JSON: part of a baseline fingerprint, not of reports
 
     def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         return (self.file, self.document, self.line, self.column, self.rule, self.path, self.message)

@@ -3,36 +3,60 @@ written next to what it excuses; every suppression used, and every one left unus
 
 - annotation on the object or its pod template: ``kubecheck.io/ignore.<rule-id>: "<reason>"``
 - comment on the finding's line or the line above: ``# kubecheck:ignore <rule-id>[,<rule-id>] <reason>``
+- an exemption in the configuration file (checker/exemptions.py), applied before annotations and comments.
+
+A reason may carry an expiry, ``expires=YYYY-MM-DD`` (a word of its own, anywhere in the reason): from the day
+after, the suppression no longer applies and is reported as an ``expired-exemption`` finding. Rules the
+configuration makes non-bypassable ignore annotations and comments (config exemptions still apply).
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .engine import RawFinding
+from .exemptions import Controls, Exemption, expired_finding, parse_date
 from .findings import Finding
 from .inputs.documents import Document
 from .inputs.paths import Path
 from .inputs.positions import PositionIndex, Request
 from .inputs.resources import Resource
-from .workloads.pods import Workload
+from .workloads.pods import Container, Workload
 
 ANNOTATION_PREFIX = "kubecheck.io/ignore."
 COMMENT = re.compile(r"#\s*kubecheck:ignore\s+([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)[ \t]*([^\r\n]*)")
+EXPIRY = re.compile(r"(?:^|\s)expires=(\S*)")
+NO_DATE = datetime.date.min  # an expires= word whose date cannot be read
 
 
 @dataclass(frozen=True)
 class Suppression:
     rule: str
     reason: str
-    kind: str  # annotation | comment
+    kind: str  # annotation | comment | exemption
     file: str
     line: int | None
+    expires: datetime.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "rule": self.rule, "reason": self.reason, "file": self.file, "line": self.line}
+        found = {"kind": self.kind, "rule": self.rule, "reason": self.reason, "file": self.file, "line": self.line}
+        return found | ({"expires": self.expires.isoformat()} if self.expires else {})
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+def _with_expiry(rule: str, text: str, kind: str, file: str, line: int | None) -> Suppression:
+    """A suppression whose reason may hold ``expires=YYYY-MM-DD``; the word is taken out of the reason."""
+    match = EXPIRY.search(text)
+    if match is None:
+        return Suppression(rule, text, kind, file, line)
+    reason = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    return Suppression(rule, reason, kind, file, line, parse_date(match.group(1)) or NO_DATE)
 
 
 @dataclass
@@ -49,29 +73,88 @@ class Outcome:
     kept: list[Finding] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    expired: list[Finding] = field(default_factory=list)  # expired-exemption findings
 
 
-def apply(pairs: list[tuple[Finding, RawFinding]], documents: list[Document]) -> Outcome:
+def apply(
+    items: list[tuple[Finding, RawFinding, list[RawFinding]]],
+    documents: list[Document],
+    controls: Controls | None = None,
+) -> Outcome:
+    """Excuse each finding by the first config exemption that matches it, else by its annotation or comment
+    (unless its rule is non-bypassable); expired ones excuse nothing and become findings of their own."""
+    controls = controls or Controls()
+    today = controls.day()
     outcome = Outcome()
     comments = _comments(documents)
     annotations = _Annotations()
     used: set[Suppression] = set()
-    for finding, raw in pairs:
-        suppression = _annotation_for(finding, annotations.of(raw)) or _comment_for(finding, comments)
+    blocked: set[Suppression] = set()
+    live = [e for e in controls.exemptions if e.expires is None or e.expires >= today]
+    used_exemptions: set[Exemption] = set()
+    for finding, raw, merged in items:
+        packs = raw.compiled.rule.packs
+        exemption = next((e for e in live if e.matches(finding, packs, _concerned(raw, merged))), None)
+        if exemption is not None:
+            used_exemptions.add(exemption)
+            by = Suppression(
+                finding.rule, exemption.reason, "exemption", exemption.file, exemption.line, exemption.expires
+            )
+            outcome.suppressed.append(Suppressed(finding, by))
+            continue
+        suppression = _annotation_for(finding, annotations.of(raw), today) or _comment_for(finding, comments, today)
+        if suppression is not None and controls.is_non_bypassable(finding.rule, packs):
+            blocked.add(suppression)
+            suppression = None
         if suppression is None:
             outcome.kept.append(finding)
             continue
         used.add(suppression)
         outcome.suppressed.append(Suppressed(finding, suppression))
     declared = {s for per_file in comments.values() for per_line in per_file.values() for s in per_line}
-    declared |= {s for _, raw in pairs for s in annotations.of(raw).values()}
-    for suppression in sorted(declared - used, key=lambda s: (s.file, s.line or 0, s.rule)):
-        where = f"{suppression.file}:{suppression.line}" if suppression.line else suppression.file
+    declared |= {s for _, raw, _ in items for s in annotations.of(raw).values()}
+    expired = {s for s in declared if s.reason and s.expires not in (None, NO_DATE) and s.expires < today}
+    for suppression in sorted(declared - used - expired, key=lambda s: (s.file, s.line or 0, s.rule)):
         if not suppression.reason:
-            outcome.notes.append(f"{where}: suppression of {suppression.rule} has no reason, so it does not apply")
+            outcome.notes.append(
+                f"{suppression.where}: suppression of {suppression.rule} has no reason, so it does not apply"
+            )
+        elif suppression.expires is NO_DATE:
+            outcome.notes.append(
+                f"{suppression.where}: suppression of {suppression.rule} has an expiry that is not a date "
+                "(expires=YYYY-MM-DD), so it does not apply"
+            )
+        elif suppression in blocked:
+            outcome.notes.append(
+                f"{suppression.where}: suppression of {suppression.rule} does not apply: the rule is non-bypassable "
+                f"({controls.non_bypassable_at}); only an exemption in the configuration can excuse it"
+            )
         else:
-            outcome.notes.append(f"{where}: suppression of {suppression.rule} matched no finding")
+            outcome.notes.append(f"{suppression.where}: suppression of {suppression.rule} matched no finding")
+    for suppression in sorted(expired, key=lambda s: (s.file, s.line or 0, s.rule)):
+        assert suppression.expires is not None
+        what = f"{suppression.kind} suppression of {suppression.rule} ({suppression.reason})"
+        outcome.expired.append(expired_finding(what, suppression.file, suppression.line or 1, suppression.expires, {}))
+    for exemption in controls.exemptions:
+        if exemption.expires is not None and exemption.expires < today:
+            what = f"exemption of {', '.join(exemption.rules)} ({exemption.reason})"
+            outcome.expired.append(expired_finding(what, exemption.file, exemption.line, exemption.expires, {}))
+        elif exemption not in used_exemptions:
+            outcome.notes.append(
+                f"{exemption.file}:{exemption.line}: exemption of {', '.join(exemption.rules)} matched no finding"
+            )
+    outcome.expired.sort(key=lambda f: f.sort_key())
     return outcome
+
+
+def _concerned(raw: RawFinding, merged: list[RawFinding]) -> list[Container] | None:
+    """The containers a finding is about: its own, those it was merged from, or every container of its pod
+    for a pod-level finding; None for an object without a pod."""
+    own = [r.scope.container for r in merged if r.scope.container is not None]
+    if own:
+        return list({id(c): c for c in own}.values())
+    workload = raw.scope.workload
+    return list(workload.containers) if workload is not None else None
 
 
 class _Annotations:
@@ -120,13 +203,18 @@ def _annotations(resource: Resource, workload: Workload | None) -> dict[str, Sup
     found: dict[str, Suppression] = {}
     for (rule, reason, _), position in zip(written, positions, strict=True):
         line = position.line if position.exact else object_start.line
-        found.setdefault(rule, Suppression(rule, reason, "annotation", document.source.name, line))
+        found.setdefault(rule, _with_expiry(rule, reason, "annotation", document.source.name, line))
     return found
 
 
-def _annotation_for(finding: Finding, annotations: dict[str, Suppression]) -> Suppression | None:
+def _applies(suppression: Suppression, today: datetime.date) -> bool:
+    """A suppression applies when it has a reason and its expiry, if any, is a date not yet past."""
+    return bool(suppression.reason) and (suppression.expires is None or suppression.expires >= today)
+
+
+def _annotation_for(finding: Finding, annotations: dict[str, Suppression], today: datetime.date) -> Suppression | None:
     suppression = annotations.get(finding.rule)
-    return suppression if suppression is not None and suppression.reason else None
+    return suppression if suppression is not None and _applies(suppression, today) else None
 
 
 def _comments(documents: list[Document]) -> dict[str, dict[int, list[Suppression]]]:
@@ -145,15 +233,17 @@ def _comments(documents: list[Document]) -> dict[str, dict[int, list[Suppression
                 reason = match.group(2).strip()
                 for rule in match.group(1).split(","):
                     per_line.setdefault(number, []).append(
-                        Suppression(rule.strip(), reason, "comment", source.name, number)
+                        _with_expiry(rule.strip(), reason, "comment", source.name, number)
                     )
     return found
 
 
-def _comment_for(finding: Finding, comments: dict[str, dict[int, list[Suppression]]]) -> Suppression | None:
+def _comment_for(
+    finding: Finding, comments: dict[str, dict[int, list[Suppression]]], today: datetime.date
+) -> Suppression | None:
     per_line = comments.get(finding.file, {})
     for line in (finding.line, finding.line - 1):
         for suppression in per_line.get(line, []):
-            if suppression.rule == finding.rule and suppression.reason:
+            if suppression.rule == finding.rule and _applies(suppression, today):
                 return suppression
     return None

@@ -37,4 +37,4 @@ RAW = RenderOptions(enabled=False)  # --no-render: chart and overlay folders rea
 
 
 def scan(paths, include_hidden=False, render=None, **options):
-    return run_plan(plan(**options), [str(p) for p in paths], include_hidden, render)
+    return run_plan(plan(**options), [str(p) for p in paths], include_hidden, render=render)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from checker.semantics.capabilities import ALL_CAPABILITIES, RUNTIME_DEFAULTS, IneffectiveDrop, effective_capabilities
+from checker.semantics.capabilities import (
+    ALL_CAPABILITIES,
+    RUNTIME_DEFAULTS,
+    IneffectiveDrop,
+    covered_by_drop_all,
+    effective_capabilities,
+)
 
 
 def _caps(add=None, drop=None, privileged=None, runtime="containerd"):
@@ -109,3 +115,13 @@ def test_containerd_ignores_a_doubly_prefixed_add() -> None:
         "add[0] 'CAP_NET_BIND_SERVICE' -> CAP_CAP_NET_BIND_SERVICE is not a capability: the runtime ignores it"
         in result.steps
     )
+
+
+def test_a_drop_by_name_beside_all_matters_only_for_a_capability_added_back() -> None:
+    assert covered_by_drop_all("NET_BIND_SERVICE", ["ALL"], [])
+    assert covered_by_drop_all("net_bind_service", ["all"], ["NET_RAW"])
+    assert not covered_by_drop_all("NET_BIND_SERVICE", ["ALL"], ["NET_BIND_SERVICE"])  # added back: drop it
+    assert not covered_by_drop_all("NET_BIND_SERVICE", ["NET_RAW"], [])  # no ALL
+    assert not covered_by_drop_all("ALL", ["ALL"], [])
+    assert covered_by_drop_all("CAP_CHOWN", ["ALL"], ["CHOWN"])  # containerd: CAP_CAP_CHOWN is not CHOWN
+    assert not covered_by_drop_all("CAP_CHOWN", ["ALL"], ["CHOWN"], runtime="cri-o")

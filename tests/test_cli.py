@@ -129,5 +129,5 @@ def test_colour_only_when_asked() -> None:
 def test_version_and_help() -> None:
     assert run("--version").stdout.decode().startswith("kubecheck 0.")
     help_text = run("--help").stdout.decode()
-    for command in ("scan", "explain", "fix", "webhook", "rules"):
+    for command in ("scan", "explain", "fix", "webhook", "review", "rules"):
         assert command in help_text

@@ -48,7 +48,22 @@ def test_exactly_the_broken_files_are_errors_with_a_line(corpus_report) -> None:
     # Duplicate keys parse in PyYAML (last value wins) but kubectl rejects them: errors too.
     duplicated = {str(CORPUS / row["path"]) for row in rows if "duplicate-keys" in row["features"]}
     assert len(duplicated) == 9
-    assert {e.file for e in corpus_report.errors} == broken | duplicated
+    # Fields of a type Kubernetes refuses (strict decoding): `containers:` written as a mapping, `value: true`
+    # in env, `containerPort: PORT` and an envsubst placeholder for a port. Each is one refused object.
+    misshapen = {
+        str(CORPUS / path)
+        for path in (
+            "argoproj__argo-cd/resource_customizations/apps.kruise.io/DaemonSet/testdata/"
+            "no-update-strategy-partition.yaml",
+            "kubernetes__ingress-nginx/docs/examples/auth/oauth-external-auth/vouch-proxy.yaml",
+            "GoogleCloudPlatform__kubernetes-engine-samples/ai-ml/infw-gw/examples/getting-started/"
+            "inference-pool-variables.yaml",
+            "GoogleCloudPlatform__kubernetes-engine-samples/networking/sctp/sctp-deployment.yaml",
+        )
+    }
+    assert {e.file for e in corpus_report.errors} == broken | duplicated | misshapen
+    refused = [e for e in corpus_report.errors if "Kubernetes refuses the object" in e.message]
+    assert {e.file for e in refused} == misshapen and len(refused) == len(misshapen)
     assert {e.file for e in corpus_report.errors if e.message.startswith("duplicate key")} == duplicated
     assert all(e.line for e in corpus_report.errors), [e for e in corpus_report.errors if not e.line]
 

@@ -84,3 +84,24 @@ def test_explain_runs_on_every_rule_fixture() -> None:
         files = sorted(str(f) for f in rule_dir.glob("*/*") if f.suffix in (".yaml", ".yml", ".json"))
         text, _ = explain(plan(rules=[rule_dir.name]), files)
         assert f"rule {rule_dir.name} " in text and "verdict:" in text, rule_dir.name
+
+
+def test_explain_attributes_a_spark_user_to_the_field_that_wins() -> None:
+    """The template's runAsUser 0 is replaced by spec.driver's 185: explain names the driver's fields."""
+    file = FIXTURES / "workloads" / "spark-pod-security-context-override.yaml"
+    text, _ = explain(plan(rules=["pss-run-as-user"]), [str(file)])
+    assert "185  at spec.driver.podSecurityContext.runAsUser (line 22)" in text
+    assert "185  at spec.driver.securityContext.runAsUser (line 19)" in text
+    assert "template.spec.securityContext" not in text and "verdict: passes: no finding" in text
+
+
+def test_explain_names_the_file_capability_trap_when_net_bind_service_is_dropped() -> None:
+    chart = FIXTURES / "spark-operator" / "chart-default.yaml"  # drop ALL by default since chart 2.1.0
+    text, _ = explain(plan(rules=["drop-net-bind-service"]), [str(chart)], "spark-operator-webhook")
+    assert "fails to exec with EPERM" in text and "getcap" in text and "#2211" in text
+    quiet, _ = explain(
+        plan(rules=["drop-net-bind-service"], settings=["file-capabilities=none"]),
+        [str(chart)],
+        "spark-operator-webhook",
+    )
+    assert "EPERM" not in quiet

@@ -1,5 +1,5 @@
 """One pipeline: the same input gives the same findings through every front door — the API, the installed
-command, an in-memory scan (rule examples), the webhook, explain and fix."""
+command, an in-memory scan (rule examples), `kubecheck review`, the running webhook, explain and fix."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import pytest
 import yaml
 
 from checker.api import plan, run_plan, scan_text
+from checker.commands.admission import ReviewSettings, review, warning
 from checker.commands.explain import explain
 from checker.commands.fix import fix
-from checker.commands.webhook import WebhookConfig, _warning, review
 from checker.findings import Severity
 
 from .conftest import FIXTURES
+from .webhook_server import running
 
 SETTINGS = ["ipv6=disabled"]
 PACKS = ["network-hardening", "pss-baseline", "pss-restricted", "best-practices", "rbac"]
@@ -31,6 +32,9 @@ INPUTS = [
     "fix/container-overrides.yaml",
     "suppressions/annotated.yaml",
     "spark-operator/spark-pi-ipv6-bind.yaml",
+    "fix/spark-driver-override.yaml",
+    "workloads/spark-connect.yaml",
+    "rules/spark-managed-driver-address/fail/scheduled-driver-host.yaml",
     "rules/privileged-port-without-capability",
     "rules/rbac-secrets-access",
     "rules/no-host-aliases",
@@ -77,27 +81,66 @@ def test_scan_the_command_and_an_in_memory_scan_agree(chosen, name, monkeypatch)
 
 
 @pytest.mark.parametrize("name", INPUTS)
-def test_the_webhook_sees_what_the_scan_sees(chosen, name, monkeypatch) -> None:
-    """Each object sent alone in an AdmissionReview gets the warnings of the scan's findings on it (and of
-    those a comment suppressed: comments do not reach the webhook)."""
+def _requests(file: str) -> list[tuple[int, bytes]]:
+    """(document index, AdmissionReview request body) for each object of a file, as the API server sends it."""
+    with open(file, encoding="utf-8") as handle:
+        objects = [json.load(handle)] if file.endswith(".json") else list(yaml.safe_load_all(handle))
+    found = []
+    for index, obj in enumerate(objects):
+        if obj:
+            request = {"uid": f"u{index}", "object": obj, "operation": "CREATE"}
+            body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+            found.append((index, json.dumps(body).encode()))
+    return found
+
+
+def _expected_warnings(chosen, file: str, index: int) -> list[str]:
+    """The warnings for one object: the scan's findings on it, and those a comment suppressed (a comment does
+    not travel in a request: the API server sends JSON; an annotation does)."""
+    report = run_plan(chosen, [file])
+    by_comment = [s.finding for s in report.suppressed if s.by.kind == "comment"]
+    return sorted(warning(f) for f in [*report.findings, *by_comment] if f.document == index)
+
+
+@pytest.mark.parametrize("name", INPUTS)
+def test_the_review_decision_sees_what_the_scan_sees(chosen, name, monkeypatch) -> None:
+    """Each object sent alone in an AdmissionReview gets the warnings of the scan's findings on it."""
     monkeypatch.chdir(FIXTURES.parent)
-    config = WebhookConfig(chosen, Severity.HIGH, warn_only=True)
+    settings = ReviewSettings(chosen, Severity.HIGH, warn_only=True)
     for file in _files(name):
-        report = run_plan(chosen, [file])
-        with open(file, encoding="utf-8") as handle:
-            objects = [d for d in (json.load(handle),) if d] if file.endswith(".json") else []
-        if not file.endswith(".json"):
-            with open(file, encoding="utf-8") as handle:
-                objects = [d for d in yaml.safe_load_all(handle) if d]
-        for index, obj in enumerate(objects):
-            body = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}
-            body["request"] = {"uid": f"u{index}", "object": obj, "operation": "CREATE"}
-            status, answer = review(config, json.dumps(body).encode())
-            assert status == 200
-            # a comment does not travel in a request (the API server sends JSON), an annotation does
-            by_comment = [s.finding for s in report.suppressed if s.by.kind == "comment"]
-            expected = sorted(_warning(f) for f in [*report.findings, *by_comment] if f.document == index)
-            assert sorted(answer["response"].get("warnings", [])) == expected, f"{file} object {index}"
+        for index, body in _requests(file):
+            outcome = review(settings, body)
+            assert outcome.status == 200
+            expected = _expected_warnings(chosen, file, index)
+            assert sorted(outcome.body["response"].get("warnings", [])) == expected, f"{file} object {index}"
+
+
+def test_the_review_command_and_the_running_webhook_answer_alike(chosen, tmp_path, monkeypatch) -> None:
+    """`kubecheck review` and the webhook server (its worker processes) send the same answer as the decision
+    made in this process, so the same findings as the scan (the test above)."""
+    monkeypatch.chdir(FIXTURES.parent)
+    options = [arg for pack in PACKS for arg in ("--pack", pack)] + [arg for s in SETTINGS for arg in ("--set", s)]
+    settings = ReviewSettings(chosen, Severity.HIGH)
+    cases = [(file, index, body) for name in INPUTS for file in _files(name) for index, body in _requests(file)]
+    assert len(cases) >= 10
+    with running(*options, "--workers", "1") as webhook:
+        for number, (file, index, body) in enumerate(cases):
+            expected = review(settings, body).body
+            if number % 5 == 0:  # the command costs a process start: every fifth request
+                request_file = tmp_path / f"request-{number}.json"
+                request_file.write_bytes(body)
+                printed = subprocess.run(
+                    [sys.executable, "-m", "checker.cli", "review", str(request_file), *options],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                assert printed.returncode == (0 if expected["response"]["allowed"] else 1), printed.stderr
+                assert json.loads(printed.stdout) == expected, f"{file} object {index}"
+            status, answer = webhook.review(body)
+            assert status == 200 and answer == expected, f"{file} object {index}"
+            if expected["response"].get("warnings"):
+                assert sorted(expected["response"]["warnings"]) == _expected_warnings(chosen, file, index)
 
 
 @pytest.mark.parametrize("name", SCANS)

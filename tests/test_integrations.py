@@ -137,8 +137,11 @@ def test_kubectl_runs_kubecheck_as_a_plugin() -> None:
 
 
 def test_shell_completion_is_on() -> None:
+    # typer detects the shell from the process tree, which a CI runner or a detached job may not have; this
+    # variable makes --show-completion take the shell as its value instead
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     done = subprocess.run(
-        [str(SCRIPTS / "kubecheck"), "--show-completion", "bash"], capture_output=True, text=True, check=False
+        [str(SCRIPTS / "kubecheck"), "--show-completion", "bash"], capture_output=True, text=True, check=False, env=env
     )
     assert done.returncode == 0 and "_kubecheck_completion" in done.stdout
 

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "checker"
 
 # Lowest first. A module may import from its own layer and the layers before it, never from those after.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("version", ("checker.version",)),
+    ("version", ("checker.version", "checker.suggest")),
     ("inputs", ("checker.inputs",)),
     ("findings", ("checker.findings",)),
     ("workloads", ("checker.workloads",)),
@@ -18,9 +18,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("facts", ("checker.facts",)),
     ("policy", ("checker.policy",)),
     ("engine", ("checker.engine",)),
-    ("finalise", ("checker.suppress", "checker.finalise")),
+    ("finalise", ("checker.exemptions", "checker.suppress", "checker.baseline", "checker.finalise")),
     ("api", ("checker.api", "checker.compliance", "checker.config", "checker.report")),
-    ("commands", ("checker.commands",)),
+    ("commands", ("checker.commands", "checker.progress")),
     ("cli", ("checker.cli", "checker.__main__", "checker")),
 ]
 

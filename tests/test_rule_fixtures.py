@@ -91,3 +91,10 @@ def test_every_rule_has_pass_and_fail_fixtures() -> None:
     for rule_id in load_catalog().rules:
         assert (rule_id, "pass") in covered, f"{rule_id} has no pass fixture"
         assert (rule_id, "fail") in covered, f"{rule_id} has no fail fixture"
+
+
+def test_one_finding_per_container_and_cause() -> None:
+    # an `any` over a list's items that fails is one cause: one finding at the list, not one per item
+    file = RULE_FIXTURES / "pss-capabilities-restricted" / "fail" / "several-drops-without-all.yaml"
+    findings = scan([file], rules=["pss-capabilities-restricted"]).findings
+    assert [(f.path, f.line) for f in findings] == [("spec.containers[0].securityContext.capabilities.drop", 13)]

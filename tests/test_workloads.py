@@ -12,6 +12,7 @@ from checker.inputs.loading import load
 from checker.inputs.resources import resources_of
 from checker.workloads.index import ScanContext
 from checker.workloads.registry import workloads_of
+from checker.workloads.spark import spark_main_container
 
 from .conftest import FIXTURES
 
@@ -102,6 +103,7 @@ def test_generic_fallback_is_reported_in_notes() -> None:
         "ScaledJob",
         "Service",
         "SparkApplication",
+        "SparkConnect",
         "TFJob",
     ]
 
@@ -172,3 +174,18 @@ def test_the_scan_cache_keeps_its_arguments_so_an_id_key_stays_theirs() -> None:
     gc.collect()
     assert alive() is not None
     assert context.cached(("ports", id(alive())), lambda c: "again", alive()) == "computed"
+
+
+def test_spark_connect_server_and_executor_templates_are_their_pods() -> None:
+    assert _containers("spark-connect.yaml") == [
+        ("SparkConnect", "server", ("spec", "server", "template", "spec", "containers", 0)),
+        ("SparkConnect", "server", ("spec", "server", "template", "spec", "containers", 1)),
+        ("SparkConnect", "executor", ("spec", "executor", "template", "spec", "containers", 0)),
+    ]
+    resource = resources_of(load([str(WORKLOADS / "spark-connect.yaml")]).documents).items[0]
+    server, executor = workloads_of(resource)
+    main = spark_main_container(server)
+    assert main is not None and main.name == "spark-kubernetes-driver"
+    assert main.spec["image"] == "docker.io/library/spark:4.0.0"  # spec.image fills in the missing image
+    assert server.real_path((*main.norm_path, "image")) == ("spec", "image")
+    assert executor.containers[0].spec["image"] == "docker.io/library/spark:4.0.1"  # the template's wins

@@ -57,8 +57,10 @@ def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -
         "(named by a Kustomization of this scan), not checked as a whole object"
         for patch in scanned.patches
     ]
-    lines += [f"{error_place(e)}: error: {e.message}" for e in scanned.loaded.errors]
-    return "\n".join(lines) + "\n", len(scanned.loaded.errors)
+    lines += [f"{error_place(e)}: error: {e.message}" for e in scanned.errors]
+    # A --container that names no container of the input is a mistake, not a pass.
+    missing_container = 1 if container_name and targets == 0 else 0
+    return "\n".join(lines) + "\n", len(scanned.errors) + missing_container
 
 
 def _scope_key(scope: Scope) -> tuple[object, ...]:

@@ -12,6 +12,8 @@ from typing import TextIO
 from ..findings import Report, Severity, error_place
 from ..inputs.documents import InputError
 from ..report import FORMATS, RenderOptions
+from ..report.escaping import visible
+from ..suggest import did_you_mean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -29,7 +31,8 @@ def parse_output(text: str) -> Output:
     name, sep, path = text.partition("=")
     name = name.strip()
     if name not in FORMATS:
-        raise ValueError(f"{name!r} is not one of {', '.join(map(repr, FORMATS))} (write FORMAT or FORMAT=PATH)")
+        hint = did_you_mean(name, FORMATS)
+        raise ValueError(f"{name!r} is not one of {', '.join(map(repr, FORMATS))}{hint} (write FORMAT or FORMAT=PATH)")
     if sep and not path.strip():
         raise ValueError(f"{text!r}: give the file after the =, as in {name}=report.{name}")
     return Output(name, path if sep else None)
@@ -77,9 +80,10 @@ def exit_code(report: Report, threshold: Severity) -> int:
 
 
 def write_errors(errors: list[InputError], err: TextIO | Callable[[str], object]) -> None:
-    """One line per input error: ``file:line: error: message``."""
+    """One line per input error: ``file:line: error: message``, control characters and undecodable bytes of
+    file names shown as visible escapes."""
     for error in errors:
-        line = f"{error_place(error)}: error: {error.message}\n"
+        line = f"{visible(error_place(error))}: error: {visible(error.message)}\n"
         if callable(err):
             err(line.rstrip("\n"))
         else:

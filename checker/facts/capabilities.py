@@ -8,11 +8,24 @@ from ..semantics.capabilities import Origin, effective_capabilities
 from .registry import fact
 from .scope import Match, Scope
 
+# The trap of dropping NET_BIND_SERVICE (kubeflow/spark-operator#2211): a binary whose file capability is
+# marked effective (+ep) must get that capability at exec, and the kernel refuses the exec with EPERM when
+# the bounding set lacks it (capabilities(7), "Safety checking for capability-dumb binaries").
+FILE_CAPABILITY_TRAP = (
+    "NET_BIND_SERVICE is not in the set: a binary carrying the file capability cap_net_bind_service=+ep then "
+    'fails to exec with EPERM ("operation not permitted"), as the Spark Operator v2.0.1 image did '
+    "(kubeflow/spark-operator#2211, fixed in v2.0.2 by #2216); check an image with `getcap` on its binaries "
+    "(e.g. docker run --rm --entrypoint getcap IMAGE -r /usr/bin), and say file-capabilities=none once none has one"
+)
+
 
 def _capability_steps(scope: Scope) -> list[str]:
     assert scope.container is not None
     computed = effective_capabilities(scope.container.spec, scope.params.get("container-runtime"))
-    return [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
+    steps = [*computed.steps, "= " + (", ".join(sorted(computed.capabilities)) or "(none)")]
+    if "NET_BIND_SERVICE" not in computed.capabilities and scope.params.get("file-capabilities") != "none":
+        steps.append(FILE_CAPABILITY_TRAP)
+    return steps
 
 
 CAPABILITY_RECORD = {
@@ -20,6 +33,10 @@ CAPABILITY_RECORD = {
     "drop_entry": None,  # that entry as written (CAP_NET_BIND_SERVICE)
     "drop_runtime_name": None,  # the name the runtime makes of it (CAP_CAP_NET_BIND_SERVICE)
 }
+
+
+# The record of a capability no drop entry meant: one shared value (records are read, never changed).
+NO_INEFFECTIVE_DROP: dict[str, object] = {"ineffective_drop": False, "drop_entry": None, "drop_runtime_name": None}
 
 
 def origin_words(origin: Origin, name: str) -> str:
@@ -47,12 +64,14 @@ def _effective_capabilities(scope: Scope) -> list[Match]:
     runtime = scope.params.get("container-runtime")
     computed = effective_capabilities(scope.container.spec, runtime)
     matches = []
+    paths: dict[tuple[str | int, ...], tuple[str | int, ...]] = {}  # many share one origin (privileged: all 41)
     for name, origin in sorted(computed.capabilities.items()):
         drop = origin.ineffective_drop
-        record = {
-            "ineffective_drop": drop is not None,
-            "drop_entry": drop.value if drop else None,
-            "drop_runtime_name": drop.runtime_name if drop else None,
-        }
-        matches.append(Match(name, scope.container_path(origin.path), origin.reason, record=record))
+        record = NO_INEFFECTIVE_DROP
+        if drop is not None:
+            record = {"ineffective_drop": True, "drop_entry": drop.value, "drop_runtime_name": drop.runtime_name}
+        path = paths.get(origin.path)
+        if path is None:
+            path = paths[origin.path] = scope.container_path(origin.path)
+        matches.append(Match(name, path, origin.reason, record=record))
     return matches

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..semantics import spark_conf
 from ..semantics.listen import ignored_entries, is_address_name, listen_addresses, split_addresses
 from ..semantics.mounted_config import mounted_addresses
 from ..semantics.ports import Port, listen_ports, specific_ipv6
 from ..workloads.pods import value_at
+from ..workloads.spark import SPARK_CONF, spark_main_container
 from .registry import fact, fact_of
 from .scope import Match, Scope
 
@@ -36,19 +38,19 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     ]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
-    if (
-        workload
-        and spark_conf_path
-        and container is not None
-        and container.group == "containers"
-        and container.index == 0
-    ):
+    if workload and spark_conf_path and container is not None and spark_main_container(workload) is container:
         matches += _spark_env_vars(scope)
-        spark_conf = value_at(scope.resource.obj, spark_conf_path)
-        if isinstance(spark_conf, dict):
-            for key, value in spark_conf.items():
+        settings = value_at(scope.resource.obj, spark_conf_path)
+        refused = _refused_settings(scope)
+        if isinstance(settings, dict):
+            for key, value in settings.items():
                 role = "executor" if SPARK_EXECUTOR_KEY.search(str(key)) else "driver"
-                if role == workload.role and is_address_name(str(key)) and isinstance(value, str):
+                if (
+                    role == workload.role
+                    and key not in refused  # Spark refuses it in cluster mode: no bind happens
+                    and is_address_name(str(key))
+                    and isinstance(value, str)
+                ):
                     matches += [
                         Match(address, (*spark_conf_path, key), f"sparkConf {key}")
                         for address in split_addresses(value)
@@ -94,9 +96,42 @@ def _spark_env_vars(scope: Scope) -> list[Match]:
     ]
 
 
+def _refused_settings(scope: Scope) -> list[str]:
+    """The sparkConf keys of a Spark driver that Spark refuses in its deploy mode (cluster: the driver's
+    bind address and host); [] for other workloads."""
+    workload = scope.workload
+    app_path = workload.extras.get("sparkApp") if workload else None
+    if workload is None or app_path is None or workload.role != spark_conf.DRIVER:
+        return []
+    app = value_at(scope.resource.obj, app_path)
+    conf = app.get("sparkConf") if isinstance(app, dict) else None
+    if not isinstance(app, dict) or not isinstance(conf, dict):
+        return []
+    return spark_conf.refused_driver_settings(conf, spark_conf.deploy_mode(app))
+
+
+@fact("pod.spark_refused_settings", "pod", record={"key": spark_conf.MANAGED_DRIVER_KEYS})
+def _spark_refused_settings(scope: Scope) -> list[Match]:
+    """sparkConf settings Spark refuses for a SparkApplication's (or ScheduledSparkApplication's) driver in
+    cluster mode, the default: spark.driver.bindAddress and spark.driver.host, because the driver's bind
+    address is the pod IP and its host the driver Service (Spark's DriverServiceFeatureStep); at the key."""
+    workload = scope.workload
+    assert workload is not None
+    conf_path = workload.extras.get("sparkConf")
+    conf = value_at(scope.resource.obj, conf_path) if conf_path else None
+    if conf_path is None or not isinstance(conf, dict):
+        return []
+    return [
+        Match(conf[key], (*conf_path, key), f"sparkConf {key}", record={"key": key}) for key in _refused_settings(scope)
+    ]
+
+
 @fact("container.listen_ports", "container")
 def _listen_ports(scope: Scope) -> list[Match]:
-    """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry."""
+    """Ports from containerPort, port flags, listen addresses and PORT env variables, each at its entry;
+    for the Spark process of a Spark Operator pod also Spark's port settings (spark.driver.port,
+    spark.driver.blockManager.port, spark.ui.port for the driver; spark.blockManager.port for executors;
+    Spark's defaults where unset, located at the role)."""
     assert scope.container is not None
     return [
         Match(port.number, scope.container_path(port.path), port.origin, None, port.line_in_value, port.column_in_value)
@@ -110,7 +145,15 @@ def ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:
     could take its id and be handed its ports."""
     kept, ports = scope.context.cached(("listen-ports", id(container)), _with_ports, container)
     assert kept is container
-    return ports
+    workload = scope.workload
+    main = spark_main_container(workload) if workload is not None else None
+    if workload is None or main is None or main.spec is not container:
+        return ports
+    conf_path = workload.extras["sparkConf"]
+    conf = value_at(scope.resource.obj, conf_path)
+    assert workload.role is not None
+    spark = spark_conf.spark_ports(conf if isinstance(conf, dict) else {}, workload.role)
+    return [*ports, *(Port(p.number, (SPARK_CONF, p.key) if p.key else (), p.origin) for p in spark)]
 
 
 def _with_ports(container: dict[str, Any]) -> tuple[dict[str, Any], list[Port]]:

@@ -4,7 +4,10 @@ process cannot bind (semantics/privileged_ports.py decides), with records of the
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..semantics import privileged_ports as privileged
+from ..semantics.ports import Port
 from ..semantics.users import NON_ROOT, ROOT, UNKNOWN
 from .capabilities import origin_words
 from .listening import ports_of
@@ -18,7 +21,7 @@ PORT_RECORD = {
     "standing": privileged.FAILING,
     "user": None,  # where the user comes from: runAsUser 101 in the pod securityContext
     "user_kind": (ROOT, NON_ROOT, UNKNOWN),
-    "capability_source": (privileged.NONE, privileged.RUNTIME_DEFAULT, privileged.ADD_ALL, privileged.PRIVILEGED),
+    "capability_source": privileged.CAPABILITY_SOURCES,
     "prefixed_add": ("true", "false"),  # capabilities.add writes CAP_NET_BIND_SERVICE, which adds nothing
     "prefixed_add_index": None,
     "fix_plan": privileged.FIX_PLANS,
@@ -47,12 +50,24 @@ CAPABILITY_SOURCE_WORDS = {
 def _situation(scope: Scope) -> privileged.PrivilegedPorts:
     workload, container = scope.workload, scope.container
     assert workload is not None and container is not None
-    return privileged.privileged_ports(
+    runtime = scope.params.get("container-runtime")
+    file_capabilities = scope.params.get("file-capabilities")
+
+    def container_ports(spec: dict[str, Any]) -> list[Port]:
+        return ports_of(scope, spec)
+
+    # Once per pod, not per container: every container's standing would otherwise be worked out again for
+    # each container of the pod (a 2,000-container pod made 4 million calls).
+    pod_lowest = scope.context.cached(
+        ("pod.lowest_unbindable_port", id(workload), runtime, file_capabilities),
+        privileged.pod_lowest_unbindable,
         workload,
-        container,
-        scope.params.get("container-runtime"),
-        scope.params.get("k8s.version"),
-        lambda spec: ports_of(scope, spec),
+        runtime,
+        container_ports,
+        file_capabilities,
+    )
+    return privileged.privileged_ports(
+        workload, container, runtime, scope.params.get("k8s.version"), container_ports, pod_lowest, file_capabilities
     )
 
 
@@ -137,6 +152,12 @@ def _port_reasons(situation: privileged.PrivilegedPorts) -> list[str]:
             f"and {user.note}: a "
             f"root USER binds them, a non-root one only through {FILE_CAPABILITY} on its binary; the "
             "manifest cannot show either: no finding"
+        ]
+    if situation.standing == privileged.NO_FILE_CAPABILITY:
+        return [
+            f"{ports}: the process runs as non-root ({user.note}) and capabilities.add names NET_BIND_SERVICE, "
+            "but a non-root process has no effective capabilities after exec and file-capabilities=none says "
+            f"its binary carries no {FILE_CAPABILITY}: a finding each"
         ]
     return [
         f"{ports}: the process runs as non-root ({user.note}) and NET_BIND_SERVICE is in the set only "

@@ -42,6 +42,13 @@ class Match:
     element_name: str | None = None  # the name of the `each` element this value was found in
     record: dict[str, Any] = field(default_factory=dict, hash=False)  # named values for {record.KEY}
 
+    def changed(self, **changes: Any) -> Match:
+        """A copy with some fields changed, as dataclasses.replace makes it but without its per-call look at
+        every field (conditions call it for each witness; a pod with thousands of containers has many)."""
+        copy = object.__new__(Match)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
 
 @dataclass
 class Scope:

@@ -4,7 +4,10 @@ runAsUser and runAsGroup, and the deprecated per-container seccomp annotations o
 
 from __future__ import annotations
 
+from ..inputs.paths import format_path
+from ..semantics.rejected_contexts import CASES, rejected_contexts
 from ..semantics.users import resolve_id, resolve_user
+from ..workloads.pods import value_at
 from .registry import fact
 from .scope import Match, Scope
 
@@ -38,6 +41,25 @@ def _run_as_group(scope: Scope) -> list[Match]:
     """The primary GID the container runs with: runAsGroup of its securityContext, else the pod's; none when
     neither sets it (the image's group decides, root's group 0 for most images)."""
     return _effective_id(scope, "runAsGroup")
+
+
+@fact("container.rejected_security_context", "container", record={"case": CASES, "with": None})
+def _rejected_security_context(scope: Scope) -> list[Match]:
+    """Security-context combinations Kubernetes refuses: privileged: true or capabilities.add CAP_SYS_ADMIN
+    with allowPrivilegeEscalation: false (the API server rejects the object), and runAsNonRoot: true with
+    runAsUser 0 at the effective level (the kubelet refuses to start the container); located at the first
+    field, the record names the case and the other field (``with``)."""
+    assert scope.workload is not None and scope.container is not None
+    container = scope.container
+    return [
+        Match(
+            value_at(scope.workload.pod, found.path),
+            scope.pod_path(found.path),
+            found.case,
+            record={"case": found.case, "with": format_path(scope.pod_path(found.other))},
+        )
+        for found in rejected_contexts(scope.workload.spec, container.spec, container.norm_path)
+    ]
 
 
 SECCOMP_CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"

@@ -37,11 +37,19 @@ PARALLEL_MIN_INPUTS = 200  # below this, starting worker processes costs more th
 CHUNK_SIZE = 64
 
 
+Progress = Callable[[int, int], object]  # (inputs just done, inputs in all): for a progress bar
+
+
 def load(
-    paths: Iterable[str], include_hidden: bool = False, workers: int | None = None, render: RenderOptions | None = None
+    paths: Iterable[str],
+    include_hidden: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    render: RenderOptions | None = None,
 ) -> LoadResult:
     """Discover, read and parse every input, in command-line order. Many inputs are parsed in worker
-    processes, in chunks whose results are joined in input order, so output stays deterministic."""
+    processes, in chunks whose results are joined in input order, so output stays deterministic.
+    ``progress`` is told of each input (or chunk of inputs) parsed."""
     discovery = discover(paths, include_hidden)
     rendered = render_inputs(discovery.inputs, render)  # charts and overlays; the files they consumed are left out
     discovery.inputs = rendered.inputs
@@ -50,9 +58,13 @@ def load(
     files = [name for name in discovery.inputs if name != "-"]
     parsed: dict[str, LoadResult] = {}
     if workers > 1 and len(files) >= PARALLEL_MIN_INPUTS:
-        parsed = _parse_in_workers(files, workers)
+        parsed = _parse_in_workers(files, workers, progress)
     for name in discovery.inputs:
-        part = parsed.get(name) or _read_and_parse(name)
+        part = parsed.get(name)
+        if part is None:
+            part = _read_and_parse(name)
+            if progress is not None:
+                progress(1, len(discovery.inputs))
         result.documents.extend(part.documents)
         result.errors.extend(part.errors)
     result.documents.extend(rendered.result.documents)
@@ -77,7 +89,7 @@ def _parse_chunk(names: list[str]) -> list[tuple[str, LoadResult]]:
     return [(name, _read_and_parse(name)) for name in names]
 
 
-def _parse_in_workers(files: list[str], workers: int) -> dict[str, LoadResult]:
+def _parse_in_workers(files: list[str], workers: int, progress: Progress | None = None) -> dict[str, LoadResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -88,6 +100,11 @@ def _parse_in_workers(files: list[str], workers: int) -> dict[str, LoadResult]:
     context = multiprocessing.get_context("fork" if fork else None)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return {name: part for chunk in pool.map(_parse_chunk, chunks) for name, part in chunk}
+            parsed: dict[str, LoadResult] = {}
+            for chunk in pool.map(_parse_chunk, chunks):
+                parsed.update(chunk)
+                if progress is not None:
+                    progress(len(chunk), len(files))
+            return parsed
     except (OSError, RuntimeError):
         return {}  # no worker processes here: the caller parses in this process

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+
 PathKey = str | int
 Path = tuple[PathKey, ...]
 
@@ -14,8 +16,14 @@ def format_path(path: Path) -> str:
     for step in path:
         if isinstance(step, int):
             out.append(f"[{step}]")
-        elif step and all(ch.isalnum() or ch in "_-" for ch in str(step)):
+        elif _plain_key(str(step)):
             out.append(("." if out else "") + str(step))
         else:
             out.append(f'["{step}"]')
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_key(key: str) -> bool:
+    """A key written after a dot: letters, digits, _ and - (the same few keys recur in every finding)."""
+    return bool(key) and all(ch.isalnum() or ch in "_-" for ch in key)

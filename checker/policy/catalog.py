@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..suggest import did_you_mean
 from .conditions import CompileEnv, compile_condition
 from .loader import Catalog, resolve_data
 from .model import CompiledRule, Rule
@@ -41,10 +42,12 @@ def select_rules(catalog: Catalog, selection: Selection, params: Params) -> list
     known_packs = set(all_packs(catalog))
     for pack in selection.packs:
         if pack not in known_packs:
-            raise SelectionError(f"unknown pack '{pack}' (packs: {', '.join(sorted(known_packs))})", pack)
+            hint = did_you_mean(pack, known_packs)
+            raise SelectionError(f"unknown pack '{pack}'{hint} (packs: {', '.join(sorted(known_packs))})", pack)
     for rule_id in (*selection.rules, *selection.skip):
         if rule_id not in catalog.rules:
-            raise SelectionError(f"unknown rule '{rule_id}' (see: kubecheck rules)", rule_id)
+            hint = did_you_mean(rule_id, catalog.rules)
+            raise SelectionError(f"unknown rule '{rule_id}'{hint} (see: kubecheck rules)", rule_id)
     grouped = [r for r in catalog.rules.values() if set(r.packs) & set(selection.packs)]
     grouped += [catalog.rules[r] for r in selection.framework_rules]
     if selection.rules:

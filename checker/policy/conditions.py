@@ -161,7 +161,7 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
                 found = [element]  # nothing inside located the failure: point at the element
             name = element.value.get("name") if isinstance(element.value, dict) else None
             if isinstance(name, str):
-                found = [replace(w, element_name=name) for w in found]
+                found = [w.changed(element_name=name) for w in found]
             (passed if element_holds else failed).extend(found)
         return (False, failed) if failed else (True, passed)
 
@@ -230,10 +230,10 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path, params
     def annotated(scope: Scope) -> Result:
         holds, witnesses = condition(scope)
         if note is not None:
-            witnesses = [replace(w, note=note.replace("{note}", w.note)) for w in witnesses]
+            witnesses = [w.changed(note=note.replace("{note}", w.note)) for w in witnesses]
         if not locate:  # the values and notes stay (for {when.note}, and a finding with nothing else to point at)
             witnesses = [
-                replace(w, path=None, resource=None, line_in_value=None, column_in_value=None)
+                w.changed(path=None, resource=None, line_in_value=None, column_in_value=None)
                 for w in witnesses
                 if w.value is not None or w.note
             ]
@@ -262,13 +262,33 @@ def _quantified(resolve: Resolver, missing: Missing, test: Callable[[Match], boo
             satisfied = [m for m in matches if test(m)]
             if satisfied:
                 return True, satisfied
-            return False, matches or [missing(scope)]
+            return False, _one_list(matches) or [missing(scope)]
         failed = [m for m in matches if not test(m)]
         if failed:
             return False, failed
         return True, matches or [missing(scope)]
 
     return leaf
+
+
+def _one_list(matches: list[Match]) -> list[Match]:
+    """The witnesses of an ``any`` that failed: items of one list (``drop[*]`` without ALL) are one cause,
+    so they are one witness at the list, whose value is the list's items; other values stay as they are."""
+    if len(matches) < 2:
+        return matches
+    first = matches[0]
+    if first.path is None or not first.path or not isinstance(first.path[-1], int):
+        return matches
+    parent = first.path[:-1]
+    for match in matches:
+        if (
+            match.path is None
+            or match.path[:-1] != parent
+            or not isinstance(match.path[-1], int)
+            or match.resource is not first.resource
+        ):
+            return matches
+    return [replace(first, value=[m.value for m in matches], path=parent, line_in_value=None, column_in_value=None)]
 
 
 def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:

@@ -14,6 +14,7 @@ import yaml
 from ..findings import Severity
 from ..inputs.paths import Path
 from ..inputs.positions import locate_in_node
+from ..suggest import did_you_mean
 from .conditions import CompileEnv, RuleMistake, compile_condition
 from .model import REPORT_MODES, SCOPES, PolicyError, Rule
 from .params import PARAM_TYPES, ParamError, Params, ParamSpec, parse_version, resolve_params
@@ -232,6 +233,10 @@ def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
     except (OSError, UnicodeDecodeError) as exc:
         catalog.errors.append(PolicyError(str(file), None, f"cannot read: {exc}"))
         return None
+    mistakes = _field_mistakes(data, file)
+    if mistakes:  # every independent field mistake at once, each at its line
+        catalog.errors.extend(PolicyError(str(file), _line_of(node, m.where) or 1, m.message) for m in mistakes)
+        return None
     try:
         rule = _validate(data, file, root)
         validate_conditions(rule, default_params(catalog))
@@ -277,6 +282,34 @@ def resolve_data(declared: dict[str, Any], params: Params) -> dict[str, Any]:
                 values.extend(items)
         resolved[name] = values
     return resolved
+
+
+def _field_mistakes(data: Any, file: FsPath) -> list[RuleMistake]:
+    """The mistakes of a rule file that do not depend on each other (unknown and missing fields, id,
+    severity, scope, report), all of them, so one run shows every one; _validate checks the rest."""
+    if not isinstance(data, dict):
+        return []
+    fields = REQUIRED + OPTIONAL
+    mistakes = [
+        RuleMistake((key,), f"unknown field '{key}'{did_you_mean(str(key), fields)} (fields: {', '.join(fields)})")
+        for key in data
+        if key not in fields
+    ]
+    mistakes += [RuleMistake((), f"missing required field '{key}'") for key in REQUIRED if key not in data]
+    rule_id = data.get("id")
+    if isinstance(rule_id, str) and RULE_ID.match(rule_id) and file.stem != rule_id:
+        mistakes.append(RuleMistake(("id",), f"id '{rule_id}' must match the file name '{file.name}'"))
+    if isinstance(data.get("severity"), str):
+        try:
+            Severity.parse(data["severity"])
+        except ValueError as exc:
+            mistakes.append(RuleMistake(("severity",), str(exc)))
+    if isinstance(data.get("scope"), str) and data["scope"] not in SCOPES:
+        hint = did_you_mean(data["scope"], SCOPES)
+        mistakes.append(RuleMistake(("scope",), f"scope must be one of {', '.join(SCOPES)}{hint}"))
+    if "report" in data and data["report"] not in REPORT_MODES:
+        mistakes.append(RuleMistake(("report",), f"report must be one of {', '.join(REPORT_MODES)}"))
+    return mistakes if len(mistakes) > 1 else []  # a single mistake: _validate reports it as before
 
 
 def _validate(data: Any, file: FsPath, root: FsPath) -> Rule:

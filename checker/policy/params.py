@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..semantics.sysctls import normalize_name
+from ..suggest import did_you_mean
 
 PARAM_TYPES = ("string", "enum", "version", "map", "list", "bool", "int", "sysctls", "sysctl-patterns")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)$")
@@ -170,7 +171,7 @@ def resolve_params(specs: dict[str, ParamSpec], assignments: list[str]) -> Param
             raise ParamError(f"--set {assignment!r}: expected KEY=VALUE", index)
         if key not in specs:
             known = ", ".join(sorted(specs)) or "none"
-            raise ParamError(f"--set {key}: unknown parameter (known: {known})", index)
+            raise ParamError(f"--set {key}: unknown parameter{did_you_mean(key, specs)} (known: {known})", index)
         try:
             params.values[key] = specs[key].parse(value)
         except ParamError as exc:

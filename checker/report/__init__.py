@@ -18,6 +18,7 @@ class RenderOptions:
     verbose: bool = False
     show_suppressed: bool = False
     destination: str | None = None  # the file the report is written to (None: standard output)
+    width: int | None = None  # the terminal's width, to wrap text output to (None: no wrapping)
 
 
 FORMATS: dict[str, Callable[[Report, RenderOptions], str]] = {

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import Report, Severity, counted
 from .controls import framework_line, objects_line
+from .escaping import visible
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -23,7 +24,9 @@ COMMANDS = {
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's data: control characters as visible escapes (a log shows ESC sequences as colours),
+    then the workflow-command encoding of %, CR and LF."""
+    return visible(text, keep="\r\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:

@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Report, Severity
+from .escaping import deep, valid_unicode
 from .locations import artifact_uri
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def render(report: Report, options: RenderOptions) -> str:
     for error in report.errors:
         fingerprint = _fingerprint([error.file, INPUT_ERROR, error.line, error.message], seen)
         issues.append(_issue(error.message, INPUT_ERROR, "blocker", error.file, error.line or 1, fingerprint))
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    return json.dumps(deep(issues, valid_unicode), indent=2, ensure_ascii=False) + "\n"
 
 
 def _issue(description: str, check: str, severity: str, file: str, line: int, fingerprint: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ..findings import ControlResult, Finding, FrameworkResult, Report, RuleInfo
 from ..inputs.documents import STDIN_NAME
 from ..version import __version__
 from .controls import framework_line, objects_line
+from .escaping import uri_path, valid_unicode, visible
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -48,7 +49,9 @@ def render(report: Report, options: RenderOptions) -> str:
         f"<script>{SCRIPT}</script>",
         "</body></html>",
     ]
-    return "\n".join(part for part in parts if part) + "\n"
+    # control characters, undecodable bytes of file names and bidirectional controls as visible escapes:
+    # the page stays valid UTF-8 and shows what the inputs hold
+    return visible("\n".join(part for part in parts if part), keep="\t\n\r") + "\n"
 
 
 def _head() -> str:
@@ -169,7 +172,7 @@ def _matrix(report: Report) -> str:
             heat = 0.12 + 0.88 * n / biggest if n else 0
             style = f' style="background:rgba(200,40,40,{heat:.2f})"' if n else ""
             tds.append(f'<td class="n"{style}>{n or ""}</td>')
-        name = f'<a href="#q={quote(label)}">{escape(label)}</a>' if filter_link else escape(label)
+        name = f'<a href="#q={quote(valid_unicode(label))}">{escape(label)}</a>' if filter_link else escape(label)
         total = sum(per_namespace[ns] for ns in namespaces)
         return f'<tr><th class="ns">{name}</th>{"".join(tds)}<td class="n total">{total}</td></tr>'
 
@@ -261,7 +264,7 @@ def _href(file: str, base: Path) -> str | None:
         relative = os.path.relpath(Path(file).resolve(), base)
     except ValueError:
         return Path(file).resolve().as_uri()
-    return quote(Path(relative).as_posix())
+    return uri_path(Path(relative).as_posix())
 
 
 def _select(element_id: str, label: str, everything: str, values: list[str]) -> str:

@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..findings import Report
+from .escaping import deep, valid_unicode
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -25,4 +26,5 @@ def render(report: Report, options: RenderOptions) -> str:
         document["suppressed"] = [item.to_dict() for item in report.suppressed]
     if report.frameworks:
         document["frameworks"] = [framework.to_dict() for framework in report.frameworks]
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"

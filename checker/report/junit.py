@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import FrameworkResult, Report, Severity
 from .controls import objects_line
+from .escaping import xml_text
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -60,6 +61,10 @@ def render(report: Report, options: RenderOptions) -> str:
             where = f"{error.file}:{error.line}" if error.line else error.file
             case = ET.SubElement(suite, "testcase", name=where, classname="kubecheck-inputs")
             ET.SubElement(case, "error", message=error.message, type="input").text = f"{where}: {error.message}"
+    for element in root.iter():  # well-formed XML whatever the names and values hold
+        element.attrib = {key: xml_text(value) for key, value in element.attrib.items()}
+        if element.text:
+            element.text = xml_text(element.text)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

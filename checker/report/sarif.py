@@ -8,8 +8,9 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..findings import FrameworkResult, Report, Severity
+from ..findings import Finding, FrameworkResult, Report, Severity
 from ..version import __version__
+from .escaping import deep, valid_unicode
 from .locations import artifact_uri
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ def render(report: Report, options: RenderOptions) -> str:
     ]
     results = []
     seen: dict[str, int] = {}
-    for finding in report.findings:
+    shown: list[tuple[Finding, Any]] = [(finding, None) for finding in report.findings]
+    if options.show_suppressed:  # every exemption used, with its reason (SARIF result.suppressions)
+        shown += [(item.finding, item.by) for item in report.suppressed]
+    for finding, by in shown:
         resource = finding.resource
         logical = "/".join(str(part) for part in (resource["kind"], resource["namespace"], resource["name"]) if part)
         result: dict[str, Any] = {
@@ -82,6 +86,8 @@ def render(report: Report, options: RenderOptions) -> str:
         }
         if finding.rule in rule_index:
             result["ruleIndex"] = rule_index[finding.rule]
+        if by is not None:
+            result["suppressions"] = [_suppression(by)]
         controls = _controls_of(report.frameworks, finding.rule, finding.path)
         if controls:
             result["taxa"] = controls
@@ -122,7 +128,8 @@ def render(report: Report, options: RenderOptions) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
 
 
 def _taxonomy(framework: FrameworkResult) -> dict[str, Any]:
@@ -166,6 +173,15 @@ def _relationships(frameworks: list[FrameworkResult], rule: str) -> dict[str, An
     return {"relationships": links} if links else {}
 
 
+def _suppression(by: Any) -> dict[str, Any]:
+    """A SARIF suppression: in the manifest (annotation, comment) or outside it (the configuration)."""
+    return {
+        "kind": "external" if by.kind == "exemption" else "inSource",
+        "status": "accepted",
+        "justification": by.reason,
+    }
+
+
 def _controls_of(frameworks: list[FrameworkResult], rule: str, path: str) -> list[dict[str, Any]]:
     """The controls a finding counts against, as taxon references of a SARIF result."""
     return [
@@ -190,4 +206,4 @@ def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str 
     seen[key] = occurrence + 1
     if occurrence:
         key += f"|#{occurrence}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

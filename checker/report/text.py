@@ -1,15 +1,19 @@
-"""The human report: findings grouped by file as ``file:line:col``, then errors and a summary line.
+"""The human report: findings grouped under their file (``line:col``, severity, rule, object, a one-sentence
+message; -v gives the whole message and the field path), each rule's fix once with its counts, then errors and
+a summary line. Wrapped to the terminal's width when the CLI gives one.
 
 Colour is used only when asked for (the CLI asks when writing to a terminal).
 """
 
 from __future__ import annotations
 
+import textwrap
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ..findings import FrameworkResult, Report, Severity, counted, error_place
+from ..findings import Finding, FrameworkResult, Report, Severity, counted, error_place
 from .controls import framework_line, objects_line
+from .escaping import visible
 
 if TYPE_CHECKING:
     from . import RenderOptions
@@ -27,37 +31,101 @@ def _paint(text: str, code: str, enabled: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if enabled else text
 
 
+SHORT_MESSAGE = 120  # a message longer than this is cut to its first sentence or clause unless -v
+MORE = " [-v]"  # marks a message cut short
+
+
 def render(report: Report, options: RenderOptions) -> str:
     lines: list[str] = []
+    # Every name and value from the inputs goes through visible(): an ESC sequence in a file name or a
+    # manifest value must not reach the terminal (it could retitle or clear it).
     for file, group in groupby(report.findings, key=lambda f: f.file):
-        lines.append(_paint(file, "1", options.color))
+        lines.append(_paint(visible(file), "1", options.color))
         for finding in group:
-            where = f"{finding.file}:{finding.line}:{finding.column}"
-            severity = _paint(f"{finding.severity.label:<8}", COLORS[finding.severity], options.color)
-            resource = finding.resource
-            name = f"{resource['kind']}/{resource['name']}" if resource.get("name") else resource["kind"]
-            lines.append(f"  {where}  {severity} {finding.rule}  {name}: {finding.message}")
-            if options.verbose:
-                lines.append(f"      path: {finding.path}")
-                lines.append(f"      fix:  {finding.remediation}")
+            lines.extend(_finding_lines(finding, options))
         lines.append("")
+    lines.extend(_advice(report, options))
     if options.show_suppressed and report.suppressed:
         lines.append("Suppressed:")
         for item in report.suppressed:
             finding, by = item.finding, item.by
-            lines.append(f"  {finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}")
-            lines.append(f"      by {by.kind} at {by.file}:{by.line}: {by.reason}")
+            found = f"{finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}"
+            lines.append(f"  {visible(found)}")
+            expiry = f" (expires {by.expires.isoformat()})" if by.expires else ""
+            lines.append(f"      {visible(f'by {by.kind} at {by.file}:{by.line}: {by.reason}')}{expiry}")
         lines.append("")
     for framework in report.frameworks:
         lines.extend(_framework(framework, options))
     for error in report.errors:
-        lines.append(f"{error_place(error)}: {_paint('error', '1;31', options.color)}: {error.message}")
+        label = _paint("error", "1;31", options.color)
+        lines.append(f"{visible(error_place(error))}: {label}: {visible(error.message)}")
     if options.verbose:
-        lines.extend(f"note: {note}" for note in report.notes)
+        lines.extend(f"note: {visible(note)}" for note in report.notes)
     if report.errors or (options.verbose and report.notes):
         lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+def _finding_lines(finding: Finding, options: RenderOptions) -> list[str]:
+    """``  line:col  severity  rule  Kind/name: message``, the path given once by the group's heading; the
+    message is cut to one sentence unless -v (which adds the field path), and wrapped to the terminal."""
+    severity = _paint(f"{finding.severity.label:<8}", COLORS[finding.severity], options.color)
+    resource = finding.resource
+    name = f"{resource['kind']}/{resource['name']}" if resource.get("name") else str(resource.get("kind") or "")
+    message = finding.message if options.verbose else short_message(finding.message)
+    place = f"  {finding.line}:{finding.column}".ljust(10)
+    head = place + f"{finding.severity.label:<8} {visible(finding.rule)}  "
+    text = visible(f"{name}: {message}" if name else message)
+    lines = _wrapped(head, text, options.width, indent=12)
+    lines[0] = lines[0][: len(place)] + severity + lines[0][len(place) + 8 :]
+    if options.verbose and finding.path:
+        lines.append(f"{'':12}path: {visible(finding.path)}")
+    return lines
+
+
+def short_message(message: str) -> str:
+    """The message's first sentence or clause (outside parentheses) when the whole is long."""
+    if len(message) <= SHORT_MESSAGE:
+        return message
+    depth = 0
+    for index, char in enumerate(message):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and char in ".;" and message[index + 1 : index + 2] == " " and index > 20:
+            return message[:index] + MORE
+    return message
+
+
+def _wrapped(head: str, text: str, width: int | None, indent: int) -> list[str]:
+    """head + text, wrapped at word boundaries to width (no wrapping without a width)."""
+    if width is None or len(head) + len(text) <= width:
+        return [head + text]
+    return textwrap.wrap(
+        head + text,
+        width=max(width, 40),
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _advice(report: Report, options: RenderOptions) -> list[str]:
+    """Each rule's fix once, with how many findings and objects it concerns, most frequent first."""
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        by_rule.setdefault(finding.rule, []).append(finding)
+    if not by_rule:
+        return []
+    lines = [_paint("How to fix", "1", options.color)]
+    for rule, found in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])):
+        objects = len({(f.file, f.document, *(str(v) for v in f.resource.values())) for f in found})
+        counts = f"{counted(len(found), 'finding')} in {counted(objects, 'object')}"
+        lines.extend(_wrapped(f"  {rule} ({counts}): ", visible(found[0].remediation), options.width, indent=6))
+    lines.append("")
+    return lines
 
 
 STATUS_COLORS = {"fail": "1;31", "pass": "32", "not-applicable": "2", "manual": "33"}
@@ -74,7 +142,7 @@ def _framework(framework: FrameworkResult, options: RenderOptions) -> list[str]:
         objects = f"{control.objects_failed}/{control.objects_checked}" if control.status != "manual" else "-"
         lines.append(f"  {status}  {control.id:<{width}}  {objects:>9}  {control.title}")
         if options.verbose:
-            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {objects_line(control)}")
+            lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  {visible(objects_line(control))}")
             if control.manual and control.status != "manual":
                 lines.append(f"  {'':<6}  {'':<{width}}  {'':>9}  by hand: {control.manual}")
     lines += [f"{framework_line(framework)} (objects: failing/checked)", ""]

@@ -181,6 +181,16 @@ def effective_capabilities(container: dict[str, Any], runtime: str = "containerd
     return result
 
 
+def covered_by_drop_all(capability: Any, drops: list[Any], adds: list[Any], runtime: str = "containerd") -> bool:
+    """Whether dropping the capability by name changes nothing because the drop list holds ALL: ALL empties the
+    set first, so an individual drop matters only for a capability added back (adds come before individual
+    drops)."""
+    if str(capability).upper() == "ALL" or not any(str(drop).upper() == "ALL" for drop in drops):
+        return False
+    name = runtime_name(capability, runtime)
+    return not any(runtime_name(added, runtime) == name for added in adds if added is not None)
+
+
 def _entries(value: Any) -> list[tuple[int, Any]]:
     if not isinstance(value, list):
         return []

@@ -169,9 +169,19 @@ class Setting:
 # --- what a name says -----------------------------------------------------------------------------------
 
 
+# The name tests below are pure functions of a name, and the same names (PORT, LISTEN_ADDR, --metrics-bind-
+# address) recur in every container: each remembers its recent answers (bounded, so odd names cannot grow it).
+NAME_CACHE = 4096
+
+
 def name_words(name: str) -> list[str]:
     """The lower-cased words of a setting name, split at - _ . and camelCase."""
-    return [word.lower() for word in NAME_WORD.findall(name)]
+    return list(_name_words(name))
+
+
+@functools.lru_cache(maxsize=NAME_CACHE)
+def _name_words(name: str) -> tuple[str, ...]:
+    return tuple(word.lower() for word in NAME_WORD.findall(name))
 
 
 def joined_words(name: str) -> set[str]:
@@ -180,6 +190,7 @@ def joined_words(name: str) -> set[str]:
     return {*words, *(first + second for first, second in pairwise(words))}
 
 
+@functools.lru_cache(maxsize=NAME_CACHE)
 def says_bind(name: str) -> bool:
     """The name says bind or listen and is not an advertised address."""
     words = name_words(name)
@@ -188,12 +199,14 @@ def says_bind(name: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=NAME_CACHE)
 def is_remote_name(name: str) -> bool:
     """The name says the program connects there: an advertised address, or a remote word without listen/bind."""
     words = joined_words(name)
     return not ADVERTISED_WORDS.isdisjoint(words) or (not says_bind(name) and not REMOTE_WORDS.isdisjoint(words))
 
 
+@functools.lru_cache(maxsize=NAME_CACHE)
 def is_address_name(name: str) -> bool:
     """True when a flag, variable or config key names an address the program binds: a word says bind or
     listen (not advertise, external or public), or address or host without a remote word (DB_HOST). Dotted

@@ -31,7 +31,11 @@ ROOT_BINDS = "root"  # root with the capability in its set: binds them
 ADDED = "added"  # non-root, NET_BIND_SERVICE named in capabilities.add: binds through file capabilities
 NOT_EFFECTIVE = "not-effective"  # non-root, in the set only by default, ALL or privileged (a finding)
 IMAGE_DECIDES = "image"  # no runAsUser or runAsNonRoot: the image's USER decides
-FAILING = (MISSING, NOT_EFFECTIVE)
+NO_FILE_CAPABILITY = "no-file-capability"  # non-root, named in capabilities.add, but the images carry none
+FAILING = (MISSING, NOT_EFFECTIVE, NO_FILE_CAPABILITY)
+
+# What the images are known to carry: file capabilities may be there (unknown, the default), or none are.
+FILE_CAPABILITIES_UNKNOWN, FILE_CAPABILITIES_NONE = "unknown", "none"
 
 # How NET_BIND_SERVICE got into the container's set.
 NONE, RUNTIME_DEFAULT, ADD_ALL, NAMED_ADD, PRIVILEGED = "none", "runtime-default", "all", "added", "privileged"
@@ -97,17 +101,21 @@ def privileged_ports(
     runtime: str,
     k8s_version: tuple[int, ...],
     ports_of: Callable[[dict[str, Any]], list[Port]],
+    pod_lowest: int | None = None,
+    file_capabilities: str = FILE_CAPABILITIES_UNKNOWN,
 ) -> PrivilegedPorts:
     """The container's low ports and their standing; ``ports_of`` gives the listen ports of a container
-    spec (the pod's other containers decide the lowest port the pod-wide sysctl must allow)."""
+    spec. ``pod_lowest`` is pod_lowest_unbindable() of the workload (the pod's other containers decide the
+    lowest port the pod-wide sysctl must allow): a caller that asks for every container computes it once per
+    pod and passes it, so a pod's cost stays linear in its containers; without it, it is computed here.
+    ``file_capabilities`` none says the images' binaries carry no file capability."""
     start = unprivileged_port_start(workload)
     low = [port for port in ports_of(container.spec) if port.number < start.value]
     capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
     prefixed_add = _prefixed_add(container.spec, runtime)
-    failing = [
-        port for other in workload.containers for port in _failing_ports(workload, other, runtime, start, ports_of)
-    ]
+    if pod_lowest is None:
+        pod_lowest = pod_lowest_unbindable(workload, runtime, ports_of, file_capabilities)
     if workload.spec.get("hostNetwork") is True:
         fix_plan = HOST_NETWORK_FIX
     else:
@@ -123,13 +131,30 @@ def privileged_ports(
         low,
         user,
         capability,
-        _standing(user, capability, container.spec),
+        _standing(user, capability, container.spec, file_capabilities),
         _capability_source(capability, container.spec),
         prefixed_add,
-        min(failing, default=start.value),
+        pod_lowest,
         fix_plan,
         capability_fix,
     )
+
+
+def pod_lowest_unbindable(
+    workload: Workload,
+    runtime: str,
+    ports_of: Callable[[dict[str, Any]], list[Port]],
+    file_capabilities: str = FILE_CAPABILITIES_UNKNOWN,
+) -> int:
+    """The lowest port below the pod's start that some container of the pod cannot bind (the value the
+    pod-wide sysctl must allow), else the start itself."""
+    start = unprivileged_port_start(workload)
+    failing = [
+        port
+        for other in workload.containers
+        for port in _failing_ports(workload, other, runtime, start, ports_of, file_capabilities)
+    ]
+    return min(failing, default=start.value)
 
 
 def _failing_ports(
@@ -138,6 +163,7 @@ def _failing_ports(
     runtime: str,
     start: PortStart,
     ports_of: Callable[[dict[str, Any]], list[Port]],
+    file_capabilities: str,
 ) -> list[int]:
     """The ports below the start that the container's process cannot bind (MISSING or NOT_EFFECTIVE)."""
     low = [port.number for port in ports_of(container.spec) if port.number < start.value]
@@ -145,7 +171,7 @@ def _failing_ports(
         return []
     capability = effective_capabilities(container.spec, runtime).capabilities.get("NET_BIND_SERVICE")
     user = resolve_user(workload.spec, container.spec, container.norm_path)
-    return low if _standing(user, capability, container.spec) in FAILING else []
+    return low if _standing(user, capability, container.spec, file_capabilities) in FAILING else []
 
 
 def _prefixed_add(container: dict[str, Any], runtime: str) -> int | None:
@@ -162,17 +188,20 @@ def _prefixed_add(container: dict[str, Any], runtime: str) -> int | None:
     return None
 
 
-def _standing(user: User, capability: Origin | None, container: dict[str, Any]) -> str:
+def _standing(user: User, capability: Origin | None, container: dict[str, Any], file_capabilities: str) -> str:
     """Root keeps the capabilities of its set across exec; a non-root process keeps none (Kubernetes sets no
     ambient capabilities) and gains one only from a binary's file capability, so only a capability the
-    manifest names in capabilities.add says that plan; one from the default set, ALL or privileged does not."""
+    manifest names in capabilities.add says that plan; one from the default set, ALL or privileged does not.
+    Where the images are known to carry no file capability (file_capabilities none), that plan fails too."""
     if capability is None:
         return MISSING
     if user.kind == ROOT:
         return ROOT_BINDS
     if user.kind == UNKNOWN:
         return IMAGE_DECIDES
-    return ADDED if _added_by_name(capability, container) else NOT_EFFECTIVE
+    if not _added_by_name(capability, container):
+        return NOT_EFFECTIVE
+    return NO_FILE_CAPABILITY if file_capabilities == FILE_CAPABILITIES_NONE else ADDED
 
 
 def _added_by_name(capability: Origin, container: dict[str, Any]) -> bool:

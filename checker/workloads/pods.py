@@ -43,6 +43,7 @@ class Workload:
     generic: bool = False
     extras: dict[str, Path] = field(default_factory=dict)
     containers: list[Container] = field(default_factory=list)
+    _container_index: dict[Path, Container] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -68,10 +69,15 @@ class Workload:
             if real[: len(mapped)] == mapped and (best is None or len(mapped) > len(best[1])):
                 best = (norm, mapped)
         norm = best[0] + real[len(best[1]) :] if best is not None else real
-        for container in self.containers:
-            if norm[:3] == container.norm_path:
-                return container
-        return None
+        return self._containers_by_path().get(norm[:3])
+
+    def _containers_by_path(self) -> dict[Path, Container]:
+        """The containers by their normalized path, built once the list is complete (a lookup per finding
+        must not walk every container: a pod with thousands of them made this quadratic)."""
+        index = self._container_index
+        if index is None or len(index) != len(self.containers):
+            index = self._container_index = {container.norm_path: container for container in self.containers}
+        return index
 
 
 def append_listed(

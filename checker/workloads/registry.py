@@ -54,6 +54,10 @@ KIND_REGISTRY: dict[tuple[str, str], tuple[Location, ...]] = {
         SparkRole(("spec", "template"), "driver"),
         SparkRole(("spec", "template"), "executor"),
     ),
+    ("sparkoperator.k8s.io", "SparkConnect"): (
+        SparkRole(("spec",), "server", connect=True),
+        SparkRole(("spec",), "executor", connect=True),
+    ),
     ("argoproj.io", "Rollout"): (TemplateAt(("spec", "template")),),
     ("apps.openshift.io", "DeploymentConfig"): (TemplateAt(("spec", "template")),),
     ("", "DeploymentConfig"): (TemplateAt(("spec", "template")),),
