@@ -17,6 +17,7 @@ from .findings import Report, RuleInfo
 from .inputs.documents import InputError, LoadResult, Source
 from .inputs.kustomize import split_patches
 from .inputs.loading import Progress, load, parse_source
+from .inputs.render import RenderOptions
 from .inputs.resources import Resource, resources_of
 from .policy.catalog import Selection, SelectionError, all_packs, compile_rules, select_rules
 from .policy.frameworks import Framework, load_frameworks
@@ -99,10 +100,16 @@ def _frameworks(catalog: Catalog, wanted: list[str]) -> list[Framework]:
     return [known[name] for name in dict.fromkeys(wanted)]
 
 
-def read(paths: Iterable[str], include_hidden: bool = False, progress: Progress | None = None) -> LoadResult:
-    """The documents of files, directories or "-" (stdin), and the inputs that could not be read; ``progress``
-    is told of the inputs parsed (inputs done, inputs in all)."""
-    return load(paths, include_hidden, progress=progress)
+def read(
+    paths: Iterable[str],
+    include_hidden: bool = False,
+    progress: Progress | None = None,
+    render: RenderOptions | None = None,
+) -> LoadResult:
+    """The documents of files, directories or "-" (stdin), and the inputs that could not be read; charts and
+    overlays rendered (render says how; RenderOptions(enabled=False) reads their files raw); ``progress`` is
+    told of the inputs parsed (inputs done, inputs in all)."""
+    return load(paths, include_hidden, progress=progress, render=render)
 
 
 def read_text(name: str, text: str) -> LoadResult:
@@ -154,6 +161,7 @@ class Run:
             for framework in chosen.frameworks
         ]
         report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in self.loaded.hidden)
+        report.notes.extend(self.loaded.notes)
         report.notes.extend(
             f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
             "Kustomization of this scan), not checked as a whole object"
@@ -215,10 +223,11 @@ def run_plan(
     include_hidden: bool = False,
     reading: Progress | None = None,
     checking: Progress | None = None,
+    render: RenderOptions | None = None,
 ) -> Report:
     """Scan files, directories or "-" with a plan; ``reading`` and ``checking`` follow the inputs parsed and
-    the objects checked (for a progress bar)."""
-    return run(chosen, read(paths, include_hidden, reading), progress=checking).report()
+    the objects checked (for a progress bar); ``render`` says how charts and overlays are rendered."""
+    return run(chosen, read(paths, include_hidden, reading, render), progress=checking).report()
 
 
 def scan_text(chosen: Plan, name: str, text: str) -> Report:

@@ -30,6 +30,7 @@ from .commands.scan import (
 )
 from .config import Config, ConfigError, load_config
 from .findings import Report, Severity, counted
+from .inputs.render import RenderOptions as ChartOptions
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog
@@ -98,6 +99,40 @@ class Color(StrEnum):
     auto = "auto"
     always = "always"
     never = "never"
+
+
+ValuesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--values",
+        "-f",
+        metavar="FILE",
+        help="A Helm values file for the charts scanned (repeatable; later files win).",
+    ),
+]
+HelmSetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--helm-set",
+        help="A Helm value for the charts scanned, KEY=VALUE as helm --set (repeatable).",
+        metavar="KEY=VALUE",
+    ),
+]
+ReleaseOption = Annotated[
+    str, typer.Option("--release-name", metavar="NAME", help="Helm release name for rendering charts.")
+]
+NamespaceOption = Annotated[
+    str, typer.Option("--namespace", metavar="NAMESPACE", help="Namespace charts are rendered into.")
+]
+NoRenderOption = Annotated[
+    bool, typer.Option("--no-render", help="Read chart and kustomize folders file by file, unrendered.")
+]
+
+
+def _chart_options(
+    values: list[str] | None, helm_set: list[str] | None, release: str, namespace: str, no_render: bool
+) -> ChartOptions:
+    return ChartOptions(not no_render, tuple(values or ()), tuple(helm_set or ()), release, namespace)
 
 
 PackOption = Annotated[
@@ -269,6 +304,11 @@ def scan(
             "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
         ),
     ] = False,
+    values: ValuesOption = None,
+    helm_set: HelmSetOption = None,
+    release_name: ReleaseOption = "release-name",
+    namespace: NamespaceOption = "default",
+    no_render: NoRenderOption = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no messages on stderr besides errors.")
     ] = False,
@@ -297,7 +337,7 @@ def scan(
         ),
     ] = None,
 ) -> None:
-    """Check manifests against the selected rules."""
+    """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
     try:
         threshold = Severity.parse(fail_on or config.fail_on or "low")
@@ -313,8 +353,10 @@ def scan(
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
     recorded = _read_baseline(baseline_file) if baseline_file else None
+    rendering = _chart_options(values, helm_set, release_name, namespace, no_render)
+    include = include_hidden or config.include_hidden
     with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
-        report = run_plan(chosen, paths, include_hidden or config.include_hidden, progress.reading, progress.checking)
+        report = run_plan(chosen, paths, include, progress.reading, progress.checking, rendering)
     if write_baseline:
         _write_baseline(write_baseline, report, quiet)
     if recorded is not None and baseline_file:
@@ -363,6 +405,67 @@ def _apply_baseline(report: Report, recorded: Counter[str], path: str, quiet: bo
     report.notes.append(line)
     if not quiet:
         typer.echo(f"kubecheck: {line}", err=True)
+
+
+def _threshold(fail_on: str | None, config: Config) -> Severity:
+    try:
+        return Severity.parse(fail_on or config.fail_on or "low")
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+
+
+FailOnOption = Annotated[
+    str | None,
+    typer.Option("--fail-on", help="Lowest severity that fails (critical, high, medium, low). Default: low."),
+]
+
+
+@app.command("helm-post-render")
+def helm_post_render_command(
+    pack: PackOption = None,
+    framework: FrameworkOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: FailOnOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """A Helm post-renderer: rendered manifests on stdin go to stdout unchanged when they pass; otherwise the
+    findings go to stderr and the exit code stops the release (helm install --post-renderer kubecheck
+    --post-renderer-args helm-post-render)."""
+    from .commands.post_render import post_render
+
+    config = _config(config_file)
+    threshold = _threshold(fail_on, config)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    outcome = post_render(chosen, sys.stdin.read(), threshold)
+    sys.stdout.write(outcome.stdout)
+    sys.stderr.write(outcome.stderr)
+    raise typer.Exit(outcome.code)
+
+
+@app.command("krm")
+def krm_command(
+    pack: PackOption = None,
+    framework: FrameworkOption = None,
+    rule: RuleOption = None,
+    skip_rule: SkipRuleOption = None,
+    policy_dir: PolicyDirOption = None,
+    set_: SetOption = None,
+    fail_on: FailOnOption = None,
+    config_file: ConfigOption = None,
+) -> None:
+    """A KRM function validator: a config.kubernetes.io/v1 ResourceList on stdin is written back with results,
+    one per finding; the exit code fails on findings at or above --fail-on."""
+    from .commands.krm import krm
+
+    config = _config(config_file)
+    threshold = _threshold(fail_on, config)
+    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    outcome = krm(chosen, sys.stdin.read(), threshold)
+    sys.stdout.write(outcome.stdout)
+    raise typer.Exit(outcome.code)
 
 
 @app.command("explain")

@@ -145,17 +145,23 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
     )
     when_note = "; ".join(dict.fromkeys(note for note in when_notes if note))
     values = template_values(scope, witness, params, rule.id, rule.check_id, when_note, rule.phrases)
+    file, line, column, rendered = located_in.document.source.name, position.line, position.column, None
+    origin = located_in.document.source.origin
+    if origin is not None:  # a rendered chart or overlay: the template line, values key or origin file
+        mapped = origin.map(line, column, (*located_in.base, *path))
+        file, line, column, rendered = mapped.file, mapped.line, mapped.column, mapped.rendered
     return Finding(
         rule=rule.id,
         severity=rule.severity,
         message=" ".join(render(rule.message, values).split()),
-        file=located_in.document.source.name,
-        line=position.line,
-        column=position.column,
+        file=file,
+        line=line,
+        column=column,
         resource=scope.resource.ref(),
         container=values["container.name"],
         path=format_path(path),
         remediation=" ".join(rule.remediation.split()),
         document=located_in.document.index,
+        rendered=rendered,
         value=json.dumps(witness.value, sort_keys=True, default=str),
     )

@@ -46,6 +46,7 @@ class Finding:
     path: str
     remediation: str
     document: int = 0
+    rendered: dict[str, Any] | None = None  # how a rendered object was produced (chart, values, template)
     value: str = ""  # the offending value as canonical JSON: part of a baseline fingerprint, not of reports
 
     def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
@@ -63,7 +64,7 @@ class Finding:
             "container": self.container,
             "path": self.path,
             "remediation": self.remediation,
-        }
+        } | ({"rendered": self.rendered} if self.rendered is not None else {})
 
 
 @dataclass(frozen=True)

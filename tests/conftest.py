@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from checker.api import plan, run_plan
+from checker.inputs.render import RenderOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -32,5 +33,8 @@ def examples(default: int, long: int) -> int:
     return long if LONG_TESTS else default
 
 
-def scan(paths, include_hidden=False, **options):
-    return run_plan(plan(**options), [str(p) for p in paths], include_hidden)
+RAW = RenderOptions(enabled=False)  # --no-render: chart and overlay folders read file by file
+
+
+def scan(paths, include_hidden=False, render=None, **options):
+    return run_plan(plan(**options), [str(p) for p in paths], include_hidden, render=render)

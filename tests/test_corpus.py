@@ -12,13 +12,14 @@ import yaml
 
 from checker.inputs.loading import load
 
-from .conftest import CORPUS, scan
+from .conftest import CORPUS, RAW, scan
 
 
 @pytest.fixture(scope="module")
 def corpus_report():
     need_corpus()
-    return scan([CORPUS], packs=["network-hardening"], include_hidden=True)
+    # file by file (--no-render): FILES.tsv describes each raw file; tests/test_render.py builds the overlays
+    return scan([CORPUS], packs=["network-hardening"], include_hidden=True, render=RAW)
 
 
 def need_corpus() -> None:

@@ -27,6 +27,7 @@ class Source:
     text: str
     is_json: bool = False
     encoding: str = "utf-8-sig"
+    origin: Any = None  # rendered text (a chart template, a kustomize build): maps places back (inputs/render)
 
     @property
     def format(self) -> str:
@@ -52,3 +53,4 @@ class LoadResult:
     errors: list[InputError] = field(default_factory=list)
     inputs: int = 0
     hidden: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

@@ -12,6 +12,7 @@ from .decoding import read_source
 from .discovery import discover
 from .documents import STDIN_NAME, InputError, LoadResult, Source
 from .json_parser import parse_json
+from .render import RenderOptions, render_inputs
 from .yaml_parser import parse_yaml
 
 # The parser of each input format (Source.format): a function from a source to its documents and errors.
@@ -40,12 +41,18 @@ Progress = Callable[[int, int], object]  # (inputs just done, inputs in all): fo
 
 
 def load(
-    paths: Iterable[str], include_hidden: bool = False, workers: int | None = None, progress: Progress | None = None
+    paths: Iterable[str],
+    include_hidden: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    render: RenderOptions | None = None,
 ) -> LoadResult:
     """Discover, read and parse every input, in command-line order. Many inputs are parsed in worker
     processes, in chunks whose results are joined in input order, so output stays deterministic.
     ``progress`` is told of each input (or chunk of inputs) parsed."""
     discovery = discover(paths, include_hidden)
+    rendered = render_inputs(discovery.inputs, render)  # charts and overlays; the files they consumed are left out
+    discovery.inputs = rendered.inputs
     result = LoadResult(errors=list(discovery.errors), inputs=len(discovery.inputs), hidden=discovery.hidden)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     files = [name for name in discovery.inputs if name != "-"]
@@ -60,6 +67,10 @@ def load(
                 progress(1, len(discovery.inputs))
         result.documents.extend(part.documents)
         result.errors.extend(part.errors)
+    result.documents.extend(rendered.result.documents)
+    result.errors.extend(rendered.result.errors)
+    result.inputs += rendered.result.inputs
+    result.notes.extend(rendered.notes)
     return result
 
 
@@ -84,7 +95,9 @@ def _parse_in_workers(files: list[str], workers: int, progress: Progress | None 
 
     chunks = [files[i : i + CHUNK_SIZE] for i in range(0, len(files), CHUNK_SIZE)]
     # fork is cheap and safe here (no threads); elsewhere the platform's default start method is used.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    # Not after the Helm SDK's Go runtime was loaded into this process (a forked Go runtime can hang).
+    fork = sys.platform == "linux" and "helm_python" not in sys.modules
+    context = multiprocessing.get_context("fork" if fork else None)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parsed: dict[str, LoadResult] = {}

@@ -1,0 +1,75 @@
+"""Charts and overlays as inputs: find the Helm charts and kustomize overlays among the discovered files,
+render them into ordinary documents (whose Source carries an origin that maps findings back), and leave the
+files they consumed out of the raw inputs so that nothing is checked twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..documents import InputError, LoadResult
+from .charts import chart_roots, is_chart_file, loose_templates
+from .helm import render_chart
+from .kustomize import KUSTOMIZATION_NAMES, build_overlays, overlay_roots
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How charts and overlays are rendered: --values, --helm-set, --release-name, --namespace; enabled is
+    False for --no-render (every file read raw, as before)."""
+
+    enabled: bool = True
+    values: tuple[str, ...] = ()
+    helm_set: tuple[str, ...] = ()
+    release_name: str = "release-name"
+    namespace: str = "default"
+
+
+@dataclass
+class Rendered:
+    """The raw inputs left to read, what the charts and overlays rendered to, and notes for the report."""
+
+    inputs: list[str]
+    result: LoadResult = field(default_factory=LoadResult)
+    notes: list[str] = field(default_factory=list)
+
+
+def render_inputs(inputs: list[str], options: RenderOptions | None) -> Rendered:
+    """Render the charts (a directory holding Chart.yaml) and overlays (a directory holding a kustomization)
+    found among the inputs; their files are consumed, every other input is left to be read raw."""
+    options = options or RenderOptions()
+    if not options.enabled:
+        return Rendered(list(inputs))
+    rendered = Rendered([])
+    charts = chart_roots(inputs)
+    consumed: set[str] = set()
+    for chart in charts:
+        part = render_chart(chart, options.values, options.helm_set, options.release_name, options.namespace)
+        rendered.result.documents.extend(part.documents)
+        rendered.result.errors.extend(part.errors)
+        rendered.result.inputs += 1
+    outside = [name for name in inputs if name == "-" or not is_chart_file(name, charts)]
+    overlays = overlay_roots(outside)
+    if overlays:
+        built = build_overlays(overlays)
+        rendered.result.documents.extend(built.result.documents)
+        rendered.result.errors.extend(built.result.errors)
+        rendered.result.inputs += built.result.inputs
+        consumed = built.consumed
+    for name in outside:
+        if name != "-" and os.path.realpath(name) in consumed:
+            continue
+        rendered.inputs.append(name)
+    loose = loose_templates(rendered.inputs)
+    for folder, files in loose.items():
+        rendered.notes.append(
+            f"{folder}: {len(files)} Helm template file(s) outside any chart (no Chart.yaml above them): "
+            "not rendered and not checked (scan the chart, or leave them out with --exclude)"
+        )
+    skipped = {name for files in loose.values() for name in files}
+    rendered.inputs = [name for name in rendered.inputs if name not in skipped]
+    return rendered
+
+
+__all__ = ["KUSTOMIZATION_NAMES", "InputError", "RenderOptions", "Rendered", "render_inputs"]
