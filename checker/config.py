@@ -14,7 +14,7 @@ import yaml
 
 from .exemptions import Controls, parse_exemptions
 from .findings import Severity
-from .policy.loader import reject_duplicate_keys
+from .inputs.guarded_yaml import GuardedYAMLError, read_yaml_file
 from .suggest import did_you_mean
 
 DEFAULT_FILE = ".kubecheck.yaml"
@@ -57,15 +57,11 @@ def load_config(explicit: str | None) -> Config:
         if explicit:
             raise ConfigError(f"{explicit}: no such configuration file")
         return Config()
-    text = path.read_text(encoding="utf-8-sig")
     try:
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)
-        if node is not None:
-            reject_duplicate_keys(node)
-        data = yaml.load(text, Loader=yaml.CSafeLoader) or {}
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-        raise ConfigError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
+        read = read_yaml_file(path)  # the shared guards: size, encoding, aliases, depth, duplicate keys
+    except GuardedYAMLError as exc:
+        raise ConfigError(str(exc)) from None
+    node, data = read.node, read.data if read.data is not None else {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the configuration is a mapping ({', '.join(KEYS)})")
 

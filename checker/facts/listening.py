@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from ..semantics import spark_conf
+from ..semantics.limits import is_oversized
 from ..semantics.listen import ignored_entries, is_address_name, listen_addresses, split_addresses
 from ..semantics.mounted_config import mounted_addresses
 from ..semantics.ports import Port, listen_ports, specific_ipv6
@@ -23,6 +24,26 @@ SPARK_EXECUTOR_KEY = re.compile(r"(?:^|\.)executor(?:Env)?\.")
 def _ignored_entries(scope: Scope) -> list[str]:
     assert scope.container is not None
     return ignored_entries(scope.container.spec)
+
+
+@fact("container.unanalysed_values", "container")
+def _unanalysed_values(scope: Scope) -> list[Match]:
+    """The command and args entries and env values longer than the per-value bound (256 Ki characters):
+    they are not parsed for listen addresses and ports; each is named by where it is written."""
+    assert scope.container is not None
+    spec = scope.container.spec
+    found = []
+    for field_name in ("command", "args"):
+        entries = spec.get(field_name)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if is_oversized(entry):
+                found.append(Match(f"{field_name}[{index}]", scope.container_path((field_name, index))))
+    env = spec.get("env")
+    for index, entry in enumerate(env if isinstance(env, list) else []):
+        if isinstance(entry, dict) and is_oversized(entry.get("value")):
+            name = f"env {entry.get('name')}" if isinstance(entry.get("name"), str) else f"env[{index}]"
+            found.append(Match(name, scope.container_path(("env", index, "value"))))
+    return found
 
 
 @fact("container.listen_addresses", "container", detail=_ignored_entries)

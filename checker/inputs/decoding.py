@@ -17,8 +17,10 @@ def read_source(name: str) -> Source | InputError:
     """Read one input's bytes and decode them: UTF-8 (a BOM and CRLF tolerated), or UTF-16 or UTF-32 with a BOM."""
     try:
         if name == "-":
-            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
             display = STDIN_NAME
+            if sys.stdin is None:  # started with stdin closed (`kubecheck scan - <&-`): Python sets it to None
+                return InputError(STDIN_NAME, None, "cannot read: stdin is closed")
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             display = name
             if os.path.getsize(name) > MAX_FILE_BYTES:

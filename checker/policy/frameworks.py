@@ -11,9 +11,10 @@ from typing import Any
 
 import yaml
 
+from ..inputs.guarded_yaml import GuardedYAMLError, read_yaml_file
 from ..inputs.paths import Path
 from ..inputs.positions import locate_in_node
-from .loader import Catalog, reject_duplicate_keys
+from .loader import Catalog
 from .model import PolicyError
 
 FRAMEWORK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -82,19 +83,11 @@ def load_frameworks(
     for file in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
         node: yaml.Node | None = None
         try:
-            text = file.read_text(encoding="utf-8-sig")
-            loader = yaml.CSafeLoader(text)
-            try:
-                node = loader.get_single_node()
-                data = loader.construct_document(node) if node is not None else None
-            finally:
-                loader.dispose()
-            if node is not None:
-                reject_duplicate_keys(node)
-            framework = _framework(data, file, catalog)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            errors.append(PolicyError(str(file), mark.line + 1 if mark else None, f"invalid YAML: {exc.problem}"))
+            read = read_yaml_file(file)  # the shared guards: size, encoding, aliases, depth, duplicate keys
+            node = read.node
+            framework = _framework(read.data, file, catalog)
+        except GuardedYAMLError as exc:
+            errors.append(PolicyError(exc.file, exc.line, exc.message))
             continue
         except FrameworkMistake as exc:
             found, _, _ = locate_in_node(node, exc.where)

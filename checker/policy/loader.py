@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..findings import Severity
+from ..inputs.guarded_yaml import GuardedYAMLError, read_yaml_file
 from ..inputs.paths import Path
 from ..inputs.positions import locate_in_node
 from ..suggest import did_you_mean
@@ -122,31 +123,9 @@ def _line_of_key(file: str, key: str) -> int:
 
 
 def _read_yaml(file: FsPath) -> tuple[yaml.Node | None, Any]:
-    text = file.read_text(encoding="utf-8-sig")
-    loader = yaml.CSafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    if node is not None:
-        reject_duplicate_keys(node)
-    return node, data
-
-
-def reject_duplicate_keys(node: yaml.Node) -> None:
-    """Raise a MarkedYAMLError at the second of two equal keys of any mapping in the tree."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    raise yaml.MarkedYAMLError(problem=f"duplicate key '{key.value}'", problem_mark=key.start_mark)
-                seen.add(key.value)
-            reject_duplicate_keys(value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            reject_duplicate_keys(item)
+    """A rule, params or data file under the shared guards (size, encoding, aliases, depth, duplicate keys)."""
+    read = read_yaml_file(file)
+    return read.node, read.data
 
 
 def _line_of(node: yaml.Node | None, where: Path) -> int | None:
@@ -157,9 +136,8 @@ def _line_of(node: yaml.Node | None, where: Path) -> int | None:
 def _load_params(file: FsPath, catalog: Catalog) -> None:
     try:
         node, data = _read_yaml(file)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None, f"invalid YAML: {exc.problem}"))
+    except GuardedYAMLError as exc:
+        catalog.errors.append(PolicyError(str(file), exc.line, exc.message))
         return
     if not isinstance(data, dict):
         catalog.errors.append(PolicyError(str(file), 1, "params.yaml must map parameter names to declarations"))
@@ -203,9 +181,8 @@ def _load_shared_data(file: FsPath, catalog: Catalog) -> None:
         if not isinstance(data, dict):
             raise RuleMistake((), "data.yaml maps names to lists, versioned lists or values")
         _check_data(data, ())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        catalog.errors.append(PolicyError(str(file), mark.line + 1 if mark else None, f"invalid YAML: {exc.problem}"))
+    except GuardedYAMLError as exc:
+        catalog.errors.append(PolicyError(str(file), exc.line, exc.message))
         return
     except RuleMistake as exc:
         catalog.errors.append(PolicyError(str(file), _line_of(node, exc.where) or 1, exc.message))
@@ -222,22 +199,15 @@ def _load_shared_data(file: FsPath, catalog: Catalog) -> None:
 def _load_rule(file: FsPath, root: FsPath, catalog: Catalog) -> Rule | None:
     try:
         node, data = _read_yaml(file)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        catalog.errors.append(
-            PolicyError(
-                str(file), mark.line + 1 if mark else None, f"invalid YAML: {' '.join(str(exc.problem).split())}"
-            )
-        )
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        catalog.errors.append(PolicyError(str(file), None, f"cannot read: {exc}"))
+    except GuardedYAMLError as exc:
+        catalog.errors.append(PolicyError(str(file), exc.line, exc.message))
         return None
     mistakes = _field_mistakes(data, file)
     if mistakes:  # every independent field mistake at once, each at its line
         catalog.errors.extend(PolicyError(str(file), _line_of(node, m.where) or 1, m.message) for m in mistakes)
         return None
     try:
+        check_rule_bounds(data)
         rule = _validate(data, file, root)
         validate_conditions(rule, default_params(catalog))
     except RuleMistake as exc:
@@ -250,6 +220,30 @@ def default_params(catalog: Catalog) -> Params:
     params = resolve_params(catalog.params, [])
     params.data = resolve_data(catalog.data, params)
     return params
+
+
+MAX_CONDITIONS = 1000  # conditions in one rule (bundled rules have at most a few dozen)
+MAX_PATH_CHARS = 1000  # characters of one path or fact name (a long path ended in a RecursionError)
+
+
+def check_rule_bounds(data: Any) -> None:
+    """Refuse a rule whose conditions or paths are pathologically large before anything compiles them:
+    compiling and evaluating them is linear in these sizes, and the limits keep that small."""
+    count = 0
+    stack: list[tuple[Any, Path]] = [(data, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            if "path" in value or "fact" in value:
+                count += 1
+                if count > MAX_CONDITIONS:
+                    raise RuleMistake(where, f"more than {MAX_CONDITIONS} conditions in one rule; refused")
+            for key in ("path", "fact"):
+                if isinstance(value.get(key), str) and len(value[key]) > MAX_PATH_CHARS:
+                    raise RuleMistake((*where, key), f"{key} is longer than {MAX_PATH_CHARS} characters; refused")
+            stack.extend((item, (*where, str(key))) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, (*where, index)) for index, item in enumerate(value))
 
 
 def validate_conditions(rule: Rule, params: Params) -> None:

@@ -10,7 +10,11 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from re import _constants as _sre_constants  # type: ignore[attr-defined]  # the stdlib parser, for its tree
+from re import _parser as _sre_parser  # type: ignore[attr-defined]
 from typing import Any
+
+import re2  # type: ignore[import-untyped]
 
 from .params import ParamError, parse_version
 
@@ -167,11 +171,71 @@ def _empty(argument: Any, ignore_case: bool) -> Test:
 
 @operator("matches", doc="matches the regular expression (searched; anchor with `^...$`)", example="matches: REGEX")
 def _matches(argument: Any, ignore_case: bool) -> Test:
+    pattern = linear_regex(str(argument), ignore_case)
+    return lambda value: (isinstance(value, str) or _is_number(value)) and pattern.search(str(value)) is not None
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the C++ library would print each refused pattern to stderr
+
+
+def linear_regex(pattern: str, ignore_case: bool = False) -> Any:
+    """A rule's regular expression, compiled so that no value can make it slow.
+
+    RE2 runs a pattern in time linear in the value (https://github.com/google/re2/wiki/WhyRE2), so a rule
+    with a catastrophic pattern such as ``(a+)+$`` cannot hang a scan: every pattern RE2 accepts runs there.
+    RE2 refuses the constructs that need backtracking (https://github.com/google/re2/wiki/Syntax):
+    lookaround, backreferences, conditionals, verbose mode, possessive and atomic groups. Such a pattern runs
+    on Python's engine only if it has no backreference and no unbounded repeat inside another repeat (the
+    two sources of exponential backtracking); otherwise it is refused when the rule is loaded, with the
+    rule's file and line. The bundled listen-address pattern is of the first kind (verbose, one lookbehind
+    and one conditional, bounded repeats)."""
     try:
-        pattern = re.compile(str(argument), re.IGNORECASE if ignore_case else 0)
+        return re2.compile(f"(?i){pattern}" if ignore_case else pattern, _RE2_OPTIONS)
+    except re2.error:
+        pass
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        parsed = _sre_parser.parse(pattern)
     except re.error as exc:
         raise ArgumentError(f"invalid regular expression: {exc}") from None
-    return lambda value: (isinstance(value, str) or _is_number(value)) and pattern.search(str(value)) is not None
+    risk = _backtracking_risk(parsed, nested=False)
+    if risk:
+        raise ArgumentError(
+            f"regular expression uses {risk}, which can take exponential time on a long value; write it for RE2 "
+            "(no lookaround, backreferences or conditionals), which runs in linear time"
+        )
+    return compiled
+
+
+def _backtracking_risk(parsed: Any, nested: bool) -> str | None:
+    """What in a parsed Python pattern can backtrack exponentially: a backreference, or an unbounded
+    repeat inside another repeat (``(a+)+``, ``(a*b?)*``)."""
+    for op, value in parsed:
+        name = str(op)
+        if name == "GROUPREF":
+            return "a backreference"
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            _, high, body = value
+            unbounded = high == _sre_constants.MAXREPEAT or high > 100
+            if nested and unbounded:
+                return "a repeat inside a repeat"
+            found = _backtracking_risk(body, nested or unbounded)
+            if found:
+                return found
+            continue
+        for part in value if isinstance(value, tuple | list) else ():
+            if isinstance(part, _sre_parser.SubPattern):
+                found = _backtracking_risk(part, nested)
+                if found:
+                    return found
+            elif isinstance(part, list):
+                for branch in part:
+                    if isinstance(branch, _sre_parser.SubPattern):
+                        found = _backtracking_risk(branch, nested)
+                        if found:
+                            return found
+    return None
 
 
 @operator("starts_with", doc="starts with S", example="starts_with: S")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..inputs.paths import Path
 from .expansion import Expanded, as_list, env_values, expand_references, literal
+from .limits import is_oversized
 from .shell import shell_words
 
 # A cheap test for text that may name an address somewhere (a prefilter; is_address_name decides).
@@ -266,6 +267,8 @@ def command_tokens(container: dict[str, Any]) -> list[_Token]:
             if isinstance(entry, bool) or not isinstance(entry, str | int | float):
                 continue
             entry, path = str(entry), (field_name, index)
+            if is_oversized(entry):
+                continue  # not parsed: named by the value-not-analysed rule (limits.py)
             if not any(char.isspace() for char in entry):
                 tokens.append(_token(entry, path, None, entry, segment, program, values))
                 continue
