@@ -84,7 +84,9 @@ def test_no_render_reads_templates_raw() -> None:
 
 def test_corpus_overlays_are_built_and_failures_named() -> None:
     need_shared(CORPUS)
-    report = _scan([CORPUS], rules=RULE)
+    # flux's bases name remote resources; spark-operator holds loose Helm templates (the whole corpus builds
+    # 92 overlays: `kubecheck scan ../shared/corpus/real` shows them all, this keeps the suite quick)
+    report = _scan([CORPUS / "fluxcd__flux2" / "manifests" / "bases", CORPUS / "kubeflow__spark-operator"], rules=RULE)
     failures = [e for e in report.errors if "kustomiz" in e.file.lower() or "remote resource" in e.message]
     assert any("remote resource" in e.message and "cannot be fetched" in e.message for e in failures)
     assert all(e.file.endswith(("kustomization.yaml", "kustomization.yml", "Kustomization")) for e in failures)
