@@ -193,6 +193,15 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
+def _threshold(fail_on: str | None, config: Config, default: str = "low") -> Severity:
+    """The --fail-on severity, else the configuration's, else the command's default (scan: low; the webhook
+    and review: high)."""
+    try:
+        return Severity.parse(fail_on or config.fail_on or default)
+    except ValueError as exc:
+        _fail(f"error: --fail-on: {exc}")
+
+
 def _config(config_file: str | None) -> Config:
     try:
         return load_config(config_file)
@@ -339,10 +348,7 @@ def scan(
 ) -> None:
     """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
-    try:
-        threshold = Severity.parse(fail_on or config.fail_on or "low")
-    except ValueError as exc:
-        _fail(f"error: --fail-on: {exc}")
+    threshold = _threshold(fail_on, config)
     try:
         shown_from = Severity.parse(min_severity) if min_severity else Severity.INFO
     except ValueError as exc:
@@ -405,13 +411,6 @@ def _apply_baseline(report: Report, recorded: Counter[str], path: str, quiet: bo
     report.notes.append(line)
     if not quiet:
         typer.echo(f"kubecheck: {line}", err=True)
-
-
-def _threshold(fail_on: str | None, config: Config) -> Severity:
-    try:
-        return Severity.parse(fail_on or config.fail_on or "low")
-    except ValueError as exc:
-        _fail(f"error: --fail-on: {exc}")
 
 
 FailOnOption = Annotated[
@@ -625,10 +624,7 @@ def webhook_command(
         if value <= 0:
             _fail(f"error: {name} must be more than 0")
     config = _config(config_file)
-    try:
-        threshold = Severity.parse(fail_on or config.fail_on or "high")
-    except ValueError as exc:
-        _fail(f"error: --fail-on: {exc}")
+    threshold = _threshold(fail_on, config, "high")
     options = _plan_options(config, pack, rule, skip_rule, policy_dir, set_)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     cert, key = (None, None) if insecure else (tls_cert, tls_key)
@@ -677,10 +673,7 @@ def review_command(
     from .commands.review import request_body
 
     config = _config(config_file)
-    try:
-        threshold = Severity.parse(fail_on or config.fail_on or "high")
-    except ValueError as exc:
-        _fail(f"error: --fail-on: {exc}")
+    threshold = _threshold(fail_on, config, "high")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     body = request_body(path)
     if isinstance(body, str):
