@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
+from jsonpath_ng.ext import parse as parse_jsonpath
 
 from checker.facts.scope import Scope
 from checker.inputs.documents import Document, Source
 from checker.inputs.resources import Resource
+from checker.policy import conditions
 from checker.policy.conditions import CompileEnv, RuleMistake, compile_condition
 from checker.policy.loader import load_catalog
 from checker.policy.params import resolve_params
@@ -92,3 +97,26 @@ def test_mistakes_name_their_place(spec, where) -> None:
     with pytest.raises(RuleMistake) as caught:
         compile_condition(spec, (), CompileEnv("resource", PARAMS, {}))
     assert caught.value.where == where
+
+
+def _paths_in(value: object) -> set[str]:
+    if isinstance(value, dict):
+        found = {v for k, v in value.items() if k in ("path", "at") and isinstance(v, str)}
+        return found.union(*(_paths_in(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_paths_in(v) for v in value))
+    return set()
+
+
+EDGE_PATHS = ["a.b", "a-b.c", "a[0]", "a[-1]", "a[01]", "a.*", "a[*].b", "a.b[*][0].c", "a.b-", "a._x"]
+NOT_SIMPLE = ["a.where", "a.0", "a.@b", "a.", "-a", "a..b", "*", "[*]", ".a", "a[x]", "a b", "$.a", "a.b.wherenot"]
+
+
+def test_simple_paths_are_read_as_jsonpath_ng_reads_them() -> None:
+    bundled = set().union(*(_paths_in(yaml.safe_load(f.read_text())) for f in Path("policies").glob("*/*.yaml")))
+    simple = [text for text in sorted(bundled) + EDGE_PATHS if conditions._simple_path(text) is not None]
+    assert len(simple) > 30
+    for text in simple:
+        assert conditions._simple_path(text)[1] == conditions._steps_of(parse_jsonpath(text)), text
+    for text in NOT_SIMPLE:  # left to jsonpath-ng: its own steps, its own errors
+        assert conditions._simple_path(text) is None, text

@@ -212,30 +212,34 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to read the workers' CPU time")
-def test_a_3000_container_privileged_pod_is_denied_within_2_seconds(tls) -> None:
-    """Per-object work is linear in containers: the review costs under 2 s of CPU (a quadratic fact made it
-    tens of seconds). CPU time, not wall time, is measured (the best of up to three tries), so that other
-    work on a loaded machine cannot fail the test; the budget is raised so that it cannot turn the verdict
-    into a timeout either (tests of the timeout policy are below). On a quiet machine the answer comes as
-    fast."""
+def test_a_3000_container_privileged_pod_is_denied_and_costs_linear_cpu(tls) -> None:
+    """Per-object work is linear in containers: a pod with 4x the containers costs under 8x the CPU (a
+    quadratic fact made it 16x: tens of seconds). CPU time of the worker, the best of three tries each, and
+    a ratio rather than a budget, so that other work on a loaded machine cannot fail the test (the absolute
+    cost is measured by bench/webhook_load.py). The review budget is raised so that the verdict cannot turn
+    into a timeout (tests of the timeout policy are below)."""
     one_worker = (*HARDENING[:-1], "1")  # so that the warm-up review reaches the worker that is measured
     with running(*one_worker, "--review-timeout", "25", tls=tls) as webhook:
-        body = _review_of(_privileged_pod(3000), "wide")
         webhook.review(_review_of(_privileged_pod(1), "warm-up"))  # the worker has compiled the rules
-        tries = []  # the best of three: other work on the machine slows the CPU itself (caches, frequency)
-        for _ in range(3):
-            before, started = _cpu_seconds(webhook.process.pid), time.monotonic()
-            status, answer = webhook.review(body)
-            tries.append((_cpu_seconds(webhook.process.pid) - before, time.monotonic() - started))
-            if tries[-1][0] < 2.0:
+
+        def cpu_of(containers: int) -> tuple[float, int, dict]:
+            before = _cpu_seconds(webhook.process.pid)
+            status, answer = webhook.review(_review_of(_privileged_pod(containers), f"wide-{containers}"))
+            return _cpu_seconds(webhook.process.pid) - before, status, answer
+
+        small, cpu = float("inf"), float("inf")
+        for _ in range(3):  # tried again only when a loaded machine made one measure look super-linear
+            small = min(small, cpu_of(750)[0])
+            took, status, answer = cpu_of(3000)
+            cpu = min(cpu, took)
+            if cpu < 8 * small:
                 break
-        cpu, elapsed = min(tries)
     assert status == 200 and answer["response"]["allowed"] is False
     message = answer["response"]["status"]["message"]
     assert answer["response"]["status"]["code"] == 403
     assert message.startswith("kubecheck denied the request with 18000 finding(s): ") and "(and 17995 more)" in message
     assert set(re.findall(r'container "?(c\d+)', message)) == {"c0"}  # in the order of the object's paths
-    assert 0.05 < cpu < 2.0, f"the review took {cpu:.2f} s of CPU ({elapsed:.2f} s on the clock)"
+    assert small > 0.01 and cpu < 8 * small, f"750 containers: {small:.2f} s of CPU; 3000: {cpu:.2f} s"
 
 
 def test_a_failed_tls_handshake_is_one_log_line(webhook) -> None:

@@ -81,7 +81,50 @@ def parse_yaml_text(name: str, text: str) -> YAMLFile:
 
 def check_node(name: str, root: yaml.Node) -> None:
     """Refuse a node tree that expands (through aliases) past MAX_NODES, nests deeper than MAX_DEPTH (aliases
-    included) or repeats a mapping key. Each distinct node is visited once (aliases share nodes): linear."""
+    included) or repeats a mapping key. Each distinct node is visited once (aliases share nodes): linear.
+    Trees of ordinary depth take a recursive walk (twice as fast); deeper ones the iterative one."""
+    sizes: dict[int, tuple[int, int]] = {}
+    try:
+        _measure(name, root, sizes, 0)
+    except _TooDeepToRecurse:
+        _check_node_iteratively(name, root)
+
+
+class _TooDeepToRecurse(Exception):
+    pass
+
+
+def _measure(name: str, node: yaml.Node, sizes: dict[int, tuple[int, int]], depth: int) -> tuple[int, int]:
+    """(expanded nodes, height) of the node, raising the error check_node's iterative walk would raise."""
+    key = id(node)
+    known = sizes.get(key)
+    if known is not None:
+        return known
+    if depth > 4 * MAX_DEPTH:
+        raise _TooDeepToRecurse
+    sizes[key] = (1, 1)  # in progress (a recursive alias counts once)
+    size, height = 1, 1
+    if isinstance(node, yaml.MappingNode):
+        _reject_duplicates(name, node)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        for child in _children(node):
+            count, below = _measure(name, child, sizes, depth + 1)
+            size += count
+            height = max(height, below + 1)
+    _refuse(name, node, size, height)
+    sizes[key] = (size, height)
+    return size, height
+
+
+def _refuse(name: str, node: yaml.Node, size: int, height: int) -> None:
+    line = node.start_mark.line + 1
+    if size > MAX_NODES:
+        raise GuardedYAMLError(name, line, f"aliases expand to more than {MAX_NODES:,} nodes (alias bomb?); refused")
+    if height > MAX_DEPTH:
+        raise GuardedYAMLError(name, line, f"nesting is deeper than {MAX_DEPTH} levels; refused")
+
+
+def _check_node_iteratively(name: str, root: yaml.Node) -> None:
     sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, height)
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -92,13 +135,7 @@ def check_node(name: str, root: yaml.Node) -> None:
             size = 1 + sum(count for count, _ in below)
             height = 1 + max((h for _, h in below), default=0)
             sizes[key] = (size, height)
-            line = node.start_mark.line + 1
-            if size > MAX_NODES:
-                raise GuardedYAMLError(
-                    name, line, f"aliases expand to more than {MAX_NODES:,} nodes (alias bomb?); refused"
-                )
-            if height > MAX_DEPTH:
-                raise GuardedYAMLError(name, line, f"nesting is deeper than {MAX_DEPTH} levels; refused")
+            _refuse(name, node, size, height)
             continue
         if key in sizes:
             continue

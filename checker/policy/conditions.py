@@ -6,6 +6,7 @@ the locations and messages of findings. Parameter-only conditions fold to consta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from jsonpath_ng import Child, Fields, Index, Wildcard
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
+from jsonpath_ng.lexer import JsonPathLexer
 
 from ..facts import FACTS
 from ..facts.scope import Match, Scope
@@ -398,8 +400,8 @@ class CompiledPath:
     """A jsonpath-ng expression, evaluated by a fast walker when it uses only fields, indices and ``*``."""
 
     def __init__(self, text: str, where: Path) -> None:
-        parsed = _PARSED.get(text)
-        if parsed is None:  # jsonpath-ng's parser takes about a millisecond a path: each text is parsed once
+        parsed = _PARSED.get(text) or _simple_path(text)
+        if parsed is None:  # jsonpath-ng's parser takes about 2 ms a path (it builds its tables per call)
             try:
                 expression = parse_jsonpath(text)
             except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
@@ -415,6 +417,34 @@ class CompiledPath:
         results: list[tuple[Any, Path]] = []
         _walk(value, self.steps, 0, (), results)
         return results
+
+
+_SIMPLE_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\*|-?[0-9]+)\]|\.(\*)")
+_RESERVED_WORDS = frozenset(JsonPathLexer.reserved_words)  # where, wherenot: not field names to jsonpath-ng
+
+
+def _simple_path(text: str) -> tuple[Any, list[Any] | None] | None:
+    """The walker steps of a path made only of names, ``[N]``, ``[*]`` and ``.*`` (every path of the bundled
+    rules), read without jsonpath-ng's parser: the steps it would give (tests/test_conditions.py compares
+    them). No expression is kept, as the walker never needs one. Anything else returns None."""
+    steps: list[Any] = []
+    at = 0
+    while at < len(text):
+        step = _SIMPLE_STEP.match(text, at)
+        if step is None or text[at] in (".[" if at == 0 else "") or (at and text[at] not in ".["):
+            return None
+        name, index, star = step.groups()
+        if name is not None:
+            if name in _RESERVED_WORDS:
+                return None
+            steps.append(name)
+        else:
+            steps.append("*" if "*" in (index, star) else int(index))
+        at = step.end()
+    if not steps:
+        return None
+    _PARSED[text] = (None, steps)
+    return None, steps
 
 
 def _steps_of(expression: Any) -> list[Any] | None:
