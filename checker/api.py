@@ -61,7 +61,19 @@ def plan(
     """Load and validate the policies, resolve parameters and compile the selected rules (a framework's rules
     are selected as a pack's are, and the run is summarised per control of the framework). ``controls``: the
     configuration's exemptions and non-bypassable rules; every rule or pack they name must exist."""
-    catalog = load_catalog(list(policy_dirs))
+    return plan_from(load_catalog(list(policy_dirs)), packs, rules, skip_rules, settings, frameworks, controls)
+
+
+def plan_from(
+    catalog: Catalog,
+    packs: Iterable[str] = (),
+    rules: Iterable[str] = (),
+    skip_rules: Iterable[str] = (),
+    settings: Iterable[str] = (),
+    frameworks: Iterable[str] = (),
+    controls: Controls | None = None,
+) -> Plan:
+    """plan() over policies already loaded: a caller that makes a plan per rule loads them once."""
     if catalog.errors:
         raise UsageError("\n".join(f"error: {e}" for e in catalog.errors))
     controls = controls or Controls()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..api import UsageError, plan, scan_text
+from ..api import UsageError, plan_from, scan_text
+from ..policy.loader import load_catalog
 from ..policy.model import Rule
 
 
@@ -30,9 +31,10 @@ def run_examples(
     its version range for the settings has nothing to run."""
     outcomes = []
     dirs, chosen_settings = list(policy_dirs), list(settings)
+    catalog = load_catalog(dirs)  # once: a plan per rule reuses it
     for rule_id in sorted(rule_ids):
         try:
-            chosen = plan(rules=[rule_id], policy_dirs=dirs, settings=chosen_settings)
+            chosen = plan_from(catalog, rules=[rule_id], settings=chosen_settings)
         except UsageError as exc:
             if "applies to" in str(exc):
                 continue
