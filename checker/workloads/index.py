@@ -1,5 +1,12 @@
-"""The cross-resource index of one scan: lets facts look up other objects of the same scan (ConfigMaps a
-pod mounts, Services that select it) by kind, namespace and name, and keeps what they derive per scan.
+"""The cross-resource index of one scan: lets facts and rules look up other objects of the same scan (the
+ConfigMaps a pod mounts, the Services or PodDisruptionBudgets that select it, the pod templates a Service
+selects, the NetworkPolicies of a namespace) by kind, namespace and name or by labels, and keeps what they
+derive per scan.
+
+Indexes are built lazily, once per scan and kind, and only for the kinds the plan looks up (``kinds``, the
+plan's related_kinds; None allows any kind): a lookup of another kind is a programming error (LookupError).
+The kind token ``workload`` stands for every object with a pod template. Every lookup answers in scan order,
+so a streamed scan that indexes the same objects in the same order answers the same.
 """
 
 from __future__ import annotations
@@ -10,58 +17,155 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, TypeVar
 
+from ..inputs.paths import Path
 from ..inputs.resources import Resource
+from .pods import value_at
+from .registry import workloads_of
+from .selectors import Selector, label_text, labels_of, parse_selector
 
 T = TypeVar("T")
 LabelValue = str | int | float | bool  # the label and selector values a Service match compares
+WORKLOAD = "workload"  # the kind token of every object with a pod template
+FACT_KINDS = frozenset({"ConfigMap", "Service", "ServiceAccount"})  # the kinds today's facts look up
+
+
+@dataclass
+class KindIndex:
+    """The objects of one kind (or of the ``workload`` token) in scan order, by name and by namespace."""
+
+    objects: list[Resource] = field(default_factory=list)
+    by_name: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    by_namespace: dict[str | None, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    order: dict[int, int] = field(default_factory=dict)  # id() of an object -> its place in the scan
+
+    def add(self, resource: Resource) -> None:
+        self.order[id(resource)] = len(self.objects)
+        self.objects.append(resource)
+        if resource.name is not None:
+            self.by_name[resource.name].append(resource)
+        self.by_namespace[resource.namespace].append(resource)
+
+    def in_scan_order(self, found: Iterable[Resource]) -> list[Resource]:
+        return sorted(found, key=lambda r: self.order[id(r)])
+
+
+@dataclass
+class LabelIndex:
+    """Objects by one label pair each could need (of a selector, or of a pod template's labels), and
+    those no pair narrows (checked on every lookup)."""
+
+    by_pair: dict[tuple[str, str], list[tuple[Resource, Any]]] = field(default_factory=lambda: defaultdict(list))
+    always: list[tuple[Resource, Any]] = field(default_factory=list)
 
 
 @dataclass
 class ScanContext:
-    by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    services_by_label: dict[tuple[str, LabelValue], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    resources: list[Resource] = field(default_factory=list)
+    kinds: frozenset[str] | None = None  # the kinds lookups may use (None: any)
     # per-scan cache, see cached(): key -> (value, the arguments it was computed from)
     derived: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
+    examined: int = 0  # candidates the label lookups looked at: what a cost test counts
+    _grouped: dict[str, list[Resource]] | None = field(default=None, repr=False)
+    _indexes: dict[str, KindIndex] = field(default_factory=dict, repr=False)
+    _label_indexes: dict[tuple[str, Path], LabelIndex] = field(default_factory=dict, repr=False)
+    _pod_labels: LabelIndex | None = field(default=None, repr=False)
+    _homes: dict[int, list[str | None]] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, resources: list[Resource]) -> ScanContext:
-        context = cls()
-        for resource in resources:
-            context.by_kind[resource.kind].append(resource)
-            if resource.name is not None:
-                context.by_name[(resource.kind, resource.name)].append(resource)
-            selector = _service_selector(resource)
-            if selector:
-                context.services_by_label[min(selector.items())].append(resource)
-        return context
+    def of(cls, resources: list[Resource], kinds: frozenset[str] | None = None) -> ScanContext:
+        return cls(list(resources), kinds)
+
+    def index(self, kind: str) -> KindIndex:
+        """The index of one kind (or of ``workload``), built on first use."""
+        found = self._indexes.get(kind)
+        if found is not None:
+            return found
+        if self.kinds is not None and kind not in self.kinds:
+            raise LookupError(f"kind {kind} is not among the kinds this plan looks up")
+        if self._grouped is None:
+            self._grouped = defaultdict(list)
+            for resource in self.resources:
+                self._grouped[resource.kind].append(resource)
+        found = KindIndex()
+        members = (r for r in self.resources if workloads_of(r)) if kind == WORKLOAD else self._grouped.get(kind, ())
+        for resource in members:
+            found.add(resource)
+        self._indexes[kind] = found
+        return found
 
     def find(self, kind: str, namespace: str | None, name: str, near: Resource | None = None) -> Resource | None:
         """The object of that kind and name that a workload in the namespace sees (see same_namespace). Of
         several, the one written closest to ``near`` (the same file, else the deepest common directory),
         and of those the last, as the last one applied wins."""
-        found = same_namespace(self.by_name.get((kind, name), ()), namespace)
+        found = same_namespace(self.index(kind).by_name.get(name, ()), namespace)
         if len(found) < 2 or near is None:
             return found[-1] if found else None
         return max(enumerate(found), key=lambda pair: (_closeness(pair[1], near), pair[0]))[1]
 
+    def in_namespace(self, kind: str, namespace: str | None) -> list[Resource]:
+        """Every object of the kind that a workload in the namespace sees (see same_namespace), in scan order."""
+        by_namespace = self.index(kind).by_namespace
+        exact = by_namespace.get(namespace)
+        if exact:
+            return list(exact)
+        if namespace is not None:
+            return list(by_namespace.get(None, ()))
+        named = [objects for objects in by_namespace.values() if objects]
+        return list(named[0]) if len(named) == 1 else []
+
     def services_selecting(self, labels: dict[Any, Any], namespace: str | None) -> list[Resource]:
         """v1 Services whose selector is non-empty and within the labels, in the namespace the way find()
         sees it, in scan order."""
-        candidates: dict[int, Resource] = {}
-        for pair in labels.items():
-            if not isinstance(pair[1], str | int | float | bool):
-                continue
-            for service in self.services_by_label.get(pair, ()):
-                candidates[id(service)] = service
-        selecting = [
-            service
-            for service in candidates.values()
-            if all(labels.get(k) == v for k, v in _service_selector(service).items())
+        return self.selecting("Service", ("spec", "selector"), labels, namespace)
+
+    def selecting(self, kind: str, at: Path, labels: dict[Any, Any], namespace: str | None) -> list[Resource]:
+        """Objects of the kind whose selector (at the path in them) selects the labels, in the namespace the
+        way find() sees it, in scan order. Services count with a non-empty selector and apiVersion v1 only
+        (a Service without one selects no pod)."""
+        index = self._label_index(kind, at)
+        text = {str(k): v for k, v in ((k, label_text(v)) for k, v in labels.items()) if v is not None}
+        candidates: dict[int, tuple[Resource, Any]] = {id(r): (r, s) for r, s in index.always}
+        for pair in text.items():
+            for resource, selector in index.by_pair.get(pair, ()):
+                candidates[id(resource)] = (resource, selector)
+        self.examined += len(candidates)
+        chosen = [resource for resource, selector in candidates.values() if selector.matches(text)]
+        return self.index(kind).in_scan_order(same_namespace(chosen, namespace))
+
+    def selected_pods(self, selector: Selector, namespace: str | None, kinds: Iterable[str] = ()) -> list[Resource]:
+        """The objects with a pod template (of the kinds, when named) whose pod labels the selector selects,
+        in the namespace the way find() sees it, in scan order."""
+        index = self._pod_label_index()
+        keys = selector.index_keys()
+        if keys:
+            candidates = {id(r): (r, labels) for key in keys for r, labels in index.by_pair.get(key, ())}
+        else:
+            candidates = {id(r): (r, labels) for r, labels in index.always}
+        self.examined += len(candidates)
+        wanted = set(kinds)
+        chosen = [
+            resource
+            for resource, every in candidates.values()
+            if (not wanted or resource.kind in wanted) and any(selector.matches(labels) for labels in every)
         ]
-        found = same_namespace(selecting, namespace)
-        order = {id(r): i for i, r in enumerate(self.by_kind.get("Service", []))} if len(found) > 1 else {}
-        return sorted(found, key=lambda r: order[id(r)]) if order else found
+        return self.index(WORKLOAD).in_scan_order(same_namespace(chosen, namespace))
+
+    def namespace_homes(self) -> dict[int, list[str | None]]:
+        """The namespaces of the scan (those its workloads are in, and those its Namespace objects name),
+        keyed by id() of their home: the Namespace object when the scan holds one, else the namespace's
+        first workload. Workloads without a namespace make one namespace of their own (None)."""
+        if self._homes is not None:
+            return self._homes
+        homes: dict[str | None, Resource] = {}
+        for namespace in self.index("Namespace").objects:
+            if namespace.api_version == "v1" and namespace.name is not None:
+                homes.setdefault(namespace.name, namespace)
+        for workload in self.index(WORKLOAD).objects:
+            homes.setdefault(workload.namespace, workload)
+        self._homes = defaultdict(list)
+        for name, home in homes.items():
+            self._homes[id(home)].append(name)
+        return self._homes
 
     def cached(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
         """compute(*args) once per scan for the key (derived data of a resource, such as what a ConfigMap's
@@ -72,6 +176,38 @@ class ScanContext:
             self.derived[key] = (compute(*args), args)
         value: T = self.derived[key][0]  # what compute returned for this key
         return value
+
+    def _label_index(self, kind: str, at: Path) -> LabelIndex:
+        found = self._label_indexes.get((kind, at))
+        if found is not None:
+            return found
+        found = LabelIndex()
+        for resource in self.index(kind).objects:
+            if kind == "Service" and not _service_selector(resource):
+                continue
+            selector = parse_selector(value_at(resource.obj, at))
+            if not selector.valid:
+                continue
+            keys = selector.index_keys()
+            if keys:  # an object needs one of the pairs: index it under each (an In has several)
+                for key in keys:
+                    found.by_pair[key].append((resource, selector))
+            else:
+                found.always.append((resource, selector))
+        self._label_indexes[(kind, at)] = found
+        return found
+
+    def _pod_label_index(self) -> LabelIndex:
+        if self._pod_labels is not None:
+            return self._pod_labels
+        found = LabelIndex()
+        for resource in self.index(WORKLOAD).objects:
+            every = [labels_of(workload.pod.get("metadata")) for workload in workloads_of(resource)]
+            found.always.append((resource, every))
+            for pair in {pair for labels in every for pair in labels.items()}:
+                found.by_pair[pair].append((resource, every))
+        self._pod_labels = found
+        return found
 
 
 def same_namespace(candidates: Iterable[Resource], namespace: str | None) -> list[Resource]:
