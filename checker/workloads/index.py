@@ -21,7 +21,7 @@ from ..inputs.paths import Path
 from ..inputs.resources import Resource
 from .pods import value_at
 from .registry import workloads_of
-from .selectors import Selector, label_text, labels_of, parse_selector
+from .selectors import ANY, Selector, controller_labels, label_text, labels_of, parse_selector
 
 T = TypeVar("T")
 LabelValue = str | int | float | bool  # the label and selector values a Service match compares
@@ -137,7 +137,8 @@ class ScanContext:
         in the namespace the way find() sees it, in scan order."""
         index = self._pod_label_index()
         keys = selector.index_keys()
-        if keys:
+        if keys:  # a pair, or the label a controller sets to any value
+            keys += [(key, ANY) for key, _ in keys]
             candidates = {id(r): (r, labels) for key in keys for r, labels in index.by_pair.get(key, ())}
         else:
             candidates = {id(r): (r, labels) for r, labels in index.always}
@@ -202,7 +203,8 @@ class ScanContext:
             return self._pod_labels
         found = LabelIndex()
         for resource in self.index(WORKLOAD).objects:
-            every = [labels_of(workload.pod.get("metadata")) for workload in workloads_of(resource)]
+            added = controller_labels(resource.api_version, resource.kind, resource.name)
+            every = [added | labels_of(workload.pod.get("metadata")) for workload in workloads_of(resource)]
             found.always.append((resource, every))
             for pair in {pair for labels in every for pair in labels.items()}:
                 found.by_pair[pair].append((resource, every))

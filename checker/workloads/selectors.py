@@ -15,6 +15,36 @@ from typing import Any
 
 Scalar = str | int | float | bool
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+ANY = "*"  # a label a controller sets to a value the manifests cannot tell (no label value holds a "*")
+
+# The labels a controller adds to the pods it makes, beyond the template's (ANY: a value made at run time):
+# Job https://kubernetes.io/docs/concepts/workloads/controllers/job/ (job-name, controller-uid, and their
+# batch.kubernetes.io/ forms), CronJob the same with generated Job names, StatefulSet
+# https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#pod-name-label and #pod-index-label,
+# Deployment https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pod-template-hash-label,
+# controller-revision-hash (StatefulSet, DaemonSet) https://kubernetes.io/docs/reference/labels-annotations-taints/
+_JOB = ("job-name", "batch.kubernetes.io/job-name")
+_JOB_UID = ("controller-uid", "batch.kubernetes.io/controller-uid")
+_CONTROLLER_LABELS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("batch", "CronJob"): (*_JOB, *_JOB_UID),
+    ("batch", "Job"): _JOB_UID,
+    ("apps", "StatefulSet"): (
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "controller-revision-hash",
+    ),
+    ("apps", "DaemonSet"): ("controller-revision-hash", "pod-template-generation"),
+    ("apps", "Deployment"): ("pod-template-hash",),
+}
+
+
+def controller_labels(api_version: str, kind: str, name: str | None) -> dict[str, str]:
+    """The labels the object's controller adds to each pod it makes (a Job's pods carry its name)."""
+    group = api_version.rpartition("/")[0]
+    added = dict.fromkeys(_CONTROLLER_LABELS.get((group, kind), ()), ANY)
+    if (group, kind) == ("batch", "Job") and name:
+        added.update(dict.fromkeys(_JOB, name))
+    return added
 
 
 @dataclass(frozen=True)
@@ -29,7 +59,7 @@ class Requirement:
         if self.operator == "DoesNotExist":
             return self.key not in labels
         if self.operator == "In":
-            return labels.get(self.key) in self.values
+            return labels.get(self.key) in self.values or labels.get(self.key) == ANY
         return labels.get(self.key) not in self.values  # NotIn: an absent label is not in the set
 
 
@@ -46,7 +76,9 @@ class Selector:
     def matches(self, labels: dict[str, str]) -> bool:
         if not self.valid:
             return False
-        return all(labels.get(k) == v for k, v in self.pairs) and all(e.matches(labels) for e in self.expressions)
+        return all(labels.get(k) in (v, ANY) for k, v in self.pairs) and all(
+            e.matches(labels) for e in self.expressions
+        )
 
     def index_keys(self) -> list[tuple[str, str]]:
         """The label pairs of which any selected object must carry one: the equality pairs, else the values
