@@ -36,6 +36,7 @@ class KindIndex:
     objects: list[Resource] = field(default_factory=list)
     by_name: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     by_namespace: dict[str | None, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    by_namespaced_name: dict[tuple[str | None, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
     order: dict[int, int] = field(default_factory=dict)  # id() of an object -> its place in the scan
 
     def add(self, resource: Resource) -> None:
@@ -43,19 +44,33 @@ class KindIndex:
         self.objects.append(resource)
         if resource.name is not None:
             self.by_name[resource.name].append(resource)
+            self.by_namespaced_name[(resource.namespace, resource.name)].append(resource)
         self.by_namespace[resource.namespace].append(resource)
 
     def in_scan_order(self, found: Iterable[Resource]) -> list[Resource]:
         return sorted(found, key=lambda r: self.order[id(r)])
 
 
+EVERYWHERE = "*"  # the namespace key of a LabelIndex that holds every namespace's entries (no namespace has a "*")
+Entry = tuple[Resource, Any]  # an object and its selector (or its pod templates' labels)
+
+
 @dataclass
 class LabelIndex:
-    """Objects by one label pair each could need (of a selector, or of a pod template's labels), and
-    those no pair narrows (checked on every lookup)."""
+    """Objects by namespace and one label pair each could need (of a selector, or of a pod template's
+    labels), and by namespace alone (selectors no pair narrows; every pod template); each also under the
+    namespace key EVERYWHERE, for a target without a namespace (see same_namespace)."""
 
-    by_pair: dict[tuple[str, str], list[tuple[Resource, Any]]] = field(default_factory=lambda: defaultdict(list))
-    always: list[tuple[Resource, Any]] = field(default_factory=list)
+    by_pair: dict[tuple[str | None, str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    by_namespace: dict[str | None, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_pair(self, resource: Resource, data: Any, pair: tuple[str, str]) -> None:
+        for namespace in (resource.namespace, EVERYWHERE):
+            self.by_pair[(namespace, *pair)].append((resource, data))
+
+    def add(self, resource: Resource, data: Any) -> None:
+        for namespace in (resource.namespace, EVERYWHERE):
+            self.by_namespace[namespace].append((resource, data))
 
 
 @dataclass
@@ -97,7 +112,12 @@ class ScanContext:
         """The object of that kind and name that a workload in the namespace sees (see same_namespace). Of
         several, the one written closest to ``near`` (the same file, else the deepest common directory),
         and of those the last, as the last one applied wins."""
-        found = same_namespace(self.index(kind).by_name.get(name, ()), namespace)
+        index = self.index(kind)
+        found = index.by_namespaced_name.get((namespace, name)) or []  # same_namespace(), by index lookups
+        if not found and namespace is not None:
+            found = index.by_namespaced_name.get((None, name)) or []
+        elif not found:
+            found = same_namespace(index.by_name.get(name, ()), None)
         if len(found) < 2 or near is None:
             return found[-1] if found else None
         return max(enumerate(found), key=lambda pair: (_closeness(pair[1], near), pair[0]))[1]
@@ -124,32 +144,53 @@ class ScanContext:
         (a Service without one selects no pod)."""
         index = self._label_index(kind, at)
         text = {str(k): v for k, v in ((k, label_text(v)) for k, v in labels.items()) if v is not None}
-        candidates: dict[int, tuple[Resource, Any]] = {id(r): (r, s) for r, s in index.always}
-        for pair in text.items():
-            for resource, selector in index.by_pair.get(pair, ()):
-                candidates[id(resource)] = (resource, selector)
-        self.examined += len(candidates)
-        chosen = [resource for resource, selector in candidates.values() if selector.matches(text)]
-        return self.index(kind).in_scan_order(same_namespace(chosen, namespace))
+        found = self._matching(index, namespace, list(text.items()), True, lambda s: bool(s.matches(text)))
+        return self.index(kind).in_scan_order(found)
 
     def selected_pods(self, selector: Selector, namespace: str | None, kinds: Iterable[str] = ()) -> list[Resource]:
         """The objects with a pod template (of the kinds, when named) whose pod labels the selector selects,
         in the namespace the way find() sees it, in scan order."""
-        index = self._pod_label_index()
         keys = selector.index_keys()
-        if keys:  # a pair, or the label a controller sets to any value
-            keys += [(key, ANY) for key, _ in keys]
-            candidates = {id(r): (r, labels) for key in keys for r, labels in index.by_pair.get(key, ())}
-        else:
-            candidates = {id(r): (r, labels) for r, labels in index.always}
-        self.examined += len(candidates)
+        keys += [(key, ANY) for key, _ in keys]  # or the label a controller sets to any value
         wanted = set(kinds)
-        chosen = [
-            resource
-            for resource, every in candidates.values()
-            if (not wanted or resource.kind in wanted) and any(selector.matches(labels) for labels in every)
-        ]
-        return self.index(WORKLOAD).in_scan_order(same_namespace(chosen, namespace))
+
+        def selected(every: list[dict[str, str]]) -> bool:
+            return any(selector.matches(labels) for labels in every)
+
+        found = self._matching(self._pod_label_index(), namespace, keys, not keys, selected)
+        return self.index(WORKLOAD).in_scan_order(r for r in found if not wanted or r.kind in wanted)
+
+    def _matching(
+        self,
+        index: LabelIndex,
+        namespace: str | None,
+        pairs: list[tuple[str, str]],
+        whole_namespace: bool,
+        test: Callable[[Any], bool],
+    ) -> list[Resource]:
+        """The entries that pass the test, found the way same_namespace() sees them: those of the namespace,
+        else those without one, else (for a target without one) those of a single named namespace. Only the
+        entries of one namespace and the pairs (and with ``whole_namespace``, the namespace's unindexed
+        entries) are examined, so a lookup costs what it finds, not the size of the scan."""
+
+        def passing(key: str | None) -> list[Resource]:
+            candidates: dict[int, Entry] = {}
+            for pair in pairs:
+                for entry in index.by_pair.get((key, *pair), ()):
+                    candidates[id(entry[0])] = entry
+            if whole_namespace:
+                for entry in index.by_namespace.get(key, ()):
+                    candidates[id(entry[0])] = entry
+            self.examined += len(candidates)
+            return [resource for resource, data in candidates.values() if test(data)]
+
+        found = passing(namespace)
+        if found:
+            return found
+        if namespace is not None:
+            return passing(None)
+        everywhere = passing(EVERYWHERE)
+        return everywhere if len({r.namespace for r in everywhere}) == 1 else []
 
     def namespace_homes(self) -> dict[int, list[str | None]]:
         """The namespaces of the scan (those its workloads are in, and those its Namespace objects name),
@@ -190,11 +231,10 @@ class ScanContext:
             if not selector.valid:
                 continue
             keys = selector.index_keys()
-            if keys:  # an object needs one of the pairs: index it under each (an In has several)
-                for key in keys:
-                    found.by_pair[key].append((resource, selector))
-            else:
-                found.always.append((resource, selector))
+            for key in keys:  # an object needs one of the pairs: indexed under each (an In has several)
+                found.add_pair(resource, selector, key)
+            if not keys:
+                found.add(resource, selector)
         self._label_indexes[(kind, at)] = found
         return found
 
@@ -205,9 +245,9 @@ class ScanContext:
         for resource in self.index(WORKLOAD).objects:
             added = controller_labels(resource.api_version, resource.kind, resource.name)
             every = [added | labels_of(workload.pod.get("metadata")) for workload in workloads_of(resource)]
-            found.always.append((resource, every))
-            for pair in {pair for labels in every for pair in labels.items()}:
-                found.by_pair[pair].append((resource, every))
+            found.add(resource, every)
+            for pair in dict.fromkeys(pair for labels in every for pair in labels.items()):
+                found.add_pair(resource, every, pair)
         self._pod_labels = found
         return found
 
