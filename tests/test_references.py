@@ -206,3 +206,14 @@ def test_relation_mistakes_are_reported_at_their_line(tmp_path: Path, assertion:
     with pytest.raises(UsageError, match=mistake) as raised:
         plan(policy_dirs=[str(rules)], packs=["mine"])
     assert "r.yaml:6:" in str(raised.value)
+
+
+def test_workloads_without_a_namespace_are_judged_once(tmp_path: Path) -> None:
+    """A Namespace object without workloads of its own is no namespace of the scope, though workloads
+    without a namespace could land in it: they are judged once, in their own."""
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: empty}\n")
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: app, image: app:1}]}\n"
+    )
+    (finding,) = scan([tmp_path], rules=["namespace-without-network-policy"]).findings
+    assert finding.resource["kind"] == "Pod" and "namespace (none set)" in finding.message

@@ -193,17 +193,21 @@ class ScanContext:
         return everywhere if len({r.namespace for r in everywhere}) == 1 else []
 
     def namespace_homes(self) -> dict[int, list[str | None]]:
-        """The namespaces of the scan (those its workloads are in, and those its Namespace objects name),
-        keyed by id() of their home: the Namespace object when the scan holds one, else the namespace's
-        first workload. Workloads without a namespace make one namespace of their own (None)."""
+        """The namespaces of the scan's workloads (those without one make one namespace of their own, None),
+        keyed by id() of their home: the Namespace object when the scan holds one, else the namespace's first
+        workload. A Namespace object without workloads of its own is no such namespace (the workloads
+        without a namespace are judged once, in theirs, not once per Namespace object)."""
         if self._homes is not None:
             return self._homes
-        homes: dict[str | None, Resource] = {}
+        named: dict[str, Resource] = {}
         for namespace in self.index("Namespace").objects:
             if namespace.api_version == "v1" and namespace.name is not None:
-                homes.setdefault(namespace.name, namespace)
+                named.setdefault(namespace.name, namespace)
+        homes: dict[str | None, Resource] = {}
         for workload in self.index(WORKLOAD).objects:
-            homes.setdefault(workload.namespace, workload)
+            if workload.namespace not in homes:
+                found = named.get(workload.namespace) if workload.namespace is not None else None
+                homes[workload.namespace] = found or workload
         self._homes = defaultdict(list)
         for name, home in homes.items():
             self._homes[id(home)].append(name)
