@@ -150,7 +150,8 @@ def test_findings_name_the_other_object_in_every_format(tmp_path: Path) -> None:
     (location,) = result["relatedLocations"]
     assert location["physicalLocation"]["region"] == {"startLine": 17, "startColumn": 1}
     assert location["message"]["text"] == "ServiceAccount shop/api"
-    assert f"(see {tmp_path / 'shop.yaml'}:17)" in _render(report, "text")
+    for name in ("text", "github", "gitlab", "junit", "html"):
+        assert f"(see {tmp_path / 'shop.yaml'}:17)" in _render(report, name), name
 
 
 def test_findings_without_another_object_have_no_related_key(tmp_path: Path) -> None:
