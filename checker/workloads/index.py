@@ -26,7 +26,8 @@ from .selectors import ANY, Selector, controller_labels, label_text, labels_of, 
 T = TypeVar("T")
 LabelValue = str | int | float | bool  # the label and selector values a Service match compares
 WORKLOAD = "workload"  # the kind token of every object with a pod template
-FACT_KINDS = frozenset({"ConfigMap", "Service", "ServiceAccount"})  # the kinds today's facts look up
+FACT_KINDS = frozenset({"ConfigMap", "Service", "ServiceAccount"})  # the kinds facts look up: a fact that looks up
+# another kind must add it here (Plan.related_kinds includes these; the index refuses kinds outside it)
 
 
 @dataclass
