@@ -24,8 +24,9 @@ from .policy.frameworks import Framework, load_frameworks
 from .policy.loader import Catalog, load_catalog, resolve_data
 from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
+from .policy.relations import kinds_looked_up
 from .suggest import did_you_mean
-from .workloads.index import ScanContext
+from .workloads.index import FACT_KINDS, WORKLOAD, ScanContext
 from .workloads.shapes import set_aside_misshapen
 
 
@@ -47,6 +48,24 @@ class Plan:
     rules: list[CompiledRule]
     frameworks: list[Framework] = field(default_factory=list)  # --framework: summarised per control
     controls: Controls = field(default_factory=Controls)  # the configuration's exemptions, non-bypassable rules
+
+    @property
+    def related_kinds(self) -> frozenset[str]:
+        """The kinds any rule or fact of the plan looks up in the scan's index (ScanContext), and so the
+        only kinds a scan must index: the facts' (FACT_KINDS), the rules' related: and scan_holds: kinds,
+        and for namespace-scope rules Namespace and ``workload`` (every object with a pod template)."""
+        return related_kinds(self.rules)
+
+
+def related_kinds(rules: Iterable[CompiledRule]) -> frozenset[str]:
+    """See Plan.related_kinds."""
+    kinds = set(FACT_KINDS)
+    for compiled in rules:
+        rule = compiled.rule
+        kinds |= kinds_looked_up([rule.when_spec, rule.assert_spec])
+        if rule.scope == "namespace":
+            kinds |= {"Namespace", WORKLOAD}
+    return frozenset(kinds)
 
 
 def plan(
@@ -197,7 +216,7 @@ def run(chosen: Plan, loaded: LoadResult, positions: bool = True, progress: Prog
     found = resources_of(loaded.documents)
     checked, patches = split_patches(found.items)
     checked, refused = set_aside_misshapen(checked)
-    context = ScanContext.of(checked)
+    context = ScanContext.of(checked, chosen.related_kinds)
     if progress is None:
         evaluation = evaluate(checked, chosen.rules, chosen.params, context)
     else:

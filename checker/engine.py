@@ -23,6 +23,15 @@ class RawFinding:
     witness: Match
     when_reasons: list[Match]  # the witnesses that made the rule's when hold: their notes fill {when.note}
 
+    @property
+    def related(self) -> Resource | None:
+        """The other object the finding names: the first object other than the target that a related: or
+        scan_holds: subject of the rule's when found (a workload of the namespace, a ConfigMap of it)."""
+        for reason in self.when_reasons:
+            if reason.relation and reason.resource is not None and reason.resource is not self.scope.resource:
+                return reason.resource
+        return None
+
 
 @dataclass
 class Evaluation:
@@ -40,6 +49,9 @@ def scopes_of(
     each container (containers of one pod share the pod's facts)."""
     if "resource" in kinds:
         yield Scope("resource", resource, params, context)
+    if "namespace" in kinds:  # the namespaces whose home this object is (the Namespace, else the first workload)
+        for namespace in context.namespace_homes().get(id(resource), ()):
+            yield Scope("namespace", resource, params, context, scope_namespace=namespace)
     if not kinds & {"pod", "container"}:
         return
     for workload in workloads_of(resource):
@@ -60,7 +72,7 @@ def evaluate(
     resources: list[Resource], rules: list[CompiledRule], params: Params, context: ScanContext | None = None
 ) -> Evaluation:
     context = context or ScanContext.of(resources)
-    by_scope: dict[str, list[CompiledRule]] = {"resource": [], "pod": [], "container": []}
+    by_scope: dict[str, list[CompiledRule]] = {"resource": [], "pod": [], "container": [], "namespace": []}
     for compiled in rules:
         by_scope[compiled.rule.scope].append(compiled)
     kinds = {kind for kind, chosen in by_scope.items() if chosen}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import suppress
 from .engine import RawFinding, value_key
@@ -14,6 +15,7 @@ from .findings import Finding
 from .inputs.documents import Document
 from .inputs.paths import format_path
 from .inputs.positions import Position, PositionIndex, Request
+from .inputs.resources import Resource
 from .policy.params import Params
 from .policy.templates import render, template_values
 
@@ -79,11 +81,16 @@ def locate(raw_findings: list[RawFinding], params: Params, positions: bool = Tru
         unique.setdefault(_place_key(raw), []).append(raw)
     groups = list(unique.values())
     requests = [_request(group[0]) for group in groups]
+    others = [(index, group[0].related) for index, group in enumerate(groups) if group[0].related is not None]
+    requests += [Request(other.document, other.base) for _, other in others if other is not None]
     found = PositionIndex().locate_all(requests) if positions else [UNLOCATED] * len(requests)
     located = [
         Located(_finding(group[0], position, params), group[0], group)
-        for group, position in zip(groups, found, strict=True)
+        for group, position in zip(groups, found, strict=False)
     ]
+    for (index, other), position in zip(others, found[len(groups) :], strict=True):
+        assert other is not None
+        located[index].finding.related = [_related(other, position)]
     if not positions:  # no lines to sort by
         return _unlocated_order(located)
     return sorted(located, key=lambda item: item.finding.sort_key())
@@ -132,6 +139,16 @@ def _request(raw: RawFinding) -> Request:
     return Request(
         located_in.document, (*located_in.base, *path), raw.witness.line_in_value, raw.witness.column_in_value
     )
+
+
+def _related(other: Resource, position: Position) -> dict[str, Any]:
+    """Where another object a finding names is written (for a rendered object: its template), and which it is."""
+    file, line, column = other.document.source.name, position.line, position.column
+    origin = other.document.source.origin
+    if origin is not None:
+        mapped = origin.map(line, column, other.base)
+        file, line, column = mapped.file, mapped.line, mapped.column
+    return {"file": file, "line": line, "column": column, "resource": other.ref()}
 
 
 def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:

@@ -48,23 +48,34 @@ class Finding:
     document: int = 0
     rendered: dict[str, Any] | None = None  # how a rendered object was produced (chart, values, template)
     value: str = ""  # the offending value as canonical JSON: part of a baseline fingerprint, not of reports
+    # the other objects a cross-object finding names: {file, line, column, resource}; empty for most rules
+    related: list[dict[str, Any]] = field(default_factory=list)
 
     def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         return (self.file, self.document, self.line, self.column, self.rule, self.path, self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "severity": self.severity.label,
-            "message": self.message,
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "resource": self.resource,
-            "container": self.container,
-            "path": self.path,
-            "remediation": self.remediation,
-        } | ({"rendered": self.rendered} if self.rendered is not None else {})
+        return (
+            {
+                "rule": self.rule,
+                "severity": self.severity.label,
+                "message": self.message,
+                "file": self.file,
+                "line": self.line,
+                "column": self.column,
+                "resource": self.resource,
+                "container": self.container,
+                "path": self.path,
+                "remediation": self.remediation,
+            }
+            | ({"rendered": self.rendered} if self.rendered is not None else {})
+            | ({"related": self.related} if self.related else {})
+        )
+
+    @property
+    def see_also(self) -> str:
+        """`` (see FILE:LINE)`` for each related object, for one-line formats; empty without any."""
+        return "".join(f" (see {r['file']}:{r['line']})" for r in self.related)
 
 
 @dataclass(frozen=True)

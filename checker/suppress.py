@@ -162,15 +162,22 @@ class _Annotations:
     object and pod template."""
 
     def __init__(self) -> None:
-        self._found: dict[tuple[int, int], dict[str, Suppression]] = {}
+        self._found: dict[tuple[int, int], dict[str, Suppression]] = {}  # (id of object, id of pod view or 0)
 
     def of(self, raw: RawFinding) -> dict[str, Suppression]:
-        """The ignore annotations of the finding's object and of its pod template, by rule."""
+        """The ignore annotations of the finding's object and of its pod template, by rule; for a finding
+        that names another object (a cross-object rule), that object's annotations too: either excuses it."""
         resource, workload = raw.scope.resource, raw.scope.workload
         key = (id(resource), id(workload))
         if key not in self._found:
             self._found[key] = _annotations(resource, workload)
-        return self._found[key]
+        other = raw.related
+        if other is None:
+            return self._found[key]
+        other_key = (id(other), 0)
+        if other_key not in self._found:
+            self._found[other_key] = _annotations(other, None)
+        return {**self._found[other_key], **self._found[key]}
 
 
 def _annotations(resource: Resource, workload: Workload | None) -> dict[str, Suppression]:

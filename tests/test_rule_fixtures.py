@@ -1,6 +1,8 @@
 """Every rule's pass/ and fail/ fixtures, run through the real scan pipeline.
 
-A fixture may carry directives in leading comments (or, for JSON, in a sibling FILE.meta):
+A fixture is a file, or a directory whose files are scanned together (the cross-object cases: a workload and
+the objects it refers to, in separate files). A fixture may carry directives in leading comments (or, for
+JSON, in a sibling FILE.meta; a directory's directives are those of all its files):
 ``# set: KEY=VALUE`` adds a parameter, ``# expect: PATH`` names a finding path the rule must report (the
 set of reported paths must then equal the expected set), ``# expect-message: TEXT`` a message substring.
 """
@@ -48,10 +50,13 @@ def _cases() -> list[Case]:
     for rule_dir in sorted(p for p in RULE_FIXTURES.iterdir() if p.is_dir()):
         for expected in ("pass", "fail"):
             for file in sorted((rule_dir / expected).glob("*")):
-                if file.suffix not in (".yaml", ".yml", ".json"):
+                if file.suffix not in (".yaml", ".yml", ".json") and not file.is_dir():
                     continue
-                case = Case(rule_dir.name, expected, file)
-                for directive in _directives(file):
+                case = Case(rule_dir.name, expected, file)  # a directory: one scan of its files together
+                manifests = (
+                    sorted(f for f in file.rglob("*") if f.suffix in (".yaml", ".yml")) if file.is_dir() else [file]
+                )
+                for directive in (d for manifest in manifests for d in _directives(manifest)):
                     key, _, value = directive.partition(":")
                     value = value.strip()
                     if key == "set":

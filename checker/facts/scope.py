@@ -41,6 +41,7 @@ class Match:
     column_in_value: int | None = None  # with line_in_value: where in that line of the string the value starts
     element_name: str | None = None  # the name of the `each` element this value was found in
     record: dict[str, Any] = field(default_factory=dict, hash=False)  # named values for {record.KEY}
+    relation: bool = False  # found by a related: or scan_holds: subject: resource is another object of the scan
 
     def changed(self, **changes: Any) -> Match:
         """A copy with some fields changed, as dataclasses.replace makes it but without its per-call look at
@@ -60,6 +61,12 @@ class Scope:
     container: Container | None = None
     facts: dict[str, list[Match]] = field(default_factory=dict)
     element: Match | None = None  # inside an `each` condition: the element being checked
+    scope_namespace: str | None = None  # namespace scope: the namespace (its home is ``resource``)
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace the target is in: the scope's own for a namespace scope, else its object's."""
+        return self.scope_namespace if self.kind == "namespace" else self.resource.namespace
 
     @property
     def target(self) -> Any:

@@ -21,6 +21,7 @@ from ..facts.scope import Match, Scope
 from ..inputs.paths import Path
 from .operators import OPERATORS, ArgumentError, build_test
 from .params import Params
+from .relations import RelationMistake, compile_related, compile_scan_holds
 from .templates import template_mistake
 
 Result = tuple[bool, list[Match]]
@@ -28,12 +29,12 @@ Condition = Callable[[Scope], Result]
 Resolver = Callable[[Scope], list[Match]]
 Missing = Callable[[Scope], Match]
 
-SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param", "self")
+SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param", "self", "related", "scan_holds")
 COMBINATORS = ("all", "any", "not", "each")
 EACH_KEYS = ("each", "where", "holds")
 ANNOTATIONS = ("note", "locate")
 LEAF_OPTIONS = ("match", "ignore_case", *ANNOTATIONS)
-SCOPE_ORDER = {"resource": 0, "pod": 1, "container": 2}
+SCOPE_ORDER = {"resource": 0, "namespace": 0, "pod": 1, "container": 2}
 
 
 class RuleMistake(ValueError):
@@ -144,7 +145,7 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         raise RuleMistake(where, "'each' needs holds: a condition every element must meet")
     subject = spec["each"]
     keys = [k for k in subject if k in SUBJECT_KEYS] if isinstance(subject, dict) else []
-    if len(keys) != 1 or len(subject) != 1 or keys[0] in ("param", "self"):
+    if len(keys) != 1 or len(subject) != 1 or keys[0] in ("param", "self", "related", "scan_holds"):
         raise RuleMistake((*where, "each"), "each names one subject: path, pod, resource or fact")
     resolve, _ = _make_subject(keys[0], subject[keys[0]], (*where, "each", keys[0]), env)
     inner_env = replace(env, in_each=True)
@@ -334,6 +335,12 @@ def _value_test(operator: str, argument: Any, ignore_case: bool, where: Path) ->
 
 
 def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing]:
+    if key in ("related", "scan_holds"):
+        compile_relation = compile_related if key == "related" else compile_scan_holds
+        try:
+            return compile_relation(raw, where, env, _make_subject)
+        except RelationMistake as exc:
+            raise RuleMistake(exc.where, exc.message) from None
     if key == "param":
         if raw not in env.params:
             raise RuleMistake(where, f"unknown parameter '{raw}'")
@@ -368,7 +375,7 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
             return cached
 
         return resolve_fact, lambda scope: Match(None, scope.home)
-    if key == "pod" and env.scope == "resource":
+    if key == "pod" and env.scope in ("resource", "namespace"):
         raise RuleMistake(where, "'pod' paths need pod or container scope")
     if not isinstance(raw, str) or not raw.strip():
         raise RuleMistake(where, f"'{key}' takes a path such as securityContext.runAsNonRoot")

@@ -13,7 +13,7 @@ from .conditions import Condition
 from .templates import Phrase
 from .templates import render as render
 
-SCOPES = ("resource", "pod", "container")
+SCOPES = ("resource", "pod", "container", "namespace")
 REPORT_MODES = ("first", "each")
 
 

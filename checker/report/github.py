@@ -39,7 +39,7 @@ def render(report: Report, options: RenderOptions) -> str:
         title = _property(f"{finding.rule} ({finding.severity.label})")
         lines.append(
             f"::{COMMANDS[finding.severity]} file={_property(finding.file)},line={finding.line},"
-            f"col={finding.column},title={title}::{_data(finding.message)}"
+            f"col={finding.column},title={title}::{_data(finding.message + finding.see_also)}"
         )
     for error in report.errors:
         line = f",line={error.line}" if error.line else ""

@@ -35,7 +35,7 @@ def render(report: Report, options: RenderOptions) -> str:
         identity += [finding.container, finding.path]
         issues.append(
             _issue(
-                f"{finding.rule}: {finding.message}",
+                f"{finding.rule}: {finding.message}{finding.see_also}",
                 f"kubecheck/{finding.rule}",
                 SEVERITIES[finding.severity],
                 finding.file,

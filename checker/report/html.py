@@ -222,7 +222,7 @@ def _finding_row(index: int, finding: Finding, base: Path) -> str:
         f'<td><a href="#rule-{escape(finding.rule)}">{escape(finding.rule)}</a></td><td>{name}</td>'
         f"<td>{escape(namespace)}</td><td>{escape(finding.container or '')}</td>"
         f'<td class="mono">{location}<div class="path">{escape(finding.path)}</div></td>'
-        f"<td>{escape(finding.message)}</td></tr>"
+        f"<td>{escape(finding.message + finding.see_also)}</td></tr>"
     )
 
 

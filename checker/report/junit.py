@@ -44,7 +44,7 @@ def render(report: Report, options: RenderOptions) -> str:
             tag = "failure" if finding.severity > Severity.INFO else "system-out"
             attributes = {"message": finding.message, "type": finding.severity.label} if tag == "failure" else {}
             element = ET.SubElement(case, tag, attributes)
-            element.text = f"{where}\n{finding.message}\nfix: {finding.remediation}"
+            element.text = f"{where}\n{finding.message}{finding.see_also}\nfix: {finding.remediation}"
     for framework in report.frameworks:
         _framework_suite(root, framework)
     if report.errors:

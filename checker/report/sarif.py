@@ -84,6 +84,18 @@ def render(report: Report, options: RenderOptions) -> str:
                 "remediation": finding.remediation,
             },
         }
+        if finding.related:  # the other objects a cross-object finding names
+            result["relatedLocations"] = [
+                {
+                    "id": index,
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact_uri(other["file"])},
+                        "region": {"startLine": other["line"], "startColumn": other["column"]},
+                    },
+                    "message": {"text": _object_name(other["resource"])},
+                }
+                for index, other in enumerate(finding.related, start=1)
+            ]
         if finding.rule in rule_index:
             result["ruleIndex"] = rule_index[finding.rule]
         if by is not None:
@@ -207,3 +219,9 @@ def _fingerprint(rule: str, resource: dict[str, Any], path: str, container: str 
     if occurrence:
         key += f"|#{occurrence}"
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _object_name(resource: dict[str, Any]) -> str:
+    """``Kind namespace/name`` of an object a finding names."""
+    name = "/".join(str(part) for part in (resource.get("namespace"), resource.get("name")) if part)
+    return f"{resource.get('kind')} {name}".strip()

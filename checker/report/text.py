@@ -49,7 +49,9 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append("Suppressed:")
         for item in report.suppressed:
             finding, by = item.finding, item.by
-            found = f"{finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}"
+            found = (
+                f"{finding.file}:{finding.line}:{finding.column}  {finding.rule}  {finding.message}{finding.see_also}"
+            )
             lines.append(f"  {visible(found)}")
             expiry = f" (expires {by.expires.isoformat()})" if by.expires else ""
             lines.append(f"      {visible(f'by {by.kind} at {by.file}:{by.line}: {by.reason}')}{expiry}")
@@ -73,7 +75,7 @@ def _finding_lines(finding: Finding, options: RenderOptions) -> list[str]:
     severity = _paint(f"{finding.severity.label:<8}", COLORS[finding.severity], options.color)
     resource = finding.resource
     name = f"{resource['kind']}/{resource['name']}" if resource.get("name") else str(resource.get("kind") or "")
-    message = finding.message if options.verbose else short_message(finding.message)
+    message = (finding.message if options.verbose else short_message(finding.message)) + finding.see_also
     place = f"  {finding.line}:{finding.column}".ljust(10)
     head = place + f"{finding.severity.label:<8} {visible(finding.rule)}  "
     text = visible(f"{name}: {message}" if name else message)

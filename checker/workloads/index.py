@@ -1,5 +1,12 @@
-"""The cross-resource index of one scan: lets facts look up other objects of the same scan (ConfigMaps a
-pod mounts, Services that select it) by kind, namespace and name, and keeps what they derive per scan.
+"""The cross-resource index of one scan: lets facts and rules look up other objects of the same scan (the
+ConfigMaps a pod mounts, the Services or PodDisruptionBudgets that select it, the pod templates a Service
+selects, the NetworkPolicies of a namespace) by kind, namespace and name or by labels, and keeps what they
+derive per scan.
+
+Indexes are built lazily, once per scan and kind, and only for the kinds the plan looks up (``kinds``, the
+plan's related_kinds; None allows any kind): a lookup of another kind is a programming error (LookupError).
+The kind token ``workload`` stands for every object with a pod template. Every lookup answers in scan order,
+so a streamed scan that indexes the same objects in the same order answers the same.
 """
 
 from __future__ import annotations
@@ -10,58 +17,202 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, TypeVar
 
+from ..inputs.paths import Path
 from ..inputs.resources import Resource
+from .pods import value_at
+from .registry import workloads_of
+from .selectors import ANY, Selector, controller_labels, label_text, labels_of, parse_selector
 
 T = TypeVar("T")
 LabelValue = str | int | float | bool  # the label and selector values a Service match compares
+WORKLOAD = "workload"  # the kind token of every object with a pod template
+FACT_KINDS = frozenset({"ConfigMap", "Service", "ServiceAccount"})  # the kinds facts look up: a fact that looks up
+# another kind must add it here (Plan.related_kinds includes these; the index refuses kinds outside it)
+
+
+@dataclass
+class KindIndex:
+    """The objects of one kind (or of the ``workload`` token) in scan order, by name and by namespace."""
+
+    objects: list[Resource] = field(default_factory=list)
+    by_name: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    by_namespace: dict[str | None, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    by_namespaced_name: dict[tuple[str | None, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    order: dict[int, int] = field(default_factory=dict)  # id() of an object -> its place in the scan
+
+    def add(self, resource: Resource) -> None:
+        self.order[id(resource)] = len(self.objects)
+        self.objects.append(resource)
+        if resource.name is not None:
+            self.by_name[resource.name].append(resource)
+            self.by_namespaced_name[(resource.namespace, resource.name)].append(resource)
+        self.by_namespace[resource.namespace].append(resource)
+
+    def in_scan_order(self, found: Iterable[Resource]) -> list[Resource]:
+        return sorted(found, key=lambda r: self.order[id(r)])
+
+
+EVERYWHERE = "*"  # the namespace key of a LabelIndex that holds every namespace's entries (no namespace has a "*")
+Entry = tuple[Resource, Any]  # an object and its selector (or its pod templates' labels)
+
+
+@dataclass
+class LabelIndex:
+    """Objects by namespace and one label pair each could need (of a selector, or of a pod template's
+    labels), and by namespace alone (selectors no pair narrows; every pod template); each also under the
+    namespace key EVERYWHERE, for a target without a namespace (see same_namespace)."""
+
+    by_pair: dict[tuple[str | None, str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    by_namespace: dict[str | None, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_pair(self, resource: Resource, data: Any, pair: tuple[str, str]) -> None:
+        for namespace in (resource.namespace, EVERYWHERE):
+            self.by_pair[(namespace, *pair)].append((resource, data))
+
+    def add(self, resource: Resource, data: Any) -> None:
+        for namespace in (resource.namespace, EVERYWHERE):
+            self.by_namespace[namespace].append((resource, data))
 
 
 @dataclass
 class ScanContext:
-    by_kind: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    by_name: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    services_by_label: dict[tuple[str, LabelValue], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    resources: list[Resource] = field(default_factory=list)
+    kinds: frozenset[str] | None = None  # the kinds lookups may use (None: any)
     # per-scan cache, see cached(): key -> (value, the arguments it was computed from)
     derived: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
+    examined: int = 0  # candidates the label lookups looked at: what a cost test counts
+    _grouped: dict[str, list[Resource]] | None = field(default=None, repr=False)
+    _indexes: dict[str, KindIndex] = field(default_factory=dict, repr=False)
+    _label_indexes: dict[tuple[str, Path], LabelIndex] = field(default_factory=dict, repr=False)
+    _pod_labels: LabelIndex | None = field(default=None, repr=False)
+    _homes: dict[int, list[str | None]] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, resources: list[Resource]) -> ScanContext:
-        context = cls()
-        for resource in resources:
-            context.by_kind[resource.kind].append(resource)
-            if resource.name is not None:
-                context.by_name[(resource.kind, resource.name)].append(resource)
-            selector = _service_selector(resource)
-            if selector:
-                context.services_by_label[min(selector.items())].append(resource)
-        return context
+    def of(cls, resources: list[Resource], kinds: frozenset[str] | None = None) -> ScanContext:
+        return cls(list(resources), kinds)
+
+    def index(self, kind: str) -> KindIndex:
+        """The index of one kind (or of ``workload``), built on first use."""
+        found = self._indexes.get(kind)
+        if found is not None:
+            return found
+        if self.kinds is not None and kind not in self.kinds:
+            raise LookupError(f"kind {kind} is not among the kinds this plan looks up")
+        if self._grouped is None:
+            self._grouped = defaultdict(list)
+            for resource in self.resources:
+                self._grouped[resource.kind].append(resource)
+        found = KindIndex()
+        members = (r for r in self.resources if workloads_of(r)) if kind == WORKLOAD else self._grouped.get(kind, ())
+        for resource in members:
+            found.add(resource)
+        self._indexes[kind] = found
+        return found
 
     def find(self, kind: str, namespace: str | None, name: str, near: Resource | None = None) -> Resource | None:
         """The object of that kind and name that a workload in the namespace sees (see same_namespace). Of
         several, the one written closest to ``near`` (the same file, else the deepest common directory),
         and of those the last, as the last one applied wins."""
-        found = same_namespace(self.by_name.get((kind, name), ()), namespace)
+        index = self.index(kind)
+        found = index.by_namespaced_name.get((namespace, name)) or []  # same_namespace(), by index lookups
+        if not found and namespace is not None:
+            found = index.by_namespaced_name.get((None, name)) or []
+        elif not found:
+            found = same_namespace(index.by_name.get(name, ()), None)
         if len(found) < 2 or near is None:
             return found[-1] if found else None
         return max(enumerate(found), key=lambda pair: (_closeness(pair[1], near), pair[0]))[1]
 
+    def in_namespace(self, kind: str, namespace: str | None) -> list[Resource]:
+        """Every object of the kind that a workload in the namespace sees (see same_namespace), in scan order."""
+        by_namespace = self.index(kind).by_namespace
+        exact = by_namespace.get(namespace)
+        if exact:
+            return list(exact)
+        if namespace is not None:
+            return list(by_namespace.get(None, ()))
+        named = [objects for objects in by_namespace.values() if objects]
+        return list(named[0]) if len(named) == 1 else []
+
     def services_selecting(self, labels: dict[Any, Any], namespace: str | None) -> list[Resource]:
         """v1 Services whose selector is non-empty and within the labels, in the namespace the way find()
         sees it, in scan order."""
-        candidates: dict[int, Resource] = {}
-        for pair in labels.items():
-            if not isinstance(pair[1], str | int | float | bool):
-                continue
-            for service in self.services_by_label.get(pair, ()):
-                candidates[id(service)] = service
-        selecting = [
-            service
-            for service in candidates.values()
-            if all(labels.get(k) == v for k, v in _service_selector(service).items())
-        ]
-        found = same_namespace(selecting, namespace)
-        order = {id(r): i for i, r in enumerate(self.by_kind.get("Service", []))} if len(found) > 1 else {}
-        return sorted(found, key=lambda r: order[id(r)]) if order else found
+        return self.selecting("Service", ("spec", "selector"), labels, namespace)
+
+    def selecting(self, kind: str, at: Path, labels: dict[Any, Any], namespace: str | None) -> list[Resource]:
+        """Objects of the kind whose selector (at the path in them) selects the labels, in the namespace the
+        way find() sees it, in scan order. Services count with a non-empty selector and apiVersion v1 only
+        (a Service without one selects no pod)."""
+        index = self._label_index(kind, at)
+        text = {str(k): v for k, v in ((k, label_text(v)) for k, v in labels.items()) if v is not None}
+        found = self._matching(index, namespace, list(text.items()), True, lambda s: bool(s.matches(text)))
+        return self.index(kind).in_scan_order(found)
+
+    def selected_pods(self, selector: Selector, namespace: str | None, kinds: Iterable[str] = ()) -> list[Resource]:
+        """The objects with a pod template (of the kinds, when named) whose pod labels the selector selects,
+        in the namespace the way find() sees it, in scan order."""
+        keys = selector.index_keys()
+        keys += [(key, ANY) for key, _ in keys]  # or the label a controller sets to any value
+        wanted = set(kinds)
+
+        def selected(every: list[dict[str, str]]) -> bool:
+            return any(selector.matches(labels) for labels in every)
+
+        found = self._matching(self._pod_label_index(), namespace, keys, not keys, selected)
+        return self.index(WORKLOAD).in_scan_order(r for r in found if not wanted or r.kind in wanted)
+
+    def _matching(
+        self,
+        index: LabelIndex,
+        namespace: str | None,
+        pairs: list[tuple[str, str]],
+        whole_namespace: bool,
+        test: Callable[[Any], bool],
+    ) -> list[Resource]:
+        """The entries that pass the test, found the way same_namespace() sees them: those of the namespace,
+        else those without one, else (for a target without one) those of a single named namespace. Only the
+        entries of one namespace and the pairs (and with ``whole_namespace``, the namespace's unindexed
+        entries) are examined, so a lookup costs what it finds, not the size of the scan."""
+
+        def passing(key: str | None) -> list[Resource]:
+            candidates: dict[int, Entry] = {}
+            for pair in pairs:
+                for entry in index.by_pair.get((key, *pair), ()):
+                    candidates[id(entry[0])] = entry
+            if whole_namespace:
+                for entry in index.by_namespace.get(key, ()):
+                    candidates[id(entry[0])] = entry
+            self.examined += len(candidates)
+            return [resource for resource, data in candidates.values() if test(data)]
+
+        found = passing(namespace)
+        if found:
+            return found
+        if namespace is not None:
+            return passing(None)
+        everywhere = passing(EVERYWHERE)
+        return everywhere if len({r.namespace for r in everywhere}) == 1 else []
+
+    def namespace_homes(self) -> dict[int, list[str | None]]:
+        """The namespaces of the scan's workloads (those without one make one namespace of their own, None),
+        keyed by id() of their home: the Namespace object when the scan holds one, else the namespace's first
+        workload. A Namespace object without workloads of its own is no such namespace (the workloads
+        without a namespace are judged once, in theirs, not once per Namespace object)."""
+        if self._homes is not None:
+            return self._homes
+        named: dict[str, Resource] = {}
+        for namespace in self.index("Namespace").objects:
+            if namespace.api_version == "v1" and namespace.name is not None:
+                named.setdefault(namespace.name, namespace)
+        homes: dict[str | None, Resource] = {}
+        for workload in self.index(WORKLOAD).objects:
+            if workload.namespace not in homes:
+                found = named.get(workload.namespace) if workload.namespace is not None else None
+                homes[workload.namespace] = found or workload
+        self._homes = defaultdict(list)
+        for name, home in homes.items():
+            self._homes[id(home)].append(name)
+        return self._homes
 
     def cached(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
         """compute(*args) once per scan for the key (derived data of a resource, such as what a ConfigMap's
@@ -72,6 +223,38 @@ class ScanContext:
             self.derived[key] = (compute(*args), args)
         value: T = self.derived[key][0]  # what compute returned for this key
         return value
+
+    def _label_index(self, kind: str, at: Path) -> LabelIndex:
+        found = self._label_indexes.get((kind, at))
+        if found is not None:
+            return found
+        found = LabelIndex()
+        for resource in self.index(kind).objects:
+            if kind == "Service" and not _service_selector(resource):
+                continue
+            selector = parse_selector(value_at(resource.obj, at))
+            if not selector.valid:
+                continue
+            keys = selector.index_keys()
+            for key in keys:  # an object needs one of the pairs: indexed under each (an In has several)
+                found.add_pair(resource, selector, key)
+            if not keys:
+                found.add(resource, selector)
+        self._label_indexes[(kind, at)] = found
+        return found
+
+    def _pod_label_index(self) -> LabelIndex:
+        if self._pod_labels is not None:
+            return self._pod_labels
+        found = LabelIndex()
+        for resource in self.index(WORKLOAD).objects:
+            added = controller_labels(resource.api_version, resource.kind, resource.name)
+            every = [added | labels_of(workload.pod.get("metadata")) for workload in workloads_of(resource)]
+            found.add(resource, every)
+            for pair in dict.fromkeys(pair for labels in every for pair in labels.items()):
+                found.add_pair(resource, every, pair)
+        self._pod_labels = found
+        return found
 
 
 def same_namespace(candidates: Iterable[Resource], namespace: str | None) -> list[Resource]:
