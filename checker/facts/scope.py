@@ -61,6 +61,14 @@ class Scope:
     facts: dict[str, list[Match]] = field(default_factory=dict)
     element: Match | None = None  # inside an `each` condition: the element being checked
 
+    def with_element(self, element: Match) -> Scope:
+        """A copy for one element of an `each` (sharing the facts cache), as dataclasses.replace makes it but
+        without its per-call look at every field: conditions make one per element."""
+        copy = object.__new__(Scope)
+        copy.__dict__.update(self.__dict__)
+        copy.element = element
+        return copy
+
     @property
     def target(self) -> Any:
         if self.element is not None:
