@@ -429,6 +429,22 @@ def address_settings(settings: list[Setting]) -> list[Setting]:
     return found
 
 
+@dataclass(frozen=True)
+class ListenSettings:
+    """What a container's command line and env say, read once: its flag settings, its env settings and
+    those of either that name a listen address (one per comma-separated address)."""
+
+    flags: list[Setting]
+    env: list[Setting]
+    addresses: list[Setting]
+
+
+def listen_settings(container: dict[str, Any]) -> ListenSettings:
+    """The flag, env and address settings of a container (listen addresses and listen ports read them)."""
+    flags, env = flag_settings(container), env_settings(container)
+    return ListenSettings(flags, env, address_settings([*flags, *env]))
+
+
 def listen_addresses(container: dict[str, Any]) -> list[Setting]:
     """The flag and env settings whose name says it is a bind/listen address or host."""
-    return address_settings([*flag_settings(container), *env_settings(container)])
+    return listen_settings(container).addresses
