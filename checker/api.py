@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .compliance import framework_result
 from .engine import Evaluation, evaluate
@@ -47,6 +48,14 @@ class Plan:
     rules: list[CompiledRule]
     frameworks: list[Framework] = field(default_factory=list)  # --framework: summarised per control
     controls: Controls = field(default_factory=Controls)  # the configuration's exemptions, non-bypassable rules
+
+    @cached_property
+    def rule_info(self) -> tuple[RuleInfo, ...]:
+        """What reports say about each rule of the plan (made once: the webhook reports per review)."""
+        return tuple(
+            RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
+            for r in (compiled.rule for compiled in self.rules)
+        )
 
 
 def plan(
@@ -149,10 +158,7 @@ class Run:
             kustomize_patches=len(self.patches),
             files=self.loaded.inputs,
         )
-        report.rule_info = [
-            RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
-            for r in (compiled.rule for compiled in chosen.rules)
-        ]
+        report.rule_info = list(chosen.rule_info)
         if self.finalised.expired:
             report.rule_info.append(EXPIRED_INFO)
         report.findings, report.suppressed = self.finalised.kept, self.finalised.suppressed
