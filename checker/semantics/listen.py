@@ -256,7 +256,8 @@ def command_tokens(container: dict[str, Any]) -> list[_Token]:
     """The words of command and args in order. An entry with blanks is a script: its words start a new
     command unless the first is a flag, and each separator (; && | newline) starts another. Each word knows
     its command's program (None where the image's entrypoint runs)."""
-    values = env_values(container)
+    # $(VAR) references expand from env; a container without command or args (most) needs no values
+    values = env_values(container) if container.get("command") or container.get("args") else {}
     tokens: list[_Token] = []
     segment, program = 0, None
     command = container.get("command")
@@ -413,6 +414,10 @@ def env_settings(container: dict[str, Any]) -> list[Setting]:
         name, value = entry["name"], literal(entry.get("value"))
         if value is None:
             values.pop(name, None)
+            continue
+        if "$" not in value:  # nothing to expand (most values): as expand_references would leave it
+            values[name] = value
+            settings.append(Setting(name, value, ("env", index, "value"), f"env {name}"))
             continue
         expanded = expand_references(value, values)
         values[name] = expanded.text
