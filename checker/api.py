@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .compliance import framework_result
 from .engine import Evaluation, evaluate
@@ -55,6 +56,14 @@ class Plan:
         only kinds a scan must index: the facts' (FACT_KINDS), the rules' related: and scan_holds: kinds,
         and for namespace-scope rules Namespace and ``workload`` (every object with a pod template)."""
         return related_kinds(self.rules)
+
+    @cached_property
+    def rule_info(self) -> tuple[RuleInfo, ...]:
+        """What reports say about each rule of the plan (made once: the webhook reports per review)."""
+        return tuple(
+            RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
+            for r in (compiled.rule for compiled in self.rules)
+        )
 
 
 def related_kinds(rules: Iterable[CompiledRule]) -> frozenset[str]:
@@ -180,10 +189,7 @@ class Run:
             kustomize_patches=len(self.patches),
             files=self.loaded.inputs,
         )
-        report.rule_info = [
-            RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
-            for r in (compiled.rule for compiled in chosen.rules)
-        ]
+        report.rule_info = list(chosen.rule_info)
         if self.finalised.expired:
             report.rule_info.append(EXPIRED_INFO)
         report.findings, report.suppressed = self.finalised.kept, self.finalised.suppressed

@@ -86,17 +86,21 @@ def evaluate(
 
 
 def run_rules(rules: list[CompiledRule], scope: Scope, applied: dict[str, set[int]] | None = None) -> list[RawFinding]:
+    """The raw findings of rules on one scope. Each rule's when and assert are first decided without their
+    witnesses (most rules hold on most objects); only a rule that fails is evaluated again for the
+    witnesses that become its findings (and the when reasons their notes read)."""
     findings: list[RawFinding] = []
     for compiled in rules:
-        reasons: list[Match] = []
-        if compiled.when is not None:
-            applies, reasons = compiled.when(scope)
-            if not applies:
-                continue
+        when_holds = compiled.when_holds
+        if when_holds is not None and not when_holds(scope):
+            continue
         if applied is not None:
             applied[compiled.rule.id].add(id(scope.resource))
+        if compiled.assertion_holds(scope):
+            continue
+        reasons: list[Match] = compiled.when(scope)[1] if compiled.when is not None else []
         holds, witnesses = compiled.assertion(scope)
-        if holds:
+        if holds:  # the verdict and the full evaluation agree (conditions.verdict_of): never taken
             continue
         located = [w for w in witnesses if w.path is not None]
         witnesses = located or witnesses[:1] or [Match(None, scope.home)]  # unlocated ones only when alone

@@ -13,7 +13,6 @@ from .engine import RawFinding, value_key
 from .exemptions import Controls
 from .findings import Finding
 from .inputs.documents import Document
-from .inputs.paths import format_path
 from .inputs.positions import Position, PositionIndex, Request
 from .inputs.resources import Resource
 from .policy.params import Params
@@ -176,7 +175,7 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
         column=column,
         resource=scope.resource.ref(),
         container=values["container.name"],
-        path=format_path(path),
+        path=values["path"],  # format_path(path), as template_values wrote it
         remediation=" ".join(rule.remediation.split()),
         document=located_in.document.index,
         rendered=rendered,

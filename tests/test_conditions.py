@@ -120,3 +120,34 @@ def test_simple_paths_are_read_as_jsonpath_ng_reads_them() -> None:
         assert conditions._simple_path(text)[1] == conditions._steps_of(parse_jsonpath(text)), text
     for text in NOT_SIMPLE:  # left to jsonpath-ng: its own steps, its own errors
         assert conditions._simple_path(text) is None, text
+
+
+def test_verdicts_agree_with_full_evaluation_on_every_rule_and_fixture() -> None:
+    """The engine decides each rule first by verdict_of (no witnesses) and evaluates it fully only when it
+    fails: for every rule of every pack on every scope of the fixtures (and the parts a witness-building
+    run would skip), the verdict is the full evaluation's."""
+    from checker.api import plan, read
+    from checker.engine import scopes_of
+    from checker.inputs.resources import resources_of
+    from checker.policy.catalog import all_packs
+
+    from .conftest import FIXTURES, RAW
+
+    chosen = plan(packs=sorted(all_packs(load_catalog())), settings=["ipv6=disabled"])
+    resources = resources_of(read([str(FIXTURES)], render=RAW).documents).items
+    context = ScanContext.of(resources)
+    compared = failed = 0
+    for resource in resources:
+        for scope in scopes_of(resource, {"resource", "pod", "container", "namespace"}, chosen.params, context):
+            for compiled in (c for c in chosen.rules if c.rule.scope == scope.kind):
+                for condition, verdict in (
+                    (compiled.when, compiled.when_holds),
+                    (compiled.assertion, compiled.assertion_holds),
+                ):
+                    if condition is None or verdict is None:
+                        continue
+                    holds = condition(scope)[0]
+                    assert verdict(scope) is holds, (compiled.rule.id, resource.document.source.name, scope.kind)
+                    compared += 1
+                    failed += not holds
+    assert compared > 10_000 and failed > 1_000  # both verdicts are well represented

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..semantics import spark_conf
 from ..semantics.limits import is_oversized
-from ..semantics.listen import ignored_entries, is_address_name, listen_addresses, split_addresses
+from ..semantics.listen import ListenSettings, ignored_entries, is_address_name, listen_settings, split_addresses
 from ..semantics.mounted_config import mounted_addresses
 from ..semantics.ports import Port, listen_ports, specific_ipv6
 from ..workloads.pods import value_at
@@ -55,7 +55,7 @@ def _listen_addresses(scope: Scope) -> list[Match]:
     assert scope.container is not None
     matches = [
         Match(s.value, scope.container_path(s.path), s.origin, None, s.line_in_value, s.column_in_value)
-        for s in listen_addresses(scope.container.spec)
+        for s in settings_of(scope, scope.container.spec).addresses
     ]
     workload, container = scope.workload, scope.container
     spark_conf_path = workload.extras.get("sparkConf") if workload else None
@@ -164,7 +164,9 @@ def ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:
     """listen_ports of a container spec, worked out once per scan (each container of a pod needs all of them).
     The entry keeps the spec too: a pod view built for one resource is freed after it, and a spec built later
     could take its id and be handed its ports."""
-    kept, ports = scope.context.cached(("listen-ports", id(container)), _with_ports, container)
+    kept, ports = scope.context.cached(
+        ("listen-ports", id(container)), _with_ports, container, settings_of(scope, container)
+    )
     assert kept is container
     workload = scope.workload
     main = spark_main_container(workload) if workload is not None else None
@@ -177,5 +179,11 @@ def ports_of(scope: Scope, container: dict[str, Any]) -> list[Port]:
     return [*ports, *(Port(p.number, (SPARK_CONF, p.key) if p.key else (), p.origin) for p in spark)]
 
 
-def _with_ports(container: dict[str, Any]) -> tuple[dict[str, Any], list[Port]]:
-    return container, listen_ports(container)
+def settings_of(scope: Scope, container: dict[str, Any]) -> ListenSettings:
+    """listen_settings of a container spec, read once per scan: its listen addresses and its listen ports
+    both come from them (the context keeps the spec, so its id cannot be taken over)."""
+    return scope.context.cached(("listen-settings", id(container)), listen_settings, container)
+
+
+def _with_ports(container: dict[str, Any], settings: ListenSettings) -> tuple[dict[str, Any], list[Port]]:
+    return container, listen_ports(container, settings)

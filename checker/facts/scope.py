@@ -68,6 +68,14 @@ class Scope:
         """The namespace the target is in: the scope's own for a namespace scope, else its object's."""
         return self.scope_namespace if self.kind == "namespace" else self.resource.namespace
 
+    def with_element(self, element: Match) -> Scope:
+        """A copy for one element of an `each` (sharing the facts cache), as dataclasses.replace makes it but
+        without its per-call look at every field: conditions make one per element."""
+        copy = object.__new__(Scope)
+        copy.__dict__.update(self.__dict__)
+        copy.element = element
+        return copy
+
     @property
     def target(self) -> Any:
         if self.element is not None:

@@ -26,7 +26,9 @@ from .templates import template_mistake
 
 Result = tuple[bool, list[Match]]
 Condition = Callable[[Scope], Result]
+Verdict = Callable[[Scope], bool]
 Resolver = Callable[[Scope], list[Match]]
+Values = Callable[[Scope], list[Any]]
 Missing = Callable[[Scope], Match]
 
 SUBJECT_KEYS = ("path", "pod", "resource", "fact", "param", "self", "related", "scan_holds")
@@ -89,12 +91,34 @@ def _constant(value: bool) -> Condition:
     def constant(scope: Scope) -> Result:
         return result
 
+    def constant_verdict(scope: Scope) -> bool:
+        return value
+
     constant.constant = value  # type: ignore[attr-defined]
-    return constant
+    return _with_verdict(constant, constant_verdict)
 
 
 def _const_value(condition: Condition) -> bool | None:
     return getattr(condition, "constant", None)
+
+
+def verdict_of(condition: Condition) -> Verdict:
+    """Whether a compiled condition holds, without its witnesses: the same verdict as ``condition(scope)[0]``,
+    found without building the matches that explain it (and stopping at the first part that decides). The
+    engine asks this first: most rules hold on most objects, and their witnesses would be thrown away."""
+    found: Verdict | None = getattr(condition, "verdict", None)
+    if found is not None:
+        return found
+
+    def verdict(scope: Scope) -> bool:
+        return condition(scope)[0]
+
+    return verdict
+
+
+def _with_verdict(condition: Condition, verdict: Verdict) -> Condition:
+    condition.verdict = verdict  # type: ignore[attr-defined]
+    return condition
 
 
 def _not(inner: Condition) -> Condition:
@@ -106,7 +130,12 @@ def _not(inner: Condition) -> Condition:
         holds, witnesses = inner(scope)
         return not holds, witnesses
 
-    return negate
+    inner_verdict = verdict_of(inner)
+
+    def negated_verdict(scope: Scope) -> bool:
+        return not inner_verdict(scope)
+
+    return _with_verdict(negate, negated_verdict)
 
 
 def _combine(parts: list[Condition], every: bool) -> Condition:
@@ -131,7 +160,15 @@ def _combine(parts: list[Condition], every: bool) -> Condition:
         holds = all(verdicts) if every else any(verdicts)
         return (True, passed) if holds else (False, failed)
 
-    return combined
+    verdicts = [verdict_of(part) for part in parts]
+
+    def all_verdict(scope: Scope) -> bool:
+        return all(verdict(scope) for verdict in verdicts)
+
+    def any_verdict(scope: Scope) -> bool:
+        return any(verdict(scope) for verdict in verdicts)
+
+    return _with_verdict(combined, all_verdict if every else any_verdict)
 
 
 def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Condition:
@@ -147,7 +184,7 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     keys = [k for k in subject if k in SUBJECT_KEYS] if isinstance(subject, dict) else []
     if len(keys) != 1 or len(subject) != 1 or keys[0] in ("param", "self", "related", "scan_holds"):
         raise RuleMistake((*where, "each"), "each names one subject: path, pod, resource or fact")
-    resolve, _ = _make_subject(keys[0], subject[keys[0]], (*where, "each", keys[0]), env)
+    resolve, _, _ = _make_subject(keys[0], subject[keys[0]], (*where, "each", keys[0]), env)
     inner_env = replace(env, in_each=True)
     selector = compile_condition(spec["where"], (*where, "where"), inner_env) if "where" in spec else None
     holds = compile_condition(spec["holds"], (*where, "holds"), inner_env)
@@ -156,7 +193,7 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         passed: list[Match] = []
         failed: list[Match] = []
         for element in resolve(scope):
-            inner = replace(scope, element=element)
+            inner = scope.with_element(element)
             if selector is not None and not selector(inner)[0]:
                 continue
             element_holds, found = holds(inner)
@@ -168,7 +205,19 @@ def _compile_each(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
             (passed if element_holds else failed).extend(found)
         return (False, failed) if failed else (True, passed)
 
-    return every_element
+    selector_verdict = verdict_of(selector) if selector is not None else None
+    holds_verdict = verdict_of(holds)
+
+    def every_element_verdict(scope: Scope) -> bool:
+        for element in resolve(scope):
+            inner = scope.with_element(element)
+            if selector_verdict is not None and not selector_verdict(inner):
+                continue
+            if not holds_verdict(inner):
+                return False
+        return True
+
+    return _with_verdict(every_element, every_element_verdict)
 
 
 # --- leaves ------------------------------------------------------------------------------------------
@@ -196,7 +245,8 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
     if not isinstance(ignore_case, bool):
         raise RuleMistake((*where, "ignore_case"), "ignore_case must be true or false")
     value_test = _value_test(operator, argument, ignore_case, (*where, operator))
-    if OPERATORS[operator].reads_key:
+    reads_key = OPERATORS[operator].reads_key
+    if reads_key:
 
         def test(match: Match) -> bool:
             return bool(match.path) and value_test(match.path[-1])  # type: ignore[index]
@@ -205,14 +255,16 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         def test(match: Match) -> bool:
             return value_test(match.value)
 
-    resolve, missing = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
+    resolve, missing, values = _make_subject(subject_key, spec[subject_key], (*where, subject_key), env)
     if subject_key == "param":  # known at compile time: fold to a constant
         value = env.params.get(spec["param"])
         condition = _constant((value is not None) == bool(argument) if operator == "exists" else value_test(value))
     elif OPERATORS[operator].presence:
-        condition = _exists(resolve, missing, bool(argument))
+        condition = _exists(resolve, missing, bool(argument), values)
     else:
-        condition = _quantified(resolve, missing, test, every=quantifier == "all")
+        # an operator that reads the key tests the value's real path: only the matches have it
+        value_verdict = _value_verdict(values, value_test, quantifier == "all")
+        condition = _quantified(resolve, missing, test, quantifier == "all", None if reads_key else value_verdict)
     return _annotate(condition, {k: spec[k] for k in ANNOTATIONS if k in spec}, where, env.params)
 
 
@@ -242,22 +294,39 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path, params
             ]
         return holds, witnesses
 
-    return annotated
+    return _with_verdict(annotated, verdict_of(condition))  # notes and locate change witnesses, not verdicts
 
 
-def _exists(resolve: Resolver, missing: Missing, want: bool) -> Condition:
+def _exists(resolve: Resolver, missing: Missing, want: bool, values: Values) -> Condition:
     def exists(scope: Scope) -> Result:
         matches = resolve(scope)
         if matches:
             return want, matches
         return not want, [missing(scope)]
 
-    return exists
+    def exists_verdict(scope: Scope) -> bool:
+        return bool(values(scope)) == want
+
+    return _with_verdict(exists, exists_verdict)
 
 
-def _quantified(resolve: Resolver, missing: Missing, test: Callable[[Match], bool], every: bool) -> Condition:
+def _value_verdict(values: Values, value_test: Callable[[Any], bool], every: bool) -> Verdict:
+    """Whether any (or every) value the subject resolves to passes the test: the verdict of a leaf."""
+
+    def any_value(scope: Scope) -> bool:
+        return any(value_test(value) for value in values(scope))
+
+    def every_value(scope: Scope) -> bool:
+        return all(value_test(value) for value in values(scope))
+
+    return every_value if every else any_value
+
+
+def _quantified(
+    resolve: Resolver, missing: Missing, test: Callable[[Match], bool], every: bool, verdict: Verdict | None = None
+) -> Condition:
     """Any (or every) value must pass; witnesses are the passing values, or the failing ones (or, with no
-    value at all, the place where it would be)."""
+    value at all, the place where it would be). ``verdict``: the same decision from the values alone."""
 
     def leaf(scope: Scope) -> Result:
         matches = resolve(scope)
@@ -271,7 +340,16 @@ def _quantified(resolve: Resolver, missing: Missing, test: Callable[[Match], boo
             return False, failed
         return True, matches or [missing(scope)]
 
-    return leaf
+    if verdict is None:
+
+        def match_verdict(scope: Scope) -> bool:
+            matches = resolve(scope)
+            if every:
+                return all(test(m) for m in matches)
+            return any(test(m) for m in matches)
+
+        verdict = match_verdict
+    return _with_verdict(leaf, verdict)
 
 
 def _one_list(matches: list[Match]) -> list[Match]:
@@ -334,17 +412,26 @@ def _value_test(operator: str, argument: Any, ignore_case: bool, where: Path) ->
 # --- subjects ----------------------------------------------------------------------------------------
 
 
-def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing]:
+def _resolver_and_missing(key: str, raw: Any, where: Path, env: Any) -> tuple[Resolver, Missing]:
+    """_make_subject for relations.py, which needs a subject's matches and its missing place only."""
+    resolve, missing, _ = _make_subject(key, raw, where, env)
+    return resolve, missing
+
+
+def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Resolver, Missing, Values]:
+    """The subject's resolver (its matches: values where they sit), the match for where it would be when
+    there is none, and its values alone (what a verdict needs, without the places)."""
     if key in ("related", "scan_holds"):
         compile_relation = compile_related if key == "related" else compile_scan_holds
         try:
-            return compile_relation(raw, where, env, _make_subject)
+            resolve, missing = compile_relation(raw, where, env, _resolver_and_missing)
         except RelationMistake as exc:
             raise RuleMistake(exc.where, exc.message) from None
+        return resolve, missing, lambda scope: [match.value for match in resolve(scope)]
     if key == "param":
         if raw not in env.params:
             raise RuleMistake(where, f"unknown parameter '{raw}'")
-        return (lambda scope: []), (lambda scope: Match(None, None))
+        return (lambda scope: []), (lambda scope: Match(None, None)), (lambda scope: [])
     if key == "self":
         if not env.in_each:
             raise RuleMistake(where, "self names the element of an each: use it inside each's where or holds")
@@ -360,7 +447,11 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
             step = element.path[-1] if element.path else None
             return [replace(element, value=step)] if step is not None else []
 
-        return resolve_self, lambda scope: Match(None, scope.element.path if scope.element else scope.home)
+        def self_values(scope: Scope) -> list[Any]:
+            return [match.value for match in resolve_self(scope)]
+
+        missing_self: Missing = lambda scope: Match(None, scope.element.path if scope.element else scope.home)  # noqa: E731
+        return resolve_self, missing_self, self_values
     if key == "fact":
         fact = FACTS.get(raw) if isinstance(raw, str) else None
         if fact is None:
@@ -374,7 +465,10 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
                 cached = scope.facts[raw] = fact.compute(scope)
             return cached
 
-        return resolve_fact, lambda scope: Match(None, scope.home)
+        def fact_values(scope: Scope) -> list[Any]:
+            return [match.value for match in resolve_fact(scope)]
+
+        return resolve_fact, lambda scope: Match(None, scope.home), fact_values
     if key == "pod" and env.scope in ("resource", "namespace"):
         raise RuleMistake(where, "'pod' paths need pod or container scope")
     if not isinstance(raw, str) or not raw.strip():
@@ -385,19 +479,28 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
         def resolve_target(scope: Scope) -> list[Match]:
             return [Match(v, scope.target_path(p)) for v, p in path.find(scope.target)]
 
-        return resolve_target, lambda scope: Match(None, scope.target_path(path.intended))
+        def target_values(scope: Scope) -> list[Any]:
+            return path.values(scope.target)
+
+        return resolve_target, lambda scope: Match(None, scope.target_path(path.intended)), target_values
     if key == "pod":
 
         def resolve_pod(scope: Scope) -> list[Match]:
             workload = scope.workload
             return [Match(v, workload.real_path(p)) for v, p in path.find(workload.pod)]  # type: ignore[union-attr]
 
-        return resolve_pod, lambda scope: Match(None, scope.pod_path(path.intended))
+        def pod_values(scope: Scope) -> list[Any]:
+            return path.values(scope.workload.pod)  # type: ignore[union-attr]
+
+        return resolve_pod, lambda scope: Match(None, scope.pod_path(path.intended)), pod_values
 
     def resolve_resource(scope: Scope) -> list[Match]:
         return [Match(v, p) for v, p in path.find(scope.resource.obj)]
 
-    return resolve_resource, lambda scope: Match(None, path.intended)
+    def resource_values(scope: Scope) -> list[Any]:
+        return path.values(scope.resource.obj)
+
+    return resolve_resource, lambda scope: Match(None, path.intended), resource_values
 
 
 _PARSED: dict[str, tuple[Any, list[Any] | None]] = {}  # path text -> (expression, walker steps); read-only once made
@@ -423,6 +526,14 @@ class CompiledPath:
             return [(m.value, _path_of(m.full_path)) for m in self.expression.find(value) if m.value is not None]
         results: list[tuple[Any, Path]] = []
         _walk(value, self.steps, 0, (), results)
+        return results
+
+    def values(self, value: Any) -> list[Any]:
+        """The values find() gives, in the same order, without their paths."""
+        if self.steps is None:
+            return [m.value for m in self.expression.find(value) if m.value is not None]
+        results: list[Any] = []
+        _walk_values(value, self.steps, 0, results)
         return results
 
 
@@ -498,6 +609,37 @@ def _walk(value: Any, steps: list[Any], at: int, path: Path, out: list[tuple[Any
         at += 1
     if value is not None:
         out.append((value, path))
+
+
+def _walk_values(value: Any, steps: list[Any], at: int, out: list[Any]) -> None:
+    """_walk without the paths: the values only, in the same order."""
+    while at < len(steps):
+        step = steps[at]
+        if step == "*":
+            if isinstance(value, list):
+                for item in value:
+                    _walk_values(item, steps, at + 1, out)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    _walk_values(item, steps, at + 1, out)
+            return
+        if isinstance(step, tuple):
+            if isinstance(value, dict):
+                for key in step:
+                    if key in value:
+                        _walk_values(value[key], steps, at + 1, out)
+            return
+        if isinstance(step, int):
+            if not isinstance(value, list) or not -len(value) <= step < len(value):
+                return
+            value = value[step if step >= 0 else len(value) + step]
+        else:
+            if not isinstance(value, dict) or step not in value:
+                return
+            value = value[step]
+        at += 1
+    if value is not None:
+        out.append(value)
 
 
 def _path_of(full_path: Any) -> Path:

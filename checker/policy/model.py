@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import Severity
-from .conditions import Condition
+from .conditions import Condition, Verdict, verdict_of
 from .templates import Phrase
 from .templates import render as render
 
@@ -59,3 +59,10 @@ class CompiledRule:
     when: Condition | None
     assertion: Condition
     fix_unless: tuple[Condition | None, ...] = ()  # per fix operation: where it must not be made
+    # the verdicts of when and assert alone (conditions.verdict_of): the engine asks them first
+    when_holds: Verdict | None = field(init=False, repr=False, compare=False)
+    assertion_holds: Verdict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.when_holds = verdict_of(self.when) if self.when is not None else None
+        self.assertion_holds = verdict_of(self.assertion)

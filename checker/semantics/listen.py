@@ -256,7 +256,8 @@ def command_tokens(container: dict[str, Any]) -> list[_Token]:
     """The words of command and args in order. An entry with blanks is a script: its words start a new
     command unless the first is a flag, and each separator (; && | newline) starts another. Each word knows
     its command's program (None where the image's entrypoint runs)."""
-    values = env_values(container)
+    # $(VAR) references expand from env; a container without command or args (most) needs no values
+    values = env_values(container) if container.get("command") or container.get("args") else {}
     tokens: list[_Token] = []
     segment, program = 0, None
     command = container.get("command")
@@ -414,6 +415,10 @@ def env_settings(container: dict[str, Any]) -> list[Setting]:
         if value is None:
             values.pop(name, None)
             continue
+        if "$" not in value:  # nothing to expand (most values): as expand_references would leave it
+            values[name] = value
+            settings.append(Setting(name, value, ("env", index, "value"), f"env {name}"))
+            continue
         expanded = expand_references(value, values)
         values[name] = expanded.text
         settings.append(Setting(name, expanded.text, ("env", index, "value"), f"env {name}{_through(expanded)}"))
@@ -429,6 +434,22 @@ def address_settings(settings: list[Setting]) -> list[Setting]:
     return found
 
 
+@dataclass(frozen=True)
+class ListenSettings:
+    """What a container's command line and env say, read once: its flag settings, its env settings and
+    those of either that name a listen address (one per comma-separated address)."""
+
+    flags: list[Setting]
+    env: list[Setting]
+    addresses: list[Setting]
+
+
+def listen_settings(container: dict[str, Any]) -> ListenSettings:
+    """The flag, env and address settings of a container (listen addresses and listen ports read them)."""
+    flags, env = flag_settings(container), env_settings(container)
+    return ListenSettings(flags, env, address_settings([*flags, *env]))
+
+
 def listen_addresses(container: dict[str, Any]) -> list[Setting]:
     """The flag and env settings whose name says it is a bind/listen address or host."""
-    return address_settings([*flag_settings(container), *env_settings(container)])
+    return listen_settings(container).addresses

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
 from ..inputs.paths import Path
-from .listen import Setting, address_settings, env_settings, flag_settings, is_remote_name, name_words, says_bind
+from .listen import ListenSettings, Setting, is_remote_name, listen_settings, name_words, says_bind
 
 # Env variables are read as listen ports only when their name says so (PORT, HTTP_PORT, LISTEN_PORT, ...).
 LISTEN_ENV_PORT = re.compile(
@@ -40,17 +40,19 @@ class Port:
     column_in_value: int | None = None
 
 
-def listen_ports(container: dict[str, Any]) -> list[Port]:
+def listen_ports(container: dict[str, Any], read: ListenSettings | None = None) -> list[Port]:
     """One entry per port number, located where the program is told to listen (a flag, an address, an env
-    variable) before the containerPort that only documents it; ``origin`` names every place."""
+    variable) before the containerPort that only documents it; ``origin`` names every place. ``read``: the
+    container's listen_settings, when they were read already."""
     found: list[Port] = []
-    flags, env = flag_settings(container), env_settings(container)
+    read = read or listen_settings(container)
+    flags, env = read.flags, read.env
     for settings, is_port_name in ((flags, _port_flag), (env, LISTEN_ENV_PORT.match)):
         remote = _ports_of_remote_hosts(settings)
         for setting in settings:
             if is_port_name(setting.name) and _number(setting.value) and setting not in remote:
                 found.append(_port(int(setting.value), setting))
-    for setting in address_settings([*flags, *env]):
+    for setting in read.addresses:
         address_number = address_port(setting.name, setting.value)
         if address_number is not None:
             found.append(_port(address_number, setting))
