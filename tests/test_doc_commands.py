@@ -8,6 +8,8 @@ comment on the line right before the block:
   <!-- exit: 1 -->          every kubecheck command of the block exits 1 (default: 0)
   <!-- exit: 0 1 0 -->      the commands exit 0, 1 and 0, in order
   <!-- not-run: REASON -->  the block is not run (it needs a cluster, the network, a server that keeps running)
+  <!-- file: PATH -->       (before a yaml or json block) its text is written to PATH in the copy before the
+                            next sh block runs, e.g. a .kubecheck.yaml its commands read
 A kubecheck command that pipes into or from another program must sit in a not-run block.
 """
 
@@ -28,7 +30,7 @@ from .conftest import ROOT
 
 PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").rglob("*.md") if "notes" not in p.parts)]
 LANGUAGES = ("sh", "console", "bash", "shell")
-MARKER = re.compile(r"^<!-- (exit|not-run): ?(.*?) ?-->$")
+MARKER = re.compile(r"^<!-- (exit|not-run|file): ?(.*?) ?-->$")
 # What a scratch copy holds: the inputs the documented commands name.
 COPIED = ("fixtures", "deploy", "policies", "frameworks", "docs/examples", "README.md")
 
@@ -40,6 +42,7 @@ class Block:
     commands: list[str] = field(default_factory=list)
     exits: list[int] = field(default_factory=list)
     not_run: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # written into the copy first (file markers before it)
 
     @property
     def id(self) -> str:
@@ -70,6 +73,7 @@ def _kubecheck_steps(line: str) -> list[str]:
 
 def blocks(page: Path) -> list[Block]:
     found: list[Block] = []
+    files: dict[str, str] = {}
     lines = page.read_text(encoding="utf-8").splitlines()
     index = 0
     while index < len(lines):
@@ -80,10 +84,13 @@ def blocks(page: Path) -> list[Block]:
         end = index + 1
         while end < len(lines) and not lines[end].startswith("```"):
             end += 1
+        before = lines[index - 1].strip() if index > 0 else ""
+        marker = MARKER.match(before)
+        if marker and marker.group(1) == "file":
+            files[marker.group(2)] = "".join(line + "\n" for line in lines[index + 1 : end])
         if opening.group(1) in LANGUAGES:
-            block = Block(page, index + 1)
-            before = lines[index - 1].strip() if index > 0 else ""
-            marker = MARKER.match(before)
+            block = Block(page, index + 1, files=dict(files))
+            files.clear()
             if marker and marker.group(1) == "not-run":
                 block.not_run = marker.group(2)
             for line in _logical_lines(lines[index + 1 : end]):
@@ -121,6 +128,8 @@ def test_documented_commands_run(block: Block, tmp_path: Path, monkeypatch: pyte
             shutil.copytree(source, tmp_path / name, symlinks=True)
         else:
             shutil.copy2(source, tmp_path / name)
+    for name, text in block.files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     runner = CliRunner()
