@@ -16,7 +16,7 @@ FIXTURES = ROOT / "fixtures"
 SHARED = Path(os.environ.get("KUBECHECK_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus" / "real"
 PSS_CONFORMANCE = SHARED / "conformance" / "pod-security"
-# KUBECHECK_LONG_TESTS=1 makes generated tests try many more examples (see README, Development).
+# KUBECHECK_LONG_TESTS=1 makes generated tests try many more examples (see docs/development.md).
 LONG_TESTS = os.environ.get("KUBECHECK_LONG_TESTS", "") not in ("", "0")
 
 

@@ -19,7 +19,7 @@ from checker.api import plan, run_plan
 from .conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
-PACKS = ["network-hardening", "pss-restricted"]
+PACKS = ["network-hardening", "pss-restricted", "references"]
 
 
 def _objects() -> dict[str, dict]:

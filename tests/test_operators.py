@@ -1,5 +1,5 @@
-"""The operator table: each operator's test on typical and edge values, its argument checks, the README copy
-of the table, and that a new entry is all it takes to add an operator."""
+"""The operator table: each operator's test on typical and edge values, its argument checks, the copy in
+docs/writing-rules.md, and that a new entry is all it takes to add an operator."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from checker.policy.operators import OPERATORS, ArgumentError, build_test, opera
 from checker.policy.params import Params
 from checker.workloads.index import ScanContext
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+WRITING_RULES = Path(__file__).resolve().parent.parent / "docs" / "writing-rules.md"
 
 
 BEHAVIOUR = [
@@ -83,10 +83,10 @@ def test_every_operator_is_documented_with_an_example() -> None:
         assert entry.doc.strip() and entry.example.startswith(f"{name}:"), name
 
 
-def test_the_readme_table_is_the_registry() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_documented_table_is_the_registry() -> None:
+    text = WRITING_RULES.read_text(encoding="utf-8")
     assert operators_markdown() in text, (
-        "README.md's operator table differs from the registry; replace it with the output of "
+        "docs/writing-rules.md's operator table differs from the registry; replace it with the output of "
         "`python -m checker.policy.operator_table`"
     )
 

@@ -1,4 +1,5 @@
-"""The README stays true: a two-line Quick start, and every rule, parameter and fact documented."""
+"""The README and docs/ stay true: a two-line Quick start, every rule, parameter and fact documented, every
+module in the module map, and every relative link pointing at a file that exists."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from checker.policy.loader import load_catalog
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+
+
+def _page(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
 
 
 def test_quick_start_is_two_lines_of_sh() -> None:
@@ -24,13 +30,57 @@ def test_quick_start_is_two_lines_of_sh() -> None:
 
 def test_every_rule_parameter_and_fact_is_documented() -> None:
     catalog = load_catalog()
-    for name in (*catalog.rules, *catalog.params, *FACTS):
-        assert f"`{name}`" in README, f"{name} is not in the README"
+    rule_pages = "".join(p.read_text(encoding="utf-8") for p in sorted((DOCS / "rules").glob("*.md")))
+    for name in catalog.rules:
+        assert f"## `{name}`" in rule_pages, f"{name} has no section in docs/rules/ (python tools/rule_docs.py)"
+    configuration = _page("configuration.md")
+    for name in catalog.params:
+        assert f"| `{name}` |" in configuration, f"parameter {name} is not in docs/configuration.md's table"
+    writing_rules = _page("writing-rules.md")
+    for name in FACTS:
+        assert f"| `{name}` |" in writing_rules, f"fact {name} is not in docs/writing-rules.md's facts table"
+
+
+def test_the_readme_links_every_docs_page() -> None:
+    for page in sorted(DOCS.glob("*.md")):
+        assert f"(docs/{page.name})" in README or f"(docs/{page.name}#" in README, f"README does not link {page}"
+    assert "(docs/rules/README.md)" in README
+
+
+def test_relative_links_resolve() -> None:
+    """Every relative link of README.md, CONTRIBUTING.md and docs/ names a file that exists, and an anchor
+    into a markdown page names one of its headings."""
+    notes = DOCS / "rules" / "notes"  # pasted into docs/rules/*.md, whose links are checked
+    pages = [
+        ROOT / "README.md",
+        ROOT / "CONTRIBUTING.md",
+        *(p for p in sorted(DOCS.rglob("*.md")) if notes not in p.parents),
+    ]
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        for target, anchor in re.findall(r"\]\(([^)#<>\s]*)(?:#([^)\s]*))?\)", text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            file = (page.parent / target) if target else page
+            assert file.exists(), f"{page.relative_to(ROOT)}: broken link {target}"
+            if anchor and file.suffix == ".md":
+                assert anchor in _anchors(file), f"{page.relative_to(ROOT)}: no heading #{anchor} in {target}"
+
+
+def _anchors(page: object) -> set[str]:
+    from pathlib import Path
+
+    assert isinstance(page, Path)
+    found = set()
+    for heading in re.findall(r"^#{1,6} (.*)$", page.read_text(encoding="utf-8"), re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(slug)
+    return found
 
 
 def test_the_module_map_names_every_module() -> None:
-    """A newcomer finds every module of checker/ in the README's module map, in the row of its folder."""
-    section = README.split("### Module map", 1)[1].split("\n## ", 1)[0]
+    """A newcomer finds every module of checker/ in docs/development.md's module map, in the row of its folder."""
+    section = _page("development.md").split("## Module map", 1)[1].split("\n## ", 1)[0]
     rows = [row for row in section.splitlines() if row.startswith("| ")]
     package = ROOT / "checker"
     for path in sorted(package.rglob("*.py")):

@@ -1,5 +1,5 @@
-"""Print the README's table of condition operators from the operator registry:
-``python -m checker.policy.operator_table`` (tests/test_operators.py checks the README holds it).
+"""Print docs/writing-rules.md's table of condition operators from the operator registry:
+``python -m checker.policy.operator_table`` (tests/test_operators.py checks the page holds it).
 """
 
 from __future__ import annotations

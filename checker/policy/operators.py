@@ -1,5 +1,5 @@
 """The condition operators of the rule language as a table: each is one small function, registered by
-name, that turns its argument into a test of a value; rule loading, compilation and the README read it.
+name, that turns its argument into a test of a value; rule loading, compilation and the docs read it.
 
 Adding an operator is one entry: a function under ``@operator(name, doc=..., example=...)``.
 """
@@ -291,7 +291,7 @@ operator("version_lt", doc="is a Kubernetes version before v1.N", example="versi
 
 
 def operators_markdown() -> str:
-    """The README's operator table, from the registry (tests/test_operators.py keeps the README in step;
+    """docs/writing-rules.md's operator table, from the registry (tests/test_operators.py keeps the page in step;
     ``python -m checker.policy.operator_table`` prints it)."""
     rows = ["| operator | holds when a value ... |", "| --- | --- |"]
     rows += [f"| `{op.example.replace('|', chr(92) + '|')}` | {op.doc} |" for op in OPERATORS.values()]

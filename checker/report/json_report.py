@@ -1,5 +1,5 @@
-"""The JSON report: an object with findings, errors and summary (and frameworks, per control, when a
---framework was asked for); its keys are a contract.
+"""The JSON report: an object with findings, errors and summary (notes when the run has any: baseline counts,
+hidden paths, ...; frameworks, per control, when a --framework was asked for); its keys are a contract.
 
 Keys are written in a fixed order so that the same scan always gives the same bytes.
 """
@@ -22,6 +22,8 @@ def render(report: Report, options: RenderOptions) -> str:
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "summary": report.summary(),
     }
+    if report.notes:  # absent without notes, so a report without any stays byte for byte as it was
+        document["notes"] = list(report.notes)
     if options.show_suppressed:
         document["suppressed"] = [item.to_dict() for item in report.suppressed]
     if report.frameworks:
