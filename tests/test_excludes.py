@@ -5,9 +5,11 @@ listed once with its pattern under -v, and a named input that is excluded said s
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,3 +145,73 @@ def test_cli_lists_excluded_paths_under_verbose() -> None:
         [*command, "pss-host-namespaces", "-o", "json"], capture_output=True, text=True, check=False
     )
     assert json.loads(as_json.stdout)["summary"]["files"] > 0
+
+
+def test_per_chart_settings_in_the_configuration_change_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """charts: in .kubecheck.yaml renders a real chart with the file's values (relative to the file) and --set;
+    the command line's --helm-set comes after them and wins on the same key."""
+    pytest.importorskip("helm_python", reason="the Helm SDK (pip install 'kubecheck[helm]') is not installed")
+    charts = CORPUS.parent / "charts"
+    need_shared(charts)
+    chart = tmp_path / "deploy" / "spark"
+    shutil.copytree(charts / "spark-operator-v2.0.1", chart)
+    (tmp_path / "deploy" / "hardened.yaml").write_text(
+        "controller:\n  securityContext:\n    capabilities:\n      drop: [ALL]\n"
+    )
+    config_file = tmp_path / ".kubecheck.yaml"
+    config_file.write_text(
+        "charts:\n  deploy/spark:\n    values: [deploy/hardened.yaml]\n"
+        "    set: ['webhook.securityContext.capabilities.drop={ALL}']\n    release-name: spark\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None)
+    rules = ["drop-net-bind-service"]
+    before = scan([chart], rules=rules)
+    assert {Path(f.file).name for f in before.findings} == {"deployment.yaml"} and len(before.findings) == 2
+    configured = RenderOptions(charts=config.charts)
+    assert configured.for_chart("deploy/spark").values == ("deploy/hardened.yaml",)
+    after = scan(["deploy"], render=configured, rules=rules)
+    assert after.findings == [] and after.errors == []
+    assert all(str(r["metadata"]["name"]).startswith("spark") for r in _objects(chart, configured))
+    # the command line comes after the file: its --helm-set wins on the same key
+    undone = RenderOptions(charts=config.charts, helm_set=("webhook.securityContext.capabilities.drop=null",))
+    names = [f.resource["name"] for f in scan(["deploy/spark"], render=undone, rules=rules).findings]
+    assert names == ["spark-spark-operator-webhook"]
+
+
+def _objects(chart: Path, render: RenderOptions) -> list[dict[str, Any]]:
+    from checker.api import read
+
+    documents = read([str(chart)], render=render).documents
+    return [doc.data for doc in documents if doc.source.origin is not None and isinstance(doc.data, dict)]
+
+
+def test_per_chart_settings_mistakes_name_file_and_line(tmp_path: Path) -> None:
+    config_file = tmp_path / ".kubecheck.yaml"
+    config_file.write_text(
+        "charts:\n  deploy/chart:\n    values: [missing.yaml]\n    sett: [a=b]\n  other:\n    set: [novalue]\n"
+        "  third: [x]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(config_file))
+    assert caught.value.messages == [
+        f"{config_file}:3: charts.deploy/chart.values: {tmp_path}/missing.yaml is not a file",
+        f"{config_file}:4: charts.deploy/chart: unknown key 'sett' (did you mean 'set'?) "
+        "(keys: values, set, release-name, namespace)",
+        f"{config_file}:6: charts.other.set: each entry is KEY=VALUE, as helm --set",
+        f"{config_file}:7: charts.third: 'charts' maps chart path patterns to {{values: [FILE...], "
+        "set: [KEY=VALUE...], release-name, namespace}",
+    ]
+
+
+def test_chart_patterns_match_like_gitignore(tmp_path: Path) -> None:
+    from checker.inputs.render.charts import ChartSettings
+
+    def matches(pattern: str, chart: str) -> bool:
+        return ChartSettings(pattern, str(tmp_path), "f:1").matches(str(tmp_path / chart))
+
+    assert matches("deploy/chart", "deploy/chart") and not matches("deploy/chart", "x/deploy/chart")
+    assert matches("charts/*", "charts/web") and matches("web", "a/b/web") and not matches("web", "webapp")
+    assert matches("**/prod-*", "envs/eu/prod-web") and not matches("/web", "a/web")
