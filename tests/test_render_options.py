@@ -28,7 +28,7 @@ def kubecheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("command", [cli.scan, cli.fix_command, cli.explain_command])
 def test_commands_that_read_paths_share_the_input_options(command: object) -> None:
     parameters = inspect.signature(command).parameters  # type: ignore[arg-type]
-    assert INPUT_OPTIONS <= set(parameters) and "inputs" not in parameters
+    assert set(parameters) >= INPUT_OPTIONS and "inputs" not in parameters
     assert [p.annotation for name, p in parameters.items() if name in INPUT_OPTIONS] == [
         p.annotation for p in cli._INPUT_PARAMETERS
     ]
