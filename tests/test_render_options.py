@@ -75,3 +75,21 @@ def test_explain_takes_render_options_and_excludes(tmp_path: Path) -> None:
     assert "controller" not in hidden.stdout.split("\n", 1)[1] and "webhook" in hidden.stdout
     named = kubecheck("explain", "spark", "--rule", RULE, "--exclude", "spark", cwd=tmp_path)
     assert "warning: spark: named on the command line but excluded by --exclude 'spark'; not scanned" in named.stdout
+
+
+def test_helm_post_render_leaves_out_excluded_templates() -> None:
+    from checker.api import plan
+    from checker.commands.post_render import post_render
+    from checker.findings import Severity
+    from checker.inputs.excludes import Excludes
+
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {}\nspec:\n  containers:\n  - name: c\n    image: x:1\n"
+    pod += "    securityContext:\n      privileged: true\n"
+    stream = f"---\n# Source: demo/templates/app.yaml\n{pod.format('app')}---\n# Source: demo/templates/tests/t.yaml\n"
+    stream += pod.format("test")
+    chosen = plan(rules=["pss-privileged"])
+    both = post_render(chosen, stream, Severity.LOW)
+    assert both.code == 1 and "demo/templates/tests/t.yaml" in both.stderr
+    left = post_render(chosen, stream, Severity.LOW, Excludes(None, ("templates/tests/",)))
+    assert left.code == 1 and "demo/templates/app.yaml" in left.stderr and "tests/t.yaml" not in left.stderr
+    assert post_render(chosen, stream, Severity.LOW, Excludes(None, ("demo/",))).code == 0
