@@ -61,9 +61,11 @@ class Excludes:
 
     config: PatternGroup | None = None
     command_line: tuple[str, ...] = ()
+    _cli: PatternGroup = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        PatternGroup(self.command_line, (COMMAND_LINE,) * len(self.command_line))  # validates them
+        cli = PatternGroup(self.command_line, (COMMAND_LINE,) * len(self.command_line))  # validates them
+        object.__setattr__(self, "_cli", cli)
 
     def __bool__(self) -> bool:
         return bool(self.command_line) or bool(self.config and self.config.patterns)
@@ -90,8 +92,7 @@ class Excludes:
         if self.config and self.config.patterns:
             groups.append((self.config, self.config.base))
         if self.command_line:
-            cli = PatternGroup(self.command_line, (COMMAND_LINE,) * len(self.command_line))
-            groups.append((cli, root))
+            groups.append((self._cli, root))
         return groups
 
 
