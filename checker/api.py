@@ -199,6 +199,7 @@ class Run:
         ]
         report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in self.loaded.hidden)
         report.notes.extend(self.loaded.notes)
+        report.warnings.extend(self.loaded.warnings)
         report.notes.extend(
             f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
             "Kustomization of this scan), not checked as a whole object"

@@ -5,11 +5,15 @@ Exit codes: 0 nothing at or above --fail-on, 1 such findings, 2 usage errors or 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
@@ -30,6 +34,7 @@ from .commands.scan import (
 )
 from .config import Config, ConfigError, load_config
 from .findings import Report, Severity, counted
+from .inputs.excludes import ExcludeError, Excludes
 from .inputs.render import RenderOptions as ChartOptions
 from .policy.catalog import DEFAULT_PACKS, SelectionError, all_packs
 from .policy.frameworks import Framework, load_frameworks
@@ -107,32 +112,101 @@ ValuesOption = Annotated[
         "--values",
         "-f",
         metavar="FILE",
-        help="A Helm values file for the charts scanned (repeatable; later files win).",
+        help="A Helm values file for the charts scanned (repeatable; later files win; after the configuration's).",
     ),
 ]
 HelmSetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--helm-set",
-        help="A Helm value for the charts scanned, KEY=VALUE as helm --set (repeatable).",
+        help="A Helm value for the charts scanned, KEY=VALUE as helm --set (repeatable; after the configuration's).",
         metavar="KEY=VALUE",
     ),
 ]
 ReleaseOption = Annotated[
-    str, typer.Option("--release-name", metavar="NAME", help="Helm release name for rendering charts.")
+    str | None,
+    typer.Option(
+        "--release-name", metavar="NAME", help="Helm release name for rendering charts. Default: release-name."
+    ),
 ]
 NamespaceOption = Annotated[
-    str, typer.Option("--namespace", metavar="NAMESPACE", help="Namespace charts are rendered into.")
+    str | None,
+    typer.Option("--namespace", metavar="NAMESPACE", help="Namespace charts are rendered into. Default: default."),
 ]
 NoRenderOption = Annotated[
     bool, typer.Option("--no-render", help="Read chart and kustomize folders file by file, unrendered.")
 ]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="Leave out paths matching this gitignore-style pattern, relative to each directory named "
+        "(repeatable; after the configuration's exclude:).",
+    ),
+]
 
 
-def _chart_options(
-    values: list[str] | None, helm_set: list[str] | None, release: str, namespace: str, no_render: bool
-) -> ChartOptions:
-    return ChartOptions(not no_render, tuple(values or ()), tuple(helm_set or ()), release, namespace)
+@dataclass(frozen=True)
+class InputArgs:
+    """The input options every command that reads paths shares (scan, fix, explain; helm-post-render takes
+    --exclude): how charts and overlays are rendered and which paths are left out."""
+
+    values: list[str] | None = None
+    helm_set: list[str] | None = None
+    release_name: str | None = None
+    namespace: str | None = None
+    no_render: bool = False
+    exclude: list[str] | None = None
+
+
+_INPUT_PARAMETERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    for name, annotation, default in (
+        ("values", ValuesOption, None),
+        ("helm_set", HelmSetOption, None),
+        ("release_name", ReleaseOption, None),
+        ("namespace", NamespaceOption, None),
+        ("no_render", NoRenderOption, False),
+        ("exclude", ExcludeOption, None),
+    )
+]
+
+
+def input_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared input options (InputArgs), declared once here: typer sees them as options
+    of the command, and the command receives them as one ``inputs`` argument."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [parameter for parameter in signature.parameters.values() if parameter.name != "inputs"]
+    names = [parameter.name for parameter in _INPUT_PARAMETERS]
+
+    @functools.wraps(command)
+    def with_inputs(*args: Any, **kwargs: Any) -> None:
+        given = {name: kwargs.pop(name) for name in names if name in kwargs}
+        command(*args, inputs=InputArgs(**given), **kwargs)
+
+    own_signature = signature.replace(parameters=[*own, *_INPUT_PARAMETERS])
+    with_inputs.__signature__ = own_signature  # type: ignore[attr-defined]  # what typer reads the options from
+    return with_inputs
+
+
+def _render_options(inputs: InputArgs, config: Config) -> ChartOptions:
+    """How the run reads its inputs: the command line's render options and excludes after the
+    configuration's (values files and --helm-set add to the configuration's per-chart ones and win over
+    them; --release-name and --namespace replace them)."""
+    try:
+        excludes = Excludes(config.exclude, tuple(inputs.exclude or ()))
+    except ExcludeError as exc:
+        _fail(f"error: {exc}")
+    return ChartOptions(
+        not inputs.no_render,
+        tuple(inputs.values or ()),
+        tuple(inputs.helm_set or ()),
+        inputs.release_name,
+        inputs.namespace,
+        excludes,
+        config.charts,
+    )
 
 
 PackOption = Annotated[
@@ -272,6 +346,7 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
 
 
 @app.command()
+@input_options
 def scan(
     paths: Annotated[
         list[str], typer.Argument(metavar="PATH...", help="Files, directories (recursive) or - for stdin.")
@@ -313,11 +388,6 @@ def scan(
             "--include-hidden", help="Also walk hidden files and folders (.github, ...) below named directories."
         ),
     ] = False,
-    values: ValuesOption = None,
-    helm_set: HelmSetOption = None,
-    release_name: ReleaseOption = "release-name",
-    namespace: NamespaceOption = "default",
-    no_render: NoRenderOption = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no messages on stderr besides errors.")
     ] = False,
@@ -345,6 +415,7 @@ def scan(
             help="Record the findings of this scan in FILE (without line numbers) and exit 0 unless inputs failed.",
         ),
     ] = None,
+    inputs: InputArgs = InputArgs(),
 ) -> None:
     """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
@@ -359,10 +430,11 @@ def scan(
         _fail(f"error: --output: {mistake}")
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
     recorded = _read_baseline(baseline_file) if baseline_file else None
-    rendering = _chart_options(values, helm_set, release_name, namespace, no_render)
+    rendering = _render_options(inputs, config)
     include = include_hidden or config.include_hidden
     with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
         report = run_plan(chosen, paths, include, progress.reading, progress.checking, rendering)
+    _warn(report.warnings, quiet)
     if write_baseline:
         _write_baseline(write_baseline, report, quiet)
     if recorded is not None and baseline_file:
@@ -379,6 +451,13 @@ def scan(
     if write_baseline and written and not report.errors:
         raise typer.Exit(EXIT_OK)
     raise typer.Exit(exit_code(report, threshold) if written else EXIT_USAGE)
+
+
+def _warn(warnings: list[str], quiet: bool = False) -> None:
+    """Say on stderr what the run left out although it was named (an excluded path), unless --quiet."""
+    if not quiet:
+        for warning in warnings:
+            typer.echo(visible(f"warning: {warning}"), err=True)
 
 
 def _read_baseline(path: str) -> Counter[str]:
@@ -429,6 +508,7 @@ def helm_post_render_command(
     set_: SetOption = None,
     fail_on: FailOnOption = None,
     config_file: ConfigOption = None,
+    exclude: ExcludeOption = None,
 ) -> None:
     """A Helm post-renderer: rendered manifests on stdin go to stdout unchanged when they pass; otherwise the
     findings go to stderr and the exit code stops the release (helm install --post-renderer kubecheck
@@ -438,7 +518,8 @@ def helm_post_render_command(
     config = _config(config_file)
     threshold = _threshold(fail_on, config)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
-    outcome = post_render(chosen, sys.stdin.read(), threshold)
+    excludes = _render_options(InputArgs(exclude=exclude), config).excludes
+    outcome = post_render(chosen, sys.stdin.read(), threshold, excludes)
     sys.stdout.write(outcome.stdout)
     sys.stderr.write(outcome.stderr)
     raise typer.Exit(outcome.code)
@@ -468,6 +549,7 @@ def krm_command(
 
 
 @app.command("explain")
+@input_options
 def explain_command(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="A file, a directory or - for stdin.")],
     rule: Annotated[str, typer.Option("--rule", metavar="RULE", help="The rule to explain.")],
@@ -475,18 +557,20 @@ def explain_command(
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     config_file: ConfigOption = None,
+    inputs: InputArgs = InputArgs(),
 ) -> None:
     """Show, per target, the facts a rule saw and the clause that passed or failed."""
     from .commands.explain import explain
 
     config = _config(config_file)
     chosen = _plan(config, None, [rule], None, policy_dir, set_)
-    text, errors = explain(chosen, paths, container)
+    text, errors = explain(chosen, paths, container, _render_options(inputs, config), config.include_hidden)
     sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
 @app.command("fix")
+@input_options
 def fix_command(
     paths: Annotated[
         list[str],
@@ -504,6 +588,7 @@ def fix_command(
     policy_dir: PolicyDirOption = None,
     set_: SetOption = None,
     config_file: ConfigOption = None,
+    inputs: InputArgs = InputArgs(),
 ) -> None:
     """Apply the rules' automatic fixes to the findings, keeping everything else; print a diff, the fixed
     manifests (--stdout) or --write. Exit 2 on input errors or files that could not be fixed safely."""
@@ -516,7 +601,7 @@ def fix_command(
     config = _config(config_file)
     chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
     to_stdout = to_stdout or (paths == ["-"] and not write and not as_diff)
-    result = fix(chosen, paths, config.include_hidden)
+    result = fix(chosen, paths, config.include_hidden, _render_options(inputs, config))
     failed = write_fixes(result) if write else []
     if to_stdout:
         sys.stdout.write(joined_outputs(result.outputs))

@@ -14,12 +14,14 @@ import yaml
 
 from .exemptions import Controls, parse_exemptions
 from .findings import Severity
+from .inputs.excludes import ExcludeError, PatternGroup
 from .inputs.guarded_yaml import GuardedYAMLError, read_yaml_file
+from .inputs.render.charts import ChartSettings
 from .suggest import did_you_mean
 
 DEFAULT_FILE = ".kubecheck.yaml"
 LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs", "frameworks", "non-bypassable")
-KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden", "exemptions")
+KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden", "exemptions", "exclude", "charts")
 
 
 class ConfigError(ValueError):
@@ -43,6 +45,8 @@ class Config:
     file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # key (or params.NAME) -> its line in the file
     controls: Controls = field(default_factory=Controls)  # exemptions and non-bypassable rules
+    exclude: PatternGroup | None = None  # gitignore-style paths left out, relative to the file's folder
+    charts: tuple[ChartSettings, ...] = ()  # per-chart render settings (charts:), in file order
 
     def where(self, key: str) -> str:
         """``file:line`` of a key of the file (``params.NAME`` for a parameter), for error messages."""
@@ -107,6 +111,17 @@ def load_config(explicit: str | None) -> Config:
                 fail(key, "'include-hidden' is true or false")
             else:
                 config.include_hidden = value
+        elif key == "exclude":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                fail(key, "'exclude' takes a list of gitignore-style patterns (strings)")
+                continue
+            places = tuple(f"{path}:{line}" for line in _entry_lines(node, key))
+            try:
+                config.exclude = PatternGroup(tuple(value), places, os.path.abspath(base))
+            except ExcludeError as exc:
+                errors.append(str(exc))
+        elif key == "charts":
+            config.charts = tuple(_chart_settings(value, node, path, errors))
         elif key == "exemptions":
             entries, mistakes = parse_exemptions(value, str(path), _entry_lines(node, key))
             config.controls.exemptions = entries
@@ -114,6 +129,77 @@ def load_config(explicit: str | None) -> Config:
     if errors:
         raise ConfigError(errors)
     return config
+
+
+CHART_KEYS = ("values", "set", "release-name", "namespace")
+
+
+def _chart_settings(value: Any, node: yaml.Node | None, path: Path, errors: list[str]) -> list[ChartSettings]:
+    """The charts: mapping, chart path pattern (gitignore-style, relative to the file's folder) -> its render
+    settings (values files relative to the file's folder, set assignments, release-name, namespace)."""
+    charts_node = _value_node(node, "charts")
+    top = f"{path}:{charts_node.start_mark.line + 1 if charts_node else 1}"
+    shape = "'charts' maps chart path patterns to {values: [FILE...], set: [KEY=VALUE...], release-name, namespace}"
+    if not isinstance(value, dict) or not isinstance(charts_node, yaml.MappingNode):
+        errors.append(f"{top}: {shape}")
+        return []
+    base = path.parent
+    found: list[ChartSettings] = []
+    for (key_node, entry_node), (pattern, entry) in zip(charts_node.value, value.items(), strict=True):
+        where = f"{path}:{key_node.start_mark.line + 1}"
+        if not isinstance(pattern, str) or not pattern.strip():
+            errors.append(f"{where}: a chart path pattern is a non-empty string")
+            continue
+        if not isinstance(entry, dict) or not isinstance(entry_node, yaml.MappingNode):
+            errors.append(f"{where}: charts.{pattern}: {shape}")
+            continue
+        lines = {str(k.value): k.start_mark.line + 1 for k, _ in entry_node.value}
+        settings: dict[str, Any] = {}
+        for name, setting in entry.items():
+            at = f"{path}:{lines.get(str(name), key_node.start_mark.line + 1)}"
+            if name not in CHART_KEYS:
+                hint = did_you_mean(str(name), CHART_KEYS)
+                errors.append(f"{at}: charts.{pattern}: unknown key '{name}'{hint} (keys: {', '.join(CHART_KEYS)})")
+            elif name in ("values", "set"):
+                if not isinstance(setting, list) or not all(isinstance(v, str) and v for v in setting):
+                    errors.append(f"{at}: charts.{pattern}.{name} takes a list of strings")
+                    continue
+                if name == "values":
+                    setting = [os.path.normpath(os.path.join(base, v)) for v in setting]
+                    missing = next((v for v in setting if not os.path.isfile(v)), None)
+                    if missing is not None:
+                        errors.append(f"{at}: charts.{pattern}.values: {missing} is not a file")
+                        continue
+                elif any("=" not in v for v in setting):
+                    errors.append(f"{at}: charts.{pattern}.set: each entry is KEY=VALUE, as helm --set")
+                    continue
+                settings[name] = tuple(setting)
+            elif not isinstance(setting, str) or not setting:
+                errors.append(f"{at}: charts.{pattern}.{name} is a non-empty string")
+            else:
+                settings[name.replace("-", "_")] = setting
+        found.append(
+            ChartSettings(
+                pattern,
+                str(base),
+                where,
+                settings.get("values", ()),
+                settings.get("set", ()),
+                settings.get("release_name"),
+                settings.get("namespace"),
+            )
+        )
+    return found
+
+
+def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The YAML node of a top-level key's value."""
+    if isinstance(node, yaml.MappingNode):
+        for name, value in node.value:
+            if name.value == key:
+                found: yaml.Node = value
+                return found
+    return None
 
 
 def _entry_lines(node: yaml.Node | None, key: str) -> list[int]:

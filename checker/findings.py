@@ -188,6 +188,7 @@ class Report:
     kustomize_patches: int = 0
     rules: int = 0
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said on stderr even without -v (excluded named inputs)
     rule_info: list[RuleInfo] = field(default_factory=list)
     suppressed: list[Any] = field(default_factory=list)  # suppress.Suppressed: findings excused, with why
     frameworks: list[FrameworkResult] = field(default_factory=list)  # asked for with --framework

@@ -15,6 +15,7 @@ from ..finalise import Located
 from ..findings import error_place
 from ..inputs.paths import format_path
 from ..inputs.positions import PositionIndex, Request
+from ..inputs.render import RenderOptions
 from ..policy.conditions import CompileEnv, compile_condition
 from ..policy.loader import resolve_data
 from ..policy.model import CompiledRule
@@ -29,11 +30,18 @@ CONTAINER_FACTS = (
 POD_FACTS = ("pod.sysctls", "pod.ipv6_disabled", "pod.unprivileged_port_start")
 
 
-def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -> tuple[str, int]:
+def explain(
+    chosen: Plan,
+    paths: list[str],
+    container_name: str | None = None,
+    render: RenderOptions | None = None,
+    include_hidden: bool = False,
+) -> tuple[str, int]:
     """The explanation text, and how many inputs could not be read or parsed. The verdicts are the findings
-    the scan pipeline reports for each target (suppressed ones say so)."""
+    the scan pipeline reports for each target (suppressed ones say so); charts and overlays are rendered and
+    paths excluded as scan does (``render``)."""
     compiled = chosen.rules[0]
-    scanned = run(chosen, read(paths))
+    scanned = run(chosen, read(paths, include_hidden, render=render))
     verdicts: dict[tuple[object, ...], list[Located]] = {}
     for item in scanned.finalised.located:
         for key in dict.fromkeys(_scope_key(merged.scope) for merged in item.merged):
@@ -57,6 +65,7 @@ def explain(chosen: Plan, paths: list[str], container_name: str | None = None) -
         "(named by a Kustomization of this scan), not checked as a whole object"
         for patch in scanned.patches
     ]
+    lines += [f"warning: {warning}" for warning in scanned.loaded.warnings]
     lines += [f"{error_place(e)}: error: {e.message}" for e in scanned.errors]
     # A --container that names no container of the input is a mistake, not a pass.
     missing_container = 1 if container_name and targets == 0 else 0

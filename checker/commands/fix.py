@@ -19,6 +19,7 @@ from ..findings import Finding
 from ..inputs.decoding import MAX_FILE_BYTES
 from ..inputs.documents import STDIN_NAME, Document, InputError, Source
 from ..inputs.paths import Path, format_path
+from ..inputs.render import RenderOptions
 from ..inputs.yaml_edit import EditError, append_to_list, regions, set_value
 from ..report.escaping import visible
 from ..semantics.capabilities import covered_by_drop_all
@@ -93,13 +94,16 @@ class _Refused(Exception):
         self.message = message
 
 
-def fix(chosen: Plan, paths: list[str], include_hidden: bool = False) -> FixResult:
+def fix(chosen: Plan, paths: list[str], include_hidden: bool = False, render: RenderOptions | None = None) -> FixResult:
     """The fixes the selected rules' `fix:` operations make to the findings of a scan of the paths
-    (suppressed findings are left alone). Files with input errors are not edited."""
-    scanned = run(chosen, read(paths, include_hidden))
+    (suppressed findings are left alone). Files with input errors are not edited. Charts and overlays are
+    rendered as scan renders them (``render``); their objects are generated text, which no fix edits: each
+    of their fixable findings gets a note saying so."""
+    scanned = run(chosen, read(paths, include_hidden, render=render))
     kept = [(item.finding, item.raw) for item in scanned.finalised.located if item.suppressed_by is None]
     result = apply_fixes(kept, scanned.loaded.documents, {error.file for error in scanned.errors})
     result.errors = scanned.errors
+    result.notes[:0] = [f"warning: {warning}" for warning in scanned.loaded.warnings]
     return result
 
 
@@ -117,6 +121,14 @@ def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixPlan:
             plan.without_fix += 1
             continue
         document = scope.resource.document
+        generated = _generated_by(document.source.origin)
+        if generated is not None:  # rendered text: no file holds it, so nothing is written
+            plan.without_fix += 1
+            plan.notes.append(
+                f"{finding.file}:{finding.line}: {rule.id}: not fixed: the object is {generated}, and fix cannot "
+                f"edit generated text; change the source at {finding.file}:{finding.line} by hand"
+            )
+            continue
         operations = []
         for operation, unless in zip(rule.fix, raw.compiled.fix_unless or [None] * len(rule.fix), strict=True):
             if unless is not None and unless(scope)[0]:
@@ -145,6 +157,19 @@ def plan_fixes(pairs: list[tuple[Finding, RawFinding]]) -> FixPlan:
     for planned in plan.documents.values():
         planned.edits = _without_drops_covered_by_all(planned.document.data, planned.edits)
     return plan
+
+
+def _generated_by(origin: object) -> str | None:
+    """How a rendered document was produced (``rendered from the Helm chart C``, ``built by the kustomization
+    K``), or None for a document read from its file."""
+    if origin is None:
+        return None
+    described: dict[str, Any] = getattr(origin, "describe", dict)()
+    if "chart" in described:
+        return f"rendered from the Helm chart {described['chart']}"
+    if "kustomization" in described:
+        return f"built by the kustomization {described['kustomization']}"
+    return "rendered"
 
 
 def _without_drops_covered_by_all(data: Any, edits: list[Edit]) -> list[Edit]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .documents import STDIN_NAME, InputError
+from .excludes import Excluded, Excludes
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -21,9 +22,10 @@ class Discovery:
     inputs: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
+    excluded: Excluded = field(default_factory=Excluded)
 
 
-def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
+def discover(paths: Iterable[str], include_hidden: bool = False, excludes: Excludes | None = None) -> Discovery:
     """Expand the command-line paths into the list of inputs to read, in a stable order.
 
     Directories are walked recursively for manifest suffixes; hidden entries below a named directory
@@ -32,8 +34,11 @@ def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
     path with the fewest symlink hops (counting the links in the named path itself), then the path named
     first; it keeps that path's place in the order. A named directory without manifests, an unreadable
     directory, a broken symlink and a non-regular file are input errors. Files named explicitly are read
-    whatever their suffix. "-" stands for stdin, which can be named once.
+    whatever their suffix. "-" stands for stdin, which can be named once. ``excludes``: paths left out
+    (folders not entered), each listed once in discovery.excluded; a named path that is excluded is not
+    read either, and listed apart (excluded.named) so that the run can say so.
     """
+    excludes = excludes or Excludes()
     discovery = Discovery()
     errors = discovery.errors
     named: list[list[_Candidate] | None] = []  # per path: its files, or None for stdin
@@ -51,12 +56,18 @@ def discover(paths: Iterable[str], include_hidden: bool = False) -> Discovery:
             errors.append(InputError(str(path), None, _stat_error(str(path), exc)))
             continue
         hops = _symlinks_in(path)
+        why = excludes.why(raw, None, stat.S_ISDIR(status.st_mode))
+        if why is not None:
+            discovery.excluded.named.append((raw, why))
+            continue
         if stat.S_ISDIR(status.st_mode):
-            walk = _walk(path, include_hidden, hops)
+            walk = _walk(path, include_hidden, hops, excludes)
             discovery.hidden.extend(walk.hidden)
+            discovery.excluded.listed.extend(walk.excluded)
             errors.extend(walk.errors)
             if not walk.files and not walk.errors:
-                errors.append(InputError(str(path), None, _NO_MANIFESTS + (_HIDDEN_HINT if walk.hidden else "")))
+                hints = (_HIDDEN_HINT if walk.hidden else "") + (_EXCLUDED_HINT if walk.excluded else "")
+                errors.append(InputError(str(path), None, _NO_MANIFESTS + hints))
             named.append(walk.files)
         elif stat.S_ISREG(status.st_mode):
             named.append([_Candidate(str(path), os.path.realpath(path), hops)])
@@ -94,6 +105,7 @@ def _symlinks_in(path: Path) -> int:
 
 _NO_MANIFESTS = "no .yaml, .yml or .json files found"
 _HIDDEN_HINT = "; hidden entries are skipped without --include-hidden"
+_EXCLUDED_HINT = "; some were excluded by exclude patterns (see -v)"
 
 
 @dataclass(frozen=True)
@@ -110,11 +122,14 @@ class _Walk:
     files: list[_Candidate] = field(default_factory=list)  # one per real file, sorted by path
     errors: list[InputError] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (file, or folder with a trailing /; why)
 
 
-def _walk(root: Path, include_hidden: bool, root_hops: int = 0) -> _Walk:
+def _walk(root: Path, include_hidden: bool, root_hops: int = 0, excludes: Excludes | None = None) -> _Walk:
     """Walk a directory tree, directories in order of symlink hops (then path), so that each real directory
-    is entered by its path with the fewest symlinked components, and each real file keeps its best path."""
+    is entered by its path with the fewest symlinked components, and each real file keeps its best path.
+    Excluded folders are not entered; excluded folders and manifest files are listed once."""
+    excludes = excludes or Excludes()
     walk = _Walk()
     best: dict[str, tuple[int, tuple[str, ...], str]] = {}  # real file -> (hops, path parts, path)
     visited_dirs: set[str] = set()
@@ -137,7 +152,14 @@ def _walk(root: Path, include_hidden: bool, root_hops: int = 0) -> _Walk:
                 continue
             try:
                 entry_hops = hops + (1 if entry.is_symlink() else 0)
-                if entry.is_dir():
+                is_dir = entry.is_dir()
+                if excludes:
+                    why = excludes.why(entry.path, str(root), is_dir)
+                    if why is not None:
+                        if is_dir or entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                            walk.excluded.append((entry.path + ("/" if is_dir else ""), why))
+                        continue
+                if is_dir:
                     heapq.heappush(queue, (entry_hops, Path(entry.path).parts, entry.path))
                 elif entry.is_file():
                     if entry.name.lower().endswith(MANIFEST_SUFFIXES):

@@ -54,3 +54,4 @@ class LoadResult:
     inputs: int = 0
     hidden: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said even without -v (a named input left out)

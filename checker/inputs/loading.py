@@ -50,10 +50,13 @@ def load(
     """Discover, read and parse every input, in command-line order. Many inputs are parsed in worker
     processes, in chunks whose results are joined in input order, so output stays deterministic.
     ``progress`` is told of each input (or chunk of inputs) parsed."""
-    discovery = discover(paths, include_hidden)
+    discovery = discover(paths, include_hidden, render.excludes if render else None)
     rendered = render_inputs(discovery.inputs, render)  # charts and overlays; the files they consumed are left out
     discovery.inputs = rendered.inputs
     result = LoadResult(errors=list(discovery.errors), inputs=len(discovery.inputs), hidden=discovery.hidden)
+    excluded = discovery.excluded
+    result.notes.extend(dict.fromkeys(excluded.notes()))
+    result.warnings.extend(excluded.warnings())
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     files = [name for name in discovery.inputs if name != "-"]
     parsed: dict[str, LoadResult] = {}
@@ -67,6 +70,9 @@ def load(
                 progress(1, len(discovery.inputs))
         result.documents.extend(part.documents)
         result.errors.extend(part.errors)
+    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
+        kept = [doc for doc in rendered.result.documents if not excluded.covers(doc.source.name)]
+        rendered.result.documents = kept
     result.documents.extend(rendered.result.documents)
     result.errors.extend(rendered.result.errors)
     result.inputs += rendered.result.inputs

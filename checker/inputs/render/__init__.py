@@ -9,21 +9,48 @@ import os
 from dataclasses import dataclass, field
 
 from ..documents import InputError, LoadResult
-from .charts import chart_roots, is_chart_file, loose_templates
+from ..excludes import Excludes
+from .charts import ChartSettings, chart_roots, is_chart_file, loose_templates
 from .helm import render_chart
 from .kustomize import KUSTOMIZATION_NAMES, build_overlays, overlay_roots
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How charts and overlays are rendered: --values, --helm-set, --release-name, --namespace; enabled is
-    False for --no-render (every file read raw, as before)."""
+    """How charts and overlays are rendered: --values, --helm-set, --release-name, --namespace (None: the
+    configuration's for the chart, else release-name and default); enabled is False for --no-render (every
+    file read raw, as before). ``excludes`` (--exclude and the configuration's exclude:) apply whether or not
+    charts are rendered. ``charts``: the configuration's per-chart settings, in file order."""
 
     enabled: bool = True
     values: tuple[str, ...] = ()
     helm_set: tuple[str, ...] = ()
-    release_name: str = "release-name"
-    namespace: str = "default"
+    release_name: str | None = None
+    namespace: str | None = None
+    excludes: Excludes = field(default_factory=Excludes)
+    charts: tuple[ChartSettings, ...] = ()
+
+    def for_chart(self, chart: str) -> ChartSettings:
+        """The settings a chart is rendered with: every configuration entry matching it, in file order (values
+        files and assignments added, a later release name or namespace winning), then the command line's
+        (values files and --helm-set after the configuration's, so they win; --release-name and --namespace
+        replace the configuration's)."""
+        values: tuple[str, ...] = ()
+        helm_set: tuple[str, ...] = ()
+        release, namespace = "release-name", "default"
+        for entry in self.charts:
+            if entry.matches(chart):
+                values, helm_set = values + entry.values, helm_set + entry.helm_set
+                release, namespace = entry.release_name or release, entry.namespace or namespace
+        return ChartSettings(
+            chart,
+            ".",
+            "",
+            values + self.values,
+            helm_set + self.helm_set,
+            self.release_name or release,
+            self.namespace or namespace,
+        )
 
 
 @dataclass
@@ -45,7 +72,9 @@ def render_inputs(inputs: list[str], options: RenderOptions | None) -> Rendered:
     charts = chart_roots(inputs)
     consumed: set[str] = set()
     for chart in charts:
-        part = render_chart(chart, options.values, options.helm_set, options.release_name, options.namespace)
+        chosen = options.for_chart(chart)
+        release, namespace = chosen.release_name or "release-name", chosen.namespace or "default"
+        part = render_chart(chart, chosen.values, chosen.helm_set, release, namespace)
         rendered.result.documents.extend(part.documents)
         rendered.result.errors.extend(part.errors)
         rendered.result.inputs += 1
@@ -72,4 +101,12 @@ def render_inputs(inputs: list[str], options: RenderOptions | None) -> Rendered:
     return rendered
 
 
-__all__ = ["KUSTOMIZATION_NAMES", "InputError", "RenderOptions", "Rendered", "render_inputs"]
+__all__ = [
+    "KUSTOMIZATION_NAMES",
+    "ChartSettings",
+    "Excludes",
+    "InputError",
+    "RenderOptions",
+    "Rendered",
+    "render_inputs",
+]

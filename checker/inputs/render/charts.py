@@ -6,9 +6,36 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
+
+from pathspec import GitIgnoreSpec
 
 CHART_FILE = "Chart.yaml"
 _DIRECTIVE = re.compile(r"\{\{-?\s")
+
+
+@dataclass(frozen=True)
+class ChartSettings:
+    """Render settings the configuration gives the charts a path pattern matches (gitignore-style, relative
+    to ``base``, the configuration file's folder): values files (paths as the run opens them), --set
+    assignments, release name and namespace (None: not set here). ``place``: FILE:LINE of the entry."""
+
+    pattern: str
+    base: str
+    place: str
+    values: tuple[str, ...] = ()
+    helm_set: tuple[str, ...] = ()
+    release_name: str | None = None
+    namespace: str | None = None
+
+    def matches(self, chart: str) -> bool:
+        relative = os.path.relpath(os.path.abspath(chart), os.path.abspath(self.base))
+        if relative.startswith(os.pardir):
+            return False
+        if relative == os.curdir:
+            return self.pattern.strip("/") in ("", ".")
+        spec = GitIgnoreSpec.from_lines([self.pattern.rstrip("/") + "/"])
+        return spec.match_file(relative.replace(os.sep, "/") + "/")
 
 
 def chart_roots(inputs: list[str]) -> list[str]:

@@ -163,28 +163,79 @@ class KustomizeOrigin:
         return {"kustomization": self.kustomization}
 
     def map(self, line: int, column: int, path: tuple[Any, ...]) -> Mapped:
-        """The place of the same path in the object's origin file, else the object's first line there."""
-        from ..documents import Source
+        """The place of the same path in the object's document of its origin file: the document of that kind
+        and name (namePrefix and nameSuffix may surround the name), else, when a patch renamed it, the only
+        document of that kind there. When the path is not written there (a patch added it), the place in the
+        first patch file of the kustomization (patches: path:, patchesStrategicMerge:) that writes it for an
+        object of that kind; else the nearest parent field in the origin document; else its first line."""
         from ..positions import PositionIndex, Request
-        from ..yaml_parser import parse_yaml
 
-        try:
-            with open(self.file, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except OSError:
+        documents = _documents_of(self.file)
+        if documents is None:
             return Mapped(self.file, 1, 1, self.describe())
-        parsed = parse_yaml(Source(self.file, text))
-        for document in parsed.documents:
-            data = document.data
-            if (
-                isinstance(data, dict)
-                and data.get("kind") == self.kind
-                and isinstance(data.get("metadata"), dict)
-                and _same_name(str(data["metadata"].get("name")), self.name)
-            ):
-                position = PositionIndex().locate_all([Request(document, path)])[0]
-                return Mapped(self.file, position.line, position.column, self.describe())
-        return Mapped(self.file, 1, 1, self.describe())
+        document = _document_for(documents, self.kind, self.name)
+        if document is None:
+            return Mapped(self.file, 1, 1, self.describe())
+        position = PositionIndex().locate_all([Request(document, path)])[0]
+        if not position.exact:
+            for patch_file in _patch_files(self.kustomization):
+                patch_documents = _documents_of(patch_file) or []
+                patch = _document_for(patch_documents, self.kind, self.name)
+                if patch is not None:
+                    in_patch = PositionIndex().locate_all([Request(patch, path)])[0]
+                    if in_patch.exact:
+                        return Mapped(patch_file, in_patch.line, in_patch.column, self.describe())
+        return Mapped(self.file, position.line, position.column, self.describe())
+
+
+def _documents_of(file: str) -> list[Any] | None:
+    """The parsed documents of a file (None when it cannot be read)."""
+    from ..documents import Source
+    from ..yaml_parser import parse_yaml
+
+    try:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return list(parse_yaml(Source(file, text)).documents)
+
+
+def _document_for(documents: list[Any], kind: str, name: str) -> Any:
+    """The document of an object of that kind and name, else the only one of that kind, else None."""
+    of_kind = [
+        document
+        for document in documents
+        if isinstance(document.data, dict)
+        and document.data.get("kind") == kind
+        and isinstance(document.data.get("metadata"), dict)
+    ]
+    for document in of_kind:
+        if _same_name(str(document.data["metadata"].get("name")), name):
+            return document
+    return of_kind[0] if len(of_kind) == 1 else None
+
+
+def _patch_files(kustomization: str) -> list[str]:
+    """The patch files a kustomization names (patches: - path:, patchesStrategicMerge:), as paths."""
+    import yaml
+
+    try:
+        with open(kustomization, encoding="utf-8", errors="replace") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    folder = os.path.dirname(kustomization)
+    named: list[str] = []
+    for entry in data.get("patches") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            named.append(entry["path"])
+    for entry in data.get("patchesStrategicMerge") or []:
+        if isinstance(entry, str) and "\n" not in entry:
+            named.append(entry)
+    return [os.path.normpath(os.path.join(folder, name)) for name in named]
 
 
 def _same_name(written: str, built: str) -> bool:
