@@ -223,9 +223,11 @@ def _comments(documents: list[Document]) -> dict[str, dict[int, list[Suppression
     seen: set[int] = set()
     for document in documents:
         source = document.source
-        if id(source) in seen or "kubecheck:ignore" not in source.text:
+        if id(source) in seen:
             continue
-        seen.add(id(source))
+        seen.add(id(source))  # before the text is searched: a source holds many documents
+        if "kubecheck:ignore" not in source.text:
+            continue
         per_line = found.setdefault(source.name, {})
         for number, line in enumerate(source.text.splitlines(), start=1):
             match = COMMENT.search(line)
