@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import baseline
-from .api import Plan, UsageError, plan, run_plan
+from .api import Plan, UsageError, plan
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
     EXIT_FINDINGS,
@@ -38,6 +38,7 @@ from .policy.params import ParamError
 from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
 from .report.escaping import visible
+from .scanning import scan as streamed_scan
 from .suggest import did_you_mean
 
 
@@ -345,6 +346,16 @@ def scan(
             help="Record the findings of this scan in FILE (without line numbers) and exit 0 unless inputs failed.",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes checking inputs (default: one per core); the output is the same for any N.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
@@ -362,7 +373,7 @@ def scan(
     rendering = _chart_options(values, helm_set, release_name, namespace, no_render)
     include = include_hidden or config.include_hidden
     with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
-        report = run_plan(chosen, paths, include, progress.reading, progress.checking, rendering)
+        report = streamed_scan(chosen, paths, include, progress.reading, progress.checking, rendering, jobs)
     if write_baseline:
         _write_baseline(write_baseline, report, quiet)
     if recorded is not None and baseline_file:

@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 from ..inputs.resources import Resource
 
 T = TypeVar("T")
+# The kinds facts look up through a ScanContext (facts/services.py, facts/service_accounts.py,
+# semantics/mounted_config.py): a streamed scan (checker/scanning.py) indexes these across its inputs.
+RELATED_KINDS = frozenset({"ConfigMap", "Service", "ServiceAccount"})
 LabelValue = str | int | float | bool  # the label and selector values a Service match compares
 
 

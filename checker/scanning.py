@@ -1,0 +1,314 @@
+"""The streamed scan of files, directories and stdin: each input is read, checked and let go on --jobs
+worker processes, keeping only its findings and the small scan-wide index of the objects others look up;
+the report is byte for byte the one api.run() gives over the same inputs read all at once.
+
+Two passes over the inputs, in command-line order:
+1. index: the inputs whose text names a kind that rules look up (Services, ConfigMaps, ServiceAccounts:
+   RELATED_KINDS) or a Kustomization are parsed, and those objects kept; the files Kustomizations name as
+   patches are found. Lookups then see exactly the objects ScanContext.of(all the scan's objects) holds
+   of those kinds, in the same order (patch files and refused objects left out).
+2. check: every input in full against that index: its objects evaluated, its findings located, rendered
+   and matched against suppressions and exemptions; only what the report needs comes back.
+Notes on suppressions and exemptions are made once every input is done (suppress.summarise), as is the
+report, in the order run() gives. Rendered charts and overlays are one input each (already parsed by
+render_inputs). A run with --framework uses the in-memory run(): a framework's controls count objects
+across the whole scan.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .api import Plan, run_plan
+from .engine import evaluate
+from .exemptions import EXPIRED_INFO
+from .finalise import finalise_part
+from .findings import Finding, Report, RuleInfo
+from .inputs.decoding import read_source
+from .inputs.discovery import discover
+from .inputs.documents import InputError, LoadResult, Source
+from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
+from .inputs.loading import Progress, parse_input
+from .inputs.render import RenderOptions, render_inputs
+from .inputs.resources import Resource, resources_of
+from .suppress import Matched, Suppressed, summarise
+from .workloads.index import RELATED_KINDS, ScanContext
+from .workloads.shapes import set_aside_misshapen
+
+R = TypeVar("R")
+PARALLEL_MIN_INPUTS = 64  # fewer inputs than this are checked in this process: workers would cost more
+CHUNK_SIZE = 16  # inputs a worker takes at a time
+
+
+@dataclass
+class Checked:
+    """What checking one input gave: everything the report needs of it, nothing it was made from."""
+
+    number: int
+    kept: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    matched: Matched = field(default_factory=Matched)
+    errors: list[InputError] = field(default_factory=list)  # the input's own, then its refused objects
+    refused: list[InputError] = field(default_factory=list)
+    resources: int = 0
+    skipped_documents: int = 0
+    patch_notes: list[str] = field(default_factory=list)
+    generic_notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """What worker processes inherit (they are forked after the index is built)."""
+
+    plan: Plan | None = None
+    positions: bool = True
+    related: frozenset[str] = frozenset()
+    texts: dict[str, Source | InputError] = field(default_factory=dict)  # stdin, read once
+    rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays: the last input
+    context: ScanContext = field(default_factory=ScanContext)
+    patches: frozenset[str] = frozenset()
+    parent: int = 0
+
+
+_state = _State()
+RENDERED = -1  # the number of the rendered input
+
+
+def scan(
+    chosen: Plan,
+    paths: Iterable[str],
+    include_hidden: bool = False,
+    reading: Progress | None = None,
+    checking: Progress | None = None,
+    render: RenderOptions | None = None,
+    jobs: int | None = None,
+    related_kinds: Iterable[str] = RELATED_KINDS,
+) -> Report:
+    """Scan files, directories or "-" (stdin) with a plan on ``jobs`` processes (default: one per core), the
+    same report as api.run_plan(); ``related_kinds``: the kinds the plan's rules look up in other inputs."""
+    paths = list(paths)
+    if chosen.frameworks:
+        return run_plan(chosen, paths, include_hidden, reading, checking, render)
+    global _state
+    discovery = discover(paths, include_hidden)
+    rendered = render_inputs(discovery.inputs, render)
+    inputs = rendered.inputs
+    _state = _State(chosen, True, frozenset(related_kinds), rendered=rendered.result, parent=os.getpid())
+    for name in inputs:
+        if name == "-" and name not in _state.texts:
+            _state.texts[name] = read_source(name)
+    numbers = list(range(len(inputs))) + ([RENDERED] if rendered.result.documents or rendered.result.errors else [])
+    workers = _workers(jobs, len(inputs))
+    try:
+        parts: dict[int, list[Resource]] = {}
+        for number, part in _map(_index_part, numbers, inputs, workers):
+            parts[number] = part
+            if reading is not None and number != RENDERED:
+                reading(1, len(inputs))
+        _build_index([resource for number in numbers for resource in parts.pop(number)])
+        results: list[Checked] = []
+        objects = 0
+        for checked in _map(_check_part, numbers, inputs, workers):
+            results.append(checked)
+            objects += checked.resources
+            if checking is not None:
+                estimate = objects * len(numbers) // len(results)
+                checking(checked.resources, max(objects, estimate))
+        results.sort(key=lambda c: c.number if c.number != RENDERED else len(inputs))
+        errors = [*discovery.errors, *(e for c in results for e in c.errors)]  # the rendered input's last
+        errors += [e for c in results for e in c.refused]
+        loaded = LoadResult(
+            errors=errors,
+            inputs=len(inputs) + rendered.result.inputs,
+            hidden=discovery.hidden,
+            notes=rendered.notes,
+        )
+        return _report(chosen, loaded, results)
+    finally:
+        _state = _State()
+
+
+# --- processes -------------------------------------------------------------------------------------------
+
+
+def _workers(jobs: int | None, inputs: int) -> int:
+    """Worker processes for this scan: none for few inputs, or where forking is unsafe or impossible (the
+    Helm SDK's Go runtime, once loaded to render a chart, can hang in a forked child)."""
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    forkable = sys.platform == "linux" and "helm_python" not in sys.modules
+    return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
+
+
+def _map(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
+    """function over the inputs by number, in order: here, or in ``workers`` forked processes that inherit
+    the scan's state; the rendered input (already parsed) is always done here, last."""
+    files = [n for n in numbers if n != RENDERED]
+    if workers > 1:
+        yield from _in_workers(function, files, inputs, workers)
+    else:
+        for number in files:
+            yield function(number, inputs[number])
+    if RENDERED in numbers:
+        yield function(RENDERED, "")
+
+
+def _in_workers(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [numbers[i : i + CHUNK_SIZE] for i in range(0, len(numbers), CHUNK_SIZE)]
+    work = [[(n, inputs[n]) for n in chunk] for chunk in chunks]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
+        for done in pool.map(_run_chunk, [function] * len(work), work):
+            yield from done
+
+
+def _run_chunk(function: Callable[[int, str], R], chunk: list[tuple[int, str]]) -> list[R]:
+    return [function(number, name) for number, name in chunk]
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the scan's process does, even if that one is killed (SIGKILL leaves no time to
+    stop its pool): Linux's PR_SET_PDEATHSIG (prctl(2)) sends SIGKILL to the worker when its parent dies.
+    The parent may have died before the call: then the worker has a new parent and stops now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the pool's own checks remain
+        pass
+    if os.getppid() != _state.parent:
+        os._exit(1)
+
+
+# --- pass 1: the index -----------------------------------------------------------------------------------
+
+
+def _parse(number: int, name: str) -> LoadResult:
+    if number == RENDERED:
+        return _state.rendered
+    if name in _state.texts:
+        return parse_input(name, _state.texts[name])
+    return parse_input(name, read_source(name))
+
+
+def _index_part(number: int, name: str) -> tuple[int, list[Resource]]:
+    """The objects of one input that others may look up, or that name patch files; an input whose text
+    names none of those kinds is not parsed."""
+    wanted = _state.related | set(KUSTOMIZE_KINDS)
+    if number != RENDERED:
+        text = _text_of(name)
+        if not any(kind in text for kind in wanted):
+            return number, []
+    found = resources_of(_parse(number, name).documents).items
+    return number, [resource for resource in found if resource.kind in wanted]
+
+
+def _text_of(name: str) -> str:
+    source = _state.texts.get(name)
+    if source is None:
+        source = read_source(name)
+    return source.text if isinstance(source, Source) else ""
+
+
+def _build_index(kept: list[Resource]) -> None:
+    """The scan-wide index from pass 1's objects in scan order: what ScanContext.of(checked) would hold of
+    the related kinds (checked: not a patch file named by a Kustomization of the scan, not refused)."""
+    _state.patches = frozenset(patch_files(kept))
+    related = [r for r in kept if r.kind in _state.related and not _is_patch(r)]
+    indexed, _ = set_aside_misshapen(related)
+    _state.context = ScanContext.of(indexed)
+
+
+def _is_patch(resource: Resource) -> bool:
+    """kustomize.split_patches' test for one object."""
+    if not _state.patches:
+        return False
+    source = resource.document.source.name
+    names = {os.path.basename(path) for path in _state.patches}
+    return os.path.basename(source) in names and os.path.realpath(source) in _state.patches
+
+
+# --- pass 2: checking ------------------------------------------------------------------------------------
+
+
+def _check_part(number: int, name: str) -> Checked:
+    chosen = _state.plan
+    assert chosen is not None
+    parsed = _parse(number, name)
+    found = resources_of(parsed.documents)
+    checked = Checked(number, errors=list(parsed.errors), skipped_documents=found.skipped)
+    own: list[Resource] = []
+    patches: list[Resource] = []
+    for resource in found.items:
+        (patches if _is_patch(resource) else own).append(resource)
+    own, checked.refused = set_aside_misshapen(own)
+    checked.resources = len(own)
+    checked.patch_notes = [
+        f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
+        "Kustomization of this scan), not checked as a whole object"
+        for r in patches
+    ]
+    index = _state.context
+    context = ScanContext(index.by_kind, index.by_name, index.services_by_label)  # its own derived cache
+    evaluation = evaluate(own, chosen.rules, chosen.params, context)
+    documents = list(parsed.documents)
+    seen = {id(d) for d in documents}
+    for raw in evaluation.findings:  # witnesses in other inputs' objects: their comments may excuse them
+        witness = raw.witness.resource
+        if witness is not None and id(witness.document) not in seen:
+            seen.add(id(witness.document))
+            documents.append(witness.document)
+    located, checked.matched = finalise_part(
+        evaluation.findings, chosen.params, documents, _state.positions, chosen.controls
+    )
+    checked.kept = [item.finding for item in located if item.suppressed_by is None]
+    checked.suppressed = checked.matched.suppressed
+    checked.matched.kept, checked.matched.suppressed = [], []
+    checked.generic_notes = [
+        f"{w.resource.document.source.name}:{w.resource.document.line}: {w.resource.kind} "
+        f"{w.resource.name}: pod template found by the generic spec.template fallback"
+        for w in evaluation.generic_workloads
+    ]
+    return checked
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+def _report(chosen: Plan, loaded: LoadResult, results: list[Checked]) -> Report:
+    """Run.report() from the inputs' results: the same fields, in the same order."""
+    matched = Matched()
+    for checked in results:
+        matched.merge(checked.matched)
+    outcome = summarise(matched, chosen.controls)
+    report = Report(
+        errors=sorted(loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
+        resources=sum(c.resources for c in results),
+        skipped_documents=sum(c.skipped_documents for c in results),
+        rules=len(chosen.rules),
+        kustomize_patches=sum(len(c.patch_notes) for c in results),
+        files=loaded.inputs,
+    )
+    report.rule_info = [
+        RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
+        for r in (compiled.rule for compiled in chosen.rules)
+    ]
+    if outcome.expired:
+        report.rule_info.append(EXPIRED_INFO)
+    kept = [finding for c in results for finding in c.kept] + outcome.expired
+    report.findings = sorted(kept, key=lambda f: f.sort_key())
+    suppressed = [item for c in results for item in c.suppressed]
+    report.suppressed = sorted(suppressed, key=lambda s: s.finding.sort_key())
+    report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
+    report.notes.extend(loaded.notes)
+    report.notes.extend(note for c in results for note in c.patch_notes)
+    report.notes.extend(outcome.notes)
+    report.notes.extend(note for c in results for note in c.generic_notes)
+    return report
