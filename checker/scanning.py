@@ -36,7 +36,7 @@ from .inputs.discovery import discover
 from .inputs.documents import InputError, LoadResult, Source
 from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
-from .inputs.render import RenderOptions, render_inputs
+from .inputs.render import Rendered, RenderOptions, render_inputs
 from .inputs.resources import Resource, resources_of
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import RELATED_KINDS, ScanContext
@@ -98,7 +98,8 @@ def scan(
         return run_plan(chosen, paths, include_hidden, reading, checking, render)
     global _state
     discovery = discover(paths, include_hidden)
-    rendered = render_inputs(discovery.inputs, render)
+    _state = _State(parent=os.getpid())
+    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)))
     inputs = rendered.inputs
     _state = _State(chosen, True, frozenset(related_kinds), rendered=rendered.result, parent=os.getpid())
     for name in inputs:
@@ -144,6 +145,18 @@ def _workers(jobs: int | None, inputs: int) -> int:
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     forkable = sys.platform == "linux" and "helm_python" not in sys.modules
     return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
+
+
+def _render(inputs: list[str], render: RenderOptions | None, workers: int) -> Rendered:
+    """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
+    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang)."""
+    if workers <= 1 or "helm_python" in sys.modules:
+        return render_inputs(inputs, render)
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
+        return pool.submit(render_inputs, inputs, render).result()
 
 
 def _map(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
