@@ -18,6 +18,7 @@ across the whole scan.
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
@@ -33,7 +34,7 @@ from .finalise import finalise_part
 from .findings import Finding, Report, RuleInfo
 from .inputs.decoding import read_source
 from .inputs.discovery import discover
-from .inputs.documents import InputError, LoadResult, Source
+from .inputs.documents import Document, InputError, LoadResult, Source
 from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
 from .inputs.render import Rendered, RenderOptions, render_inputs
@@ -220,7 +221,35 @@ def _index_part(number: int, name: str) -> tuple[int, list[Resource]]:
         if not any(kind in text for kind in wanted):
             return number, []
     found = resources_of(_parse(number, name).documents).items
-    return number, [resource for resource in found if resource.kind in wanted]
+    kept = [resource for resource in found if resource.kind in wanted]
+    if number != RENDERED and name not in _state.texts and kept:
+        first = kept[0].document.source
+        on_disk = _OnDisk(first.name, "", first.is_json, first.encoding)
+        for resource in kept:  # its text is read again if ever needed: not kept for the whole scan
+            document = resource.document
+            resource.document = Document(
+                on_disk, document.index, document.line, document.data, document.start, document.end
+            )
+    return number, kept
+
+
+class _OnDisk(Source):
+    """A file's Source whose text is read from the file when asked for (a finding located in an indexed
+    object of another input, its comments), so the index does not hold every indexed file's text."""
+
+    @property
+    def text(self) -> str:
+        return _disk_text(self.name)
+
+    @text.setter
+    def text(self, value: str) -> None:
+        pass  # the dataclass __init__ sets it: the file holds it
+
+
+@functools.lru_cache(maxsize=32)
+def _disk_text(name: str) -> str:
+    source = read_source(name)
+    return source.text if isinstance(source, Source) else ""
 
 
 def _text_of(name: str) -> str:
