@@ -174,6 +174,7 @@ class Sample:
     seconds: float | None  # None: timed out or failed
     peak_mb: float
     note: str = ""
+    cpu: float = 0.0  # user + system seconds of the process and the workers it waited for
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -207,8 +208,14 @@ def run_once(command: list[str], stdin_file: Path | None, timeout: float) -> Sam
     errors: list[bytes] = []
     reader = threading.Thread(target=lambda: errors.append(process.stderr.read() if process.stderr else b""))
     reader.start()
+    cpu = 0.0
     try:
-        while process.poll() is None:
+        while True:
+            done, status, usage = os.wait4(process.pid, os.WNOHANG)  # rusage: itself and its reaped workers
+            if done:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
+                break
             peak = max(peak, tree_rss_mb(process.pid))
             if time.perf_counter() - started > timeout:
                 process.kill()
@@ -223,7 +230,7 @@ def run_once(command: list[str], stdin_file: Path | None, timeout: float) -> Sam
     if process.returncode not in (0, 1, 2):
         message = b"".join(errors).decode("utf-8", "replace").strip().splitlines()
         return Sample(None, peak, f"exit {process.returncode}: {message[-1] if message else ''}")
-    return Sample(seconds, peak)
+    return Sample(seconds, peak, cpu=cpu)
 
 
 def measure(command: list[str], stdin_file: Path | None, runs: int, timeout: float) -> Sample:
@@ -231,7 +238,8 @@ def measure(command: list[str], stdin_file: Path | None, runs: int, timeout: flo
     good = [s for s in samples if s.seconds is not None]
     if len(good) < len(samples):
         return next(s for s in samples if s.seconds is None)
-    return Sample(statistics.median(s.seconds for s in good), max(s.peak_mb for s in good))  # type: ignore[misc]
+    median = statistics.median(s.seconds for s in good)  # type: ignore[misc]
+    return Sample(median, max(s.peak_mb for s in good), cpu=statistics.median(s.cpu for s in good))
 
 
 def kubecheck_supports(option: str) -> bool:
@@ -260,7 +268,8 @@ class Row:
         seconds = self.sample.seconds
         shown = f"{seconds:8.2f} s" if seconds is not None else f"{self.sample.note:>10}"
         ratio = f"{seconds / self.baseline:6.2f}x" if seconds is not None and self.baseline else "      -"
-        return [self.case, self.tool, shown, ratio, f"{self.sample.peak_mb:7.0f} MB"]
+        cpu = f"{self.sample.cpu:8.2f} s" if seconds is not None else "-"
+        return [self.case, self.tool, shown, ratio, f"{self.sample.peak_mb:7.0f} MB", cpu]
 
 
 def main() -> None:
@@ -306,7 +315,8 @@ def main() -> None:
         return f"--jobs {n}" if n else "(no --jobs option)"
 
     trivy, checkov = (None, None) if args.no_peers else (find_peer("trivy"), find_peer("checkov"))
-    print("case | tool | time | ratio to parse | peak memory (process tree)", flush=True)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start", flush=True)
+    print("case | tool | time | ratio to parse | peak memory (process tree) | CPU time (user+sys)", flush=True)
     for size in (5000, 20000):
         stream = OUT / f"stream-{size}.yaml"
         case = f"stream {size}"
