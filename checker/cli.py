@@ -38,6 +38,7 @@ from .policy.params import ParamError
 from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
 from .report.escaping import visible
+from .scan_cache import CacheError
 from .scanning import scan as streamed_scan
 from .suggest import did_you_mean
 
@@ -356,6 +357,14 @@ def scan(
             help="Worker processes checking inputs (default: one per core); the output is the same for any N.",
         ),
     ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            metavar="DIR",
+            help="Keep each input's results in DIR; unchanged inputs are not checked again (same output).",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
@@ -373,7 +382,12 @@ def scan(
     rendering = _chart_options(values, helm_set, release_name, namespace, no_render)
     include = include_hidden or config.include_hidden
     with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
-        report = streamed_scan(chosen, paths, include, progress.reading, progress.checking, rendering, jobs)
+        try:
+            reading, checking = progress.reading, progress.checking
+            cache_dir = cache or config.cache
+            report = streamed_scan(chosen, paths, include, reading, checking, rendering, jobs, cache=cache_dir)
+        except CacheError as exc:
+            _fail(f"error: {exc}")
     if write_baseline:
         _write_baseline(write_baseline, report, quiet)
     if recorded is not None and baseline_file:

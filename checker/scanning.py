@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
+import json
 import multiprocessing
 import os
 import signal
@@ -39,6 +41,7 @@ from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
 from .inputs.render import Rendered, RenderOptions, render_inputs
 from .inputs.resources import Resource, resources_of
+from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import RELATED_KINDS, ScanContext
 from .workloads.shapes import set_aside_misshapen
@@ -76,6 +79,9 @@ class _State:
     context: ScanContext = field(default_factory=ScanContext)
     patches: frozenset[str] = frozenset()
     parent: int = 0
+    cache: ScanCache | None = None
+    plan_key: str = ""  # scan_cache.plan_hash of the run
+    index_key: str = ""  # the inputs that gave the index, by name and content hash
 
 
 _state = _State()
@@ -91,9 +97,12 @@ def scan(
     render: RenderOptions | None = None,
     jobs: int | None = None,
     related_kinds: Iterable[str] = RELATED_KINDS,
+    cache: str | None = None,
 ) -> Report:
     """Scan files, directories or "-" (stdin) with a plan on ``jobs`` processes (default: one per core), the
-    same report as api.run_plan(); ``related_kinds``: the kinds the plan's rules look up in other inputs."""
+    same report as api.run_plan(); ``related_kinds``: the kinds the plan's rules look up in other inputs;
+    ``cache``: a directory where inputs' results are kept between scans (scan_cache.py). Raises
+    CacheError when that directory cannot be used."""
     paths = list(paths)
     if chosen.frameworks:
         return run_plan(chosen, paths, include_hidden, reading, checking, render)
@@ -103,6 +112,9 @@ def scan(
     rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)))
     inputs = rendered.inputs
     _state = _State(chosen, True, frozenset(related_kinds), rendered=rendered.result, parent=os.getpid())
+    if cache is not None:
+        _state.cache = ScanCache(cache)
+        _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
     for name in inputs:
         if name == "-" and name not in _state.texts:
             _state.texts[name] = read_source(name)
@@ -110,10 +122,15 @@ def scan(
     workers = _workers(jobs, len(inputs))
     try:
         parts: dict[int, list[Resource]] = {}
-        for number, part in _map(_index_part, numbers, inputs, workers):
+        index_key = hashlib.sha256()
+        for number, part, digest in _map(_index_part, numbers, inputs, workers):
             parts[number] = part
+            if part:
+                index_key.update(f"{number}\0{inputs[number] if number != RENDERED else ''}\0".encode())
+                index_key.update(digest.encode() if digest else _objects_hash(part))
             if reading is not None and number != RENDERED:
                 reading(1, len(inputs))
+        _state.index_key = index_key.hexdigest()
         _build_index([resource for number in numbers for resource in parts.pop(number)])
         results: list[Checked] = []
         objects = 0
@@ -204,25 +221,36 @@ def _die_with_parent() -> None:
 # --- pass 1: the index -----------------------------------------------------------------------------------
 
 
-def _parse(number: int, name: str) -> LoadResult:
-    if number == RENDERED:
-        return _state.rendered
-    if name in _state.texts:
-        return parse_input(name, _state.texts[name])
-    return parse_input(name, read_source(name))
+def _source(name: str) -> Source | InputError:
+    source = _state.texts.get(name)
+    return source if source is not None else read_source(name)
 
 
-def _index_part(number: int, name: str) -> tuple[int, list[Resource]]:
-    """The objects of one input that others may look up, or that name patch files; an input whose text
-    names none of those kinds is not parsed."""
+def _cacheable(number: int, name: str, source: Source | InputError) -> bool:
+    return _state.cache is not None and number != RENDERED and name not in _state.texts and isinstance(source, Source)
+
+
+def _index_part(number: int, name: str) -> tuple[int, list[Resource], str]:
+    """The objects of one input that others may look up, or that name patch files (an input whose text
+    names none of those kinds is not parsed), and the hash of the input's content ("" when not cached)."""
     wanted = _state.related | set(KUSTOMIZE_KINDS)
-    if number != RENDERED:
-        text = _text_of(name)
-        if not any(kind in text for kind in wanted):
-            return number, []
-    found = resources_of(_parse(number, name).documents).items
+    if number == RENDERED:
+        found = resources_of(_state.rendered.documents).items
+        return number, [resource for resource in found if resource.kind in wanted], ""
+    source = _source(name)
+    text = source.text if isinstance(source, Source) else ""
+    if not any(kind in text for kind in wanted):
+        return number, [], ""
+    digest, key = "", ""
+    if _cacheable(number, name, source) and _state.cache is not None:
+        digest = content_hash(name, text)
+        key = ScanCache.key("index", code_hash(), *sorted(wanted), digest)
+        cached = _state.cache.get(key)
+        if isinstance(cached, list):
+            return number, cached, digest
+    found = resources_of(parse_input(name, source).documents).items
     kept = [resource for resource in found if resource.kind in wanted]
-    if number != RENDERED and name not in _state.texts and kept:
+    if name not in _state.texts and kept:
         first = kept[0].document.source
         on_disk = _OnDisk(first.name, "", first.is_json, first.encoding)
         for resource in kept:  # its text is read again if ever needed: not kept for the whole scan
@@ -230,7 +258,9 @@ def _index_part(number: int, name: str) -> tuple[int, list[Resource]]:
             resource.document = Document(
                 on_disk, document.index, document.line, document.data, document.start, document.end
             )
-    return number, kept
+    if key and _state.cache is not None:
+        _state.cache.put(key, kept)
+    return number, kept, digest
 
 
 class _OnDisk(Source):
@@ -259,6 +289,12 @@ def _text_of(name: str) -> str:
     return source.text if isinstance(source, Source) else ""
 
 
+def _objects_hash(part: list[Resource]) -> bytes:
+    """The hash of objects that were not read from a cached file (stdin, a rendered chart)."""
+    described = [(r.document.source.name, r.document.index, r.base, r.obj) for r in part]
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=repr).encode()).digest()
+
+
 def _build_index(kept: list[Resource]) -> None:
     """The scan-wide index from pass 1's objects in scan order: what ScanContext.of(checked) would hold of
     the related kinds (checked: not a patch file named by a Kustomization of the scan, not refused)."""
@@ -281,9 +317,26 @@ def _is_patch(resource: Resource) -> bool:
 
 
 def _check_part(number: int, name: str) -> Checked:
+    """What checking one input gives; from the cache when it holds the input's content checked with this
+    run's rules and index."""
+    if number == RENDERED:
+        return _check(number, _state.rendered)
+    source = _source(name)
+    if not _cacheable(number, name, source) or _state.cache is None or not isinstance(source, Source):
+        return _check(number, parse_input(name, source))
+    key = ScanCache.key("check", _state.plan_key, _state.index_key, content_hash(name, source.text))
+    checked = _state.cache.get(key)
+    if isinstance(checked, Checked):
+        checked.number = number
+        return checked
+    checked = _check(number, parse_input(name, source))
+    _state.cache.put(key, checked)
+    return checked
+
+
+def _check(number: int, parsed: LoadResult) -> Checked:
     chosen = _state.plan
     assert chosen is not None
-    parsed = _parse(number, name)
     found = resources_of(parsed.documents)
     checked = Checked(number, errors=list(parsed.errors), skipped_documents=found.skipped)
     own: list[Resource] = []

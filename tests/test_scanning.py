@@ -132,6 +132,60 @@ def test_the_command_with_a_baseline(tmp_path: Path, monkeypatch) -> None:
     assert outputs[0].returncode == outputs[1].returncode == 1
 
 
+def _deployment_and_service(folder: Path, families: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "a-deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n"
+        "        image: registry.example/web:1\n        args: ['--listen-address=[::]:8080']\n"
+    )
+    (folder / "z-service.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n"
+        f"  ipFamilyPolicy: SingleStack\n  ipFamilies: [{families}]\n  ports: [{{port: 80}}]\n"
+    )
+
+
+def test_the_cache_gives_the_same_report_and_follows_other_inputs(tmp_path: Path, monkeypatch) -> None:
+    """Cold and warm scans with --cache give the report of a scan without it; when only the Service file
+    changes, the Deployment's cached findings (which used that Service) are not reused."""
+    monkeypatch.chdir(ROOT)
+    chosen = plan(packs=ALL_PACKS, settings=["ipv6=disabled"])
+    cache = str(tmp_path / "cache")
+    for jobs in (1, 2):
+        expected = _json(run_plan(chosen, ["fixtures"]))
+        assert _json(scanning.scan(chosen, ["fixtures"], jobs=jobs, cache=cache)) == expected, f"cold, --jobs {jobs}"
+        assert _json(scanning.scan(chosen, ["fixtures"], jobs=jobs, cache=cache)) == expected, f"warm, --jobs {jobs}"
+    evaluated = []
+    real = scanning.evaluate
+    monkeypatch.setattr(scanning, "evaluate", lambda *args: evaluated.append(1) or real(*args))
+    scanning.scan(chosen, ["fixtures"], jobs=1, cache=cache)
+    assert len(evaluated) == 1  # only the rendered overlay (fixtures/kustomize) is checked again
+    monkeypatch.setattr(scanning, "evaluate", real)
+    chosen = plan(packs=ALL_PACKS)
+    folder = tmp_path / "app"
+    _deployment_and_service(folder, "IPv4")
+    first = scanning.scan(chosen, [str(folder)], cache=cache)
+    assert "ipv4-only-service-ipv6-bind" in {f.rule for f in first.findings}
+    _deployment_and_service(folder, "IPv6")  # the Deployment's file is unchanged
+    second = scanning.scan(chosen, [str(folder)], cache=cache)
+    assert _json(second) == _json(run_plan(chosen, [str(folder)]))
+    assert "ipv4-only-service-ipv6-bind" not in {f.rule for f in second.findings}
+
+
+def test_the_cache_from_the_configuration_and_a_bad_cache_directory(tmp_path: Path) -> None:
+    (tmp_path / ".kubecheck.yaml").write_text("cache: .kubecheck-cache\n")
+    command = [sys.executable, "-m", "checker.cli", "scan", str(FIXTURES / "kubectl"), "-o", "json"]
+    first = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert (tmp_path / ".kubecheck-cache").is_dir() and first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert again.stdout == first.stdout and again.returncode == first.returncode
+    (tmp_path / "file").write_text("")
+    bad = subprocess.run([*command, "--cache", str(tmp_path / "file" / "x")], capture_output=True, text=True)
+    assert (
+        bad.returncode == 2 and bad.stderr.startswith("error: --cache: cannot create") and "Traceback" not in bad.stderr
+    )
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
