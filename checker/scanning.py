@@ -78,6 +78,7 @@ class _State:
     rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays: the last input
     context: ScanContext = field(default_factory=ScanContext)
     patches: frozenset[str] = frozenset()
+    patch_names: frozenset[str] = frozenset()
     parent: int = 0
     cache: ScanCache | None = None
     plan_key: str = ""  # scan_cache.plan_hash of the run
@@ -299,6 +300,7 @@ def _build_index(kept: list[Resource]) -> None:
     """The scan-wide index from pass 1's objects in scan order: what ScanContext.of(checked) would hold of
     the related kinds (checked: not a patch file named by a Kustomization of the scan, not refused)."""
     _state.patches = frozenset(patch_files(kept))
+    _state.patch_names = frozenset(os.path.basename(path) for path in _state.patches)  # resolve only these
     related = [r for r in kept if r.kind in _state.related and not _is_patch(r)]
     indexed, _ = set_aside_misshapen(related)
     _state.context = ScanContext.of(indexed)
@@ -309,8 +311,7 @@ def _is_patch(resource: Resource) -> bool:
     if not _state.patches:
         return False
     source = resource.document.source.name
-    names = {os.path.basename(path) for path in _state.patches}
-    return os.path.basename(source) in names and os.path.realpath(source) in _state.patches
+    return os.path.basename(source) in _state.patch_names and os.path.realpath(source) in _state.patches
 
 
 # --- pass 2: checking ------------------------------------------------------------------------------------

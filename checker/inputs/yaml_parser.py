@@ -81,13 +81,14 @@ def _load_yaml_documents(
     duplicates: list[InputError] = []
     loader = _ManifestLoader(text)
     plain = PlainBuilder(loader)
+    may_alias = "&" in text and "*" in text
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
             line = node.start_mark.line + 1 + line_offset
-            data = _build(plain, loader, node)
+            data = _build(plain, loader, node, may_alias)
             if data is _ALIAS_BOMB:
                 raise _ParseFailure(
                     line, f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused"
@@ -132,7 +133,7 @@ def _load_yaml_documents(
 _ALIAS_BOMB = object()
 
 
-def _build(plain: PlainBuilder, loader: _ManifestLoader, node: yaml.Node) -> Any:
+def _build(plain: PlainBuilder, loader: _ManifestLoader, node: yaml.Node, may_alias: bool) -> Any:
     """A document's value: built plainly, or by PyYAML's constructor where it has aliases, merge keys or
     tags (then _ALIAS_BOMB when its aliases expand past MAX_EXPANDED_NODES)."""
     try:
@@ -140,7 +141,7 @@ def _build(plain: PlainBuilder, loader: _ManifestLoader, node: yaml.Node) -> Any
     except NotPlain:
         pass
     data = loader.construct_document(node)
-    return _ALIAS_BOMB if _expanded_size(data) > MAX_EXPANDED_NODES else data
+    return _ALIAS_BOMB if may_alias and _expanded_size(data) > MAX_EXPANDED_NODES else data
 
 
 def _unacceptable_character(text: str, exc: yaml.reader.ReaderError, line_offset: int) -> tuple[int, str]:
