@@ -20,7 +20,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import baseline
-from .api import Plan, UsageError, plan, run_plan
+from .api import Plan, UsageError, plan
 from .commands.rules import rule_page, rule_table
 from .commands.scan import (
     EXIT_FINDINGS,
@@ -43,6 +43,8 @@ from .policy.params import ParamError
 from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
 from .report.escaping import visible
+from .scan_cache import CacheError
+from .scanning import scan as streamed_scan
 from .suggest import did_you_mean
 
 
@@ -416,6 +418,24 @@ def scan(
         ),
     ] = None,
     inputs: InputArgs = InputArgs(),
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Worker processes checking inputs (default: one per core); the output is the same for any N.",
+        ),
+    ] = None,
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            "--cache",
+            metavar="DIR",
+            help="Keep each input's results in DIR; unchanged inputs are not checked again (same output).",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests against the selected rules; Helm charts and kustomize overlays are rendered first."""
     config = _config(config_file)
@@ -433,7 +453,12 @@ def scan(
     rendering = _render_options(inputs, config)
     include = include_hidden or config.include_hidden
     with ScanProgress(sys.stderr, sys.stderr.isatty() and not quiet) as progress:
-        report = run_plan(chosen, paths, include, progress.reading, progress.checking, rendering)
+        try:
+            reading, checking = progress.reading, progress.checking
+            cache_dir = cache or config.cache
+            report = streamed_scan(chosen, paths, include, reading, checking, rendering, jobs, cache=cache_dir)
+        except CacheError as exc:
+            _fail(f"error: {exc}")
     _warn(report.warnings, quiet)
     if write_baseline:
         _write_baseline(write_baseline, report, quiet)

@@ -21,7 +21,7 @@ from .suggest import did_you_mean
 
 DEFAULT_FILE = ".kubecheck.yaml"
 LIST_KEYS = ("packs", "rules", "skip-rules", "policy-dirs", "frameworks", "non-bypassable")
-KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden", "exemptions", "exclude", "charts")
+KEYS = (*LIST_KEYS, "params", "fail-on", "include-hidden", "exemptions", "exclude", "charts", "cache")
 
 
 class ConfigError(ValueError):
@@ -42,6 +42,7 @@ class Config:
     settings: list[str] = field(default_factory=list)  # params as KEY=VALUE, before any --set
     fail_on: str | None = None
     include_hidden: bool = False
+    cache: str | None = None  # the streamed scan's cache directory (relative paths: to the file's folder)
     file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # key (or params.NAME) -> its line in the file
     controls: Controls = field(default_factory=Controls)  # exemptions and non-bypassable rules
@@ -106,6 +107,11 @@ def load_config(explicit: str | None) -> Config:
                 config.fail_on = str(value)
             except ValueError as exc:
                 fail(key, f"fail-on: {exc}")
+        elif key == "cache":
+            if not isinstance(value, str) or not value.strip():
+                fail(key, "'cache' is a directory path")
+            else:
+                config.cache = value if os.path.isabs(value) else str(base / value)
         elif key == "include-hidden":
             if not isinstance(value, bool):
                 fail(key, "'include-hidden' is true or false")

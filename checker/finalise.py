@@ -62,12 +62,26 @@ def finalise(
     documents. Without ``positions`` (an admission request: JSON, no comments, and an answer that names
     paths, not lines) findings are not located (line and column are 0) and come in the order of their paths
     in the object."""
+    located, matched = finalise_part(raw_findings, params, documents, positions, controls)
+    outcome = suppress.summarise(matched, controls)
+    return Finalised(located, outcome.notes, outcome.expired)
+
+
+def finalise_part(
+    raw_findings: list[RawFinding],
+    params: Params,
+    documents: list[Document],
+    positions: bool = True,
+    controls: Controls | None = None,
+) -> tuple[list[Located], suppress.Matched]:
+    """finalise() for one part of a scan (one input of a streamed scan): its findings located, rendered and
+    excused, and what suppress.summarise() needs, once every part is done, for the scan's notes."""
     located = locate(raw_findings, params, positions)
-    outcome = suppress.apply([(item.finding, item.raw, item.merged) for item in located], documents, controls)
-    excused = {id(item.finding): item.by for item in outcome.suppressed}
+    matched = suppress.match([(item.finding, item.raw, item.merged) for item in located], documents, controls)
+    excused = {id(item.finding): item.by for item in matched.suppressed}
     for item in located:
         item.suppressed_by = excused.get(id(item.finding))
-    return Finalised(located, outcome.notes, outcome.expired)
+    return located, matched
 
 
 def locate(raw_findings: list[RawFinding], params: Params, positions: bool = True) -> list[Located]:

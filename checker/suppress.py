@@ -76,6 +76,26 @@ class Outcome:
     expired: list[Finding] = field(default_factory=list)  # expired-exemption findings
 
 
+@dataclass
+class Matched:
+    """What suppressions did to the findings of one part of a scan (the whole of it, or one input of a
+    streamed scan): the findings kept and excused, and what summarise() needs to speak of the rest."""
+
+    kept: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    declared: set[Suppression] = field(default_factory=set)
+    used: set[Suppression] = field(default_factory=set)
+    blocked: set[Suppression] = field(default_factory=set)
+    used_exemptions: set[Exemption] = field(default_factory=set)
+
+    def merge(self, other: Matched) -> None:
+        """Add another part's suppressions (its findings stay with it)."""
+        self.declared |= other.declared
+        self.used |= other.used
+        self.blocked |= other.blocked
+        self.used_exemptions |= other.used_exemptions
+
+
 def apply(
     items: list[tuple[Finding, RawFinding, list[RawFinding]]],
     documents: list[Document],
@@ -83,36 +103,56 @@ def apply(
 ) -> Outcome:
     """Excuse each finding by the first config exemption that matches it, else by its annotation or comment
     (unless its rule is non-bypassable); expired ones excuse nothing and become findings of their own."""
+    matched = match(items, documents, controls)
+    outcome = summarise(matched, controls)
+    outcome.kept, outcome.suppressed = matched.kept, matched.suppressed
+    return outcome
+
+
+def match(
+    items: list[tuple[Finding, RawFinding, list[RawFinding]]],
+    documents: list[Document],
+    controls: Controls | None = None,
+) -> Matched:
+    """apply() for one part of a scan: which findings are excused and by what, and the suppressions the
+    part's documents declare; summarise() turns the parts' sum into notes and expired findings."""
     controls = controls or Controls()
     today = controls.day()
-    outcome = Outcome()
+    matched = Matched()
     comments = _comments(documents)
     annotations = _Annotations()
-    used: set[Suppression] = set()
-    blocked: set[Suppression] = set()
     live = [e for e in controls.exemptions if e.expires is None or e.expires >= today]
-    used_exemptions: set[Exemption] = set()
     for finding, raw, merged in items:
         packs = raw.compiled.rule.packs
         exemption = next((e for e in live if e.matches(finding, packs, _concerned(raw, merged))), None)
         if exemption is not None:
-            used_exemptions.add(exemption)
+            matched.used_exemptions.add(exemption)
             by = Suppression(
                 finding.rule, exemption.reason, "exemption", exemption.file, exemption.line, exemption.expires
             )
-            outcome.suppressed.append(Suppressed(finding, by))
+            matched.suppressed.append(Suppressed(finding, by))
             continue
         suppression = _annotation_for(finding, annotations.of(raw), today) or _comment_for(finding, comments, today)
         if suppression is not None and controls.is_non_bypassable(finding.rule, packs):
-            blocked.add(suppression)
+            matched.blocked.add(suppression)
             suppression = None
         if suppression is None:
-            outcome.kept.append(finding)
+            matched.kept.append(finding)
             continue
-        used.add(suppression)
-        outcome.suppressed.append(Suppressed(finding, suppression))
-    declared = {s for per_file in comments.values() for per_line in per_file.values() for s in per_line}
-    declared |= {s for _, raw, _ in items for s in annotations.of(raw).values()}
+        matched.used.add(suppression)
+        matched.suppressed.append(Suppressed(finding, suppression))
+    matched.declared = {s for per_file in comments.values() for per_line in per_file.values() for s in per_line}
+    matched.declared |= {s for _, raw, _ in items for s in annotations.of(raw).values()}
+    return matched
+
+
+def summarise(matched: Matched, controls: Controls | None = None) -> Outcome:
+    """The notes (suppressions that matched nothing or do not apply, unused exemptions) and the expired
+    findings of a whole scan, from the sum of its parts' matches; the Outcome's findings are left empty."""
+    controls = controls or Controls()
+    today = controls.day()
+    outcome = Outcome()
+    declared, used, blocked = matched.declared, matched.used, matched.blocked
     expired = {s for s in declared if s.reason and s.expires not in (None, NO_DATE) and s.expires < today}
     for suppression in sorted(declared - used - expired, key=lambda s: (s.file, s.line or 0, s.rule)):
         if not suppression.reason:
@@ -139,7 +179,7 @@ def apply(
         if exemption.expires is not None and exemption.expires < today:
             what = f"exemption of {', '.join(exemption.rules)} ({exemption.reason})"
             outcome.expired.append(expired_finding(what, exemption.file, exemption.line, exemption.expires, {}))
-        elif exemption not in used_exemptions:
+        elif exemption not in matched.used_exemptions:
             outcome.notes.append(
                 f"{exemption.file}:{exemption.line}: exemption of {', '.join(exemption.rules)} matched no finding"
             )
@@ -230,9 +270,11 @@ def _comments(documents: list[Document]) -> dict[str, dict[int, list[Suppression
     seen: set[int] = set()
     for document in documents:
         source = document.source
-        if id(source) in seen or "kubecheck:ignore" not in source.text:
+        if id(source) in seen:
             continue
-        seen.add(id(source))
+        seen.add(id(source))  # before the text is searched: a source holds many documents
+        if "kubecheck:ignore" not in source.text:
+            continue
         per_line = found.setdefault(source.name, {})
         for number, line in enumerate(source.text.splitlines(), start=1):
             match = COMMENT.search(line)

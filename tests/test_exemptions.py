@@ -211,7 +211,7 @@ def test_cli_reports_a_bad_config_once_per_mistake(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert errors == [
         f"error: {config}:1: unknown key 'packz' (did you mean 'packs'?) (keys: packs, rules, skip-rules, "
-        "policy-dirs, frameworks, non-bypassable, params, fail-on, include-hidden, exemptions, exclude, charts)",
+        "policy-dirs, frameworks, non-bypassable, params, fail-on, include-hidden, exemptions, exclude, charts, cache)",
         f"error: {config}:3: exemptions[0]: 'reason' is required: say why the exemption is acceptable",
     ]
 

@@ -19,7 +19,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("policy", ("checker.policy",)),
     ("engine", ("checker.engine",)),
     ("finalise", ("checker.exemptions", "checker.suppress", "checker.baseline", "checker.finalise")),
-    ("api", ("checker.api", "checker.compliance", "checker.config", "checker.report")),
+    (
+        "api",
+        (
+            "checker.api",
+            "checker.scanning",
+            "checker.scan_cache",
+            "checker.compliance",
+            "checker.config",
+            "checker.report",
+        ),
+    ),
     ("commands", ("checker.commands", "checker.progress")),
     ("cli", ("checker.cli", "checker.__main__", "checker")),
 ]

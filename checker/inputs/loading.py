@@ -81,7 +81,11 @@ def load(
 
 
 def _read_and_parse(name: str) -> LoadResult:
-    source = read_source(name)
+    return parse_input(name, read_source(name))
+
+
+def parse_input(name: str, source: Source | InputError) -> LoadResult:
+    """The documents and errors of one input as read (an empty stdin is an error: see below)."""
     if isinstance(source, InputError):
         return LoadResult(errors=[source])
     result = parse_source(source)

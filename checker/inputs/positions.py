@@ -69,7 +69,7 @@ def _span(document: Document) -> tuple[str, int]:
     lead = text[line_start : document.start]
     if document.source.is_json and lead.strip():
         lead = " " * len(lead)
-    return lead + text[document.start : document.end], text.count("\n", 0, line_start)
+    return lead + text[document.start : document.end], document.line - 1  # the line of line_start, 0-based
 
 
 def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:

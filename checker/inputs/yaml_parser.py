@@ -12,12 +12,20 @@ from typing import Any
 import yaml
 
 from .documents import Document, InputError, LoadResult, Source
+from .yaml_values import NotPlain, PlainBuilder
 
 MAX_EXPANDED_NODES = 2_000_000
 
 # A line that starts or ends a YAML document. Quoted scalars may not hold such lines, and block scalars
 # are always indented below a top-level key, so splitting on them is safe for error recovery.
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+# The resolver's answers for short scalars: (value, plain?, implicit when quoted?) -> tag. The safe
+# resolver has no path-dependent rules, so an answer holds wherever the scalar is written.
+_RESOLVED: dict[tuple[str, bool, bool], str] = {}
+_RESOLVED_MAX_LENGTH = 80
+_RESOLVED_MAX_ENTRIES = 200_000
 
 
 class _ManifestLoader(yaml.CSafeLoader):
@@ -28,6 +36,19 @@ class _ManifestLoader(yaml.CSafeLoader):
         super().__init__(stream)
         self.duplicates: list[tuple[str, int, int]] = []  # key, line, first line (0-based)
         self._checked: set[int] = set()
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node, as PyYAML's resolver finds it; short scalars are looked up in a table of the
+        answers so far (libyaml asks once per scalar, and most scalars of a manifest repeat)."""
+        if kind is not yaml.ScalarNode or len(value) > _RESOLVED_MAX_LENGTH:
+            return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+        key = (value, implicit[0], implicit[1])
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+            if len(_RESOLVED) < _RESOLVED_MAX_ENTRIES:
+                _RESOLVED[key] = tag
+        return tag
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode) and id(node) not in self._checked:
@@ -59,6 +80,7 @@ def _load_yaml_documents(
     documents: list[Document] = []
     duplicates: list[InputError] = []
     loader = _ManifestLoader(text)
+    plain = PlainBuilder(loader)
     may_alias = "&" in text and "*" in text
     try:
         while loader.check_node():
@@ -66,8 +88,8 @@ def _load_yaml_documents(
             if node is None:
                 continue
             line = node.start_mark.line + 1 + line_offset
-            data = loader.construct_document(node)
-            if may_alias and _expanded_size(data) > MAX_EXPANDED_NODES:
+            data = _build(plain, loader, node, may_alias)
+            if data is _ALIAS_BOMB:
                 raise _ParseFailure(
                     line, f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?); refused"
                 )
@@ -88,7 +110,7 @@ def _load_yaml_documents(
                 f"duplicate key '{key}' (first at line {first + 1 + line_offset}): kubectl "
                 "rejects the manifest; kubecheck checked the last value",
             )
-            for key, dup_line, first in loader.duplicates
+            for key, dup_line, first in sorted([*plain.duplicates, *loader.duplicates], key=lambda d: (d[1], d[0]))
         )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -106,6 +128,20 @@ def _load_yaml_documents(
     finally:
         loader.dispose()
     return LoadResult(documents, duplicates)
+
+
+_ALIAS_BOMB = object()
+
+
+def _build(plain: PlainBuilder, loader: _ManifestLoader, node: yaml.Node, may_alias: bool) -> Any:
+    """A document's value: built plainly, or by PyYAML's constructor where it has aliases, merge keys or
+    tags (then _ALIAS_BOMB when its aliases expand past MAX_EXPANDED_NODES)."""
+    try:
+        return plain.build(node)
+    except NotPlain:
+        pass
+    data = loader.construct_document(node)
+    return _ALIAS_BOMB if may_alias and _expanded_size(data) > MAX_EXPANDED_NODES else data
 
 
 def _unacceptable_character(text: str, exc: yaml.reader.ReaderError, line_offset: int) -> tuple[int, str]:
@@ -130,9 +166,11 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
     starts = [0] + [m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0]
     starts.append(len(text))
     index = 0
+    line_offset, counted = 0, 0
     for begin, end in itertools.pairwise(starts):
         chunk = text[begin:end]
-        line_offset = text.count("\n", 0, begin)
+        line_offset += text.count("\n", counted, begin)  # counted on from the previous chunk: linear
+        counted = begin
         try:
             part = _load_yaml_documents(source, chunk, index, line_offset, begin)
         except _ParseFailure as failure:

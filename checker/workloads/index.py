@@ -91,6 +91,22 @@ class ScanContext:
     def of(cls, resources: list[Resource], kinds: frozenset[str] | None = None) -> ScanContext:
         return cls(list(resources), kinds)
 
+    def sharing_indexes(self) -> ScanContext:
+        """A context over the same objects whose indexes (built by either, on first use) are shared with this
+        one, with its own per-scan cache: what a streamed scan gives each input, so an input's derived data
+        goes with it."""
+        if self._grouped is None:
+            self._grouped = defaultdict(list)
+            for resource in self.resources:
+                self._grouped[resource.kind].append(resource)
+        return ScanContext(
+            self.resources,
+            self.kinds,
+            _grouped=self._grouped,
+            _indexes=self._indexes,
+            _label_indexes=self._label_indexes,
+        )
+
     def index(self, kind: str) -> KindIndex:
         """The index of one kind (or of ``workload``), built on first use."""
         found = self._indexes.get(kind)

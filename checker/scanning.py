@@ -1,0 +1,417 @@
+"""The streamed scan of files, directories and stdin: each input is read, checked and let go on --jobs
+worker processes, keeping only its findings and the small scan-wide index of the objects others look up;
+the report is byte for byte the one api.run() gives over the same inputs read all at once.
+
+Two passes over the inputs, in command-line order:
+1. index: the inputs whose text names a kind that rules or facts look up (Plan.related_kinds: Services,
+   ConfigMaps, ServiceAccounts, and the kinds of rules' related: subjects) or a Kustomization are parsed,
+   and those objects kept; the files Kustomizations name as
+   patches are found. Lookups then see exactly the objects ScanContext.of(all the scan's objects) holds
+   of those kinds, in the same order (patch files and refused objects left out).
+2. check: every input in full against that index: its objects evaluated, its findings located, rendered
+   and matched against suppressions and exemptions; only what the report needs comes back.
+Notes on suppressions and exemptions are made once every input is done (suppress.summarise), as is the
+report, in the order run() gives. Rendered charts and overlays are one input each (already parsed by
+render_inputs). A run with --framework uses the in-memory run(): a framework's controls count objects
+across the whole scan; so does a plan with rules over the workloads of a namespace or the pods a Service
+selects (the references pack), which need every workload of the scan in the index.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .api import Plan, run_plan
+from .engine import evaluate
+from .exemptions import EXPIRED_INFO
+from .finalise import finalise_part
+from .findings import Finding, Report, RuleInfo
+from .inputs.decoding import read_source
+from .inputs.discovery import discover
+from .inputs.documents import Document, InputError, LoadResult, Source
+from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
+from .inputs.loading import Progress, parse_input
+from .inputs.render import Rendered, RenderOptions, render_inputs
+from .inputs.resources import Resource, resources_of
+from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
+from .suppress import Matched, Suppressed, summarise
+from .workloads.index import WORKLOAD, ScanContext
+from .workloads.shapes import set_aside_misshapen
+
+R = TypeVar("R")
+PARALLEL_MIN_INPUTS = 64  # fewer inputs than this are checked in this process: workers would cost more
+CHUNK_SIZE = 16  # inputs a worker takes at a time
+
+
+@dataclass
+class Checked:
+    """What checking one input gave: everything the report needs of it, nothing it was made from."""
+
+    number: int
+    kept: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    matched: Matched = field(default_factory=Matched)
+    errors: list[InputError] = field(default_factory=list)  # the input's own, then its refused objects
+    refused: list[InputError] = field(default_factory=list)
+    resources: int = 0
+    skipped_documents: int = 0
+    patch_notes: list[str] = field(default_factory=list)
+    generic_notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """What worker processes inherit (they are forked after the index is built)."""
+
+    plan: Plan | None = None
+    positions: bool = True
+    related: frozenset[str] = frozenset()
+    texts: dict[str, Source | InputError] = field(default_factory=dict)  # stdin, read once
+    rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays: the last input
+    context: ScanContext = field(default_factory=ScanContext)
+    patches: frozenset[str] = frozenset()
+    patch_names: frozenset[str] = frozenset()
+    parent: int = 0
+    cache: ScanCache | None = None
+    plan_key: str = ""  # scan_cache.plan_hash of the run
+    index_key: str = ""  # the inputs that gave the index, by name and content hash
+
+
+_state = _State()
+RENDERED = -1  # the number of the rendered input
+
+
+def scan(
+    chosen: Plan,
+    paths: Iterable[str],
+    include_hidden: bool = False,
+    reading: Progress | None = None,
+    checking: Progress | None = None,
+    render: RenderOptions | None = None,
+    jobs: int | None = None,
+    cache: str | None = None,
+) -> Report:
+    """Scan files, directories or "-" (stdin) with a plan on ``jobs`` processes (default: one per core), the
+    same report as api.run_plan(); the kinds the plan's rules and facts look up in other inputs
+    (Plan.related_kinds) are indexed in pass 1; ``cache``: a directory where inputs' results are kept
+    between scans (scan_cache.py). Raises CacheError when that directory cannot be used."""
+    paths = list(paths)
+    if chosen.frameworks or WORKLOAD in chosen.related_kinds:
+        # a framework counts objects over the whole scan; a rule over the workloads of a namespace (the
+        # references pack) needs every workload in the index: both take the in-memory run
+        return run_plan(chosen, paths, include_hidden, reading, checking, render)
+    global _state
+    discovery = discover(paths, include_hidden, render.excludes if render else None)
+    excluded = discovery.excluded
+    _state = _State(parent=os.getpid())
+    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)))
+    inputs = rendered.inputs
+    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
+        rendered.result.documents = [d for d in rendered.result.documents if not excluded.covers(d.source.name)]
+    _state = _State(chosen, True, chosen.related_kinds, rendered=rendered.result, parent=os.getpid())
+    if cache is not None:
+        _state.cache = ScanCache(cache)
+        _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
+    for name in inputs:
+        if name == "-" and name not in _state.texts:
+            _state.texts[name] = read_source(name)
+    numbers = list(range(len(inputs))) + ([RENDERED] if rendered.result.documents or rendered.result.errors else [])
+    workers = _workers(jobs, len(inputs))
+    try:
+        parts: dict[int, list[Resource]] = {}
+        index_key = hashlib.sha256()
+        for number, part, digest in _map(_index_part, numbers, inputs, workers):
+            parts[number] = part
+            if part:
+                index_key.update(f"{number}\0{inputs[number] if number != RENDERED else ''}\0".encode())
+                index_key.update(digest.encode() if digest else _objects_hash(part))
+            if reading is not None and number != RENDERED:
+                reading(1, len(inputs))
+        _state.index_key = index_key.hexdigest()
+        _build_index([resource for number in numbers for resource in parts.pop(number)])
+        results: list[Checked] = []
+        objects = 0
+        for checked in _map(_check_part, numbers, inputs, workers):
+            results.append(checked)
+            objects += checked.resources
+            if checking is not None:
+                estimate = objects * len(numbers) // len(results)
+                checking(checked.resources, max(objects, estimate))
+        results.sort(key=lambda c: c.number if c.number != RENDERED else len(inputs))
+        errors = [*discovery.errors, *(e for c in results for e in c.errors)]  # the rendered input's last
+        errors += [e for c in results for e in c.refused]
+        loaded = LoadResult(
+            errors=errors,
+            inputs=len(inputs) + rendered.result.inputs,
+            hidden=discovery.hidden,
+            notes=[*dict.fromkeys(excluded.notes()), *rendered.notes],
+            warnings=excluded.warnings(),
+        )
+        return _report(chosen, loaded, results)
+    finally:
+        _state = _State()
+
+
+# --- processes -------------------------------------------------------------------------------------------
+
+
+def _workers(jobs: int | None, inputs: int) -> int:
+    """Worker processes for this scan: none for few inputs, or where forking is unsafe or impossible (the
+    Helm SDK's Go runtime, once loaded to render a chart, can hang in a forked child)."""
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    forkable = sys.platform == "linux" and "helm_python" not in sys.modules
+    return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
+
+
+def _render(inputs: list[str], render: RenderOptions | None, workers: int) -> Rendered:
+    """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
+    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang)."""
+    if workers <= 1 or "helm_python" in sys.modules:
+        return render_inputs(inputs, render)
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
+        return pool.submit(render_inputs, inputs, render).result()
+
+
+def _map(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
+    """function over the inputs by number, in order: here, or in ``workers`` forked processes that inherit
+    the scan's state; the rendered input (already parsed) is always done here, last."""
+    files = [n for n in numbers if n != RENDERED]
+    if workers > 1:
+        yield from _in_workers(function, files, inputs, workers)
+    else:
+        for number in files:
+            yield function(number, inputs[number])
+    if RENDERED in numbers:
+        yield function(RENDERED, "")
+
+
+def _in_workers(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [numbers[i : i + CHUNK_SIZE] for i in range(0, len(numbers), CHUNK_SIZE)]
+    work = [[(n, inputs[n]) for n in chunk] for chunk in chunks]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
+        for done in pool.map(_run_chunk, [function] * len(work), work):
+            yield from done
+
+
+def _run_chunk(function: Callable[[int, str], R], chunk: list[tuple[int, str]]) -> list[R]:
+    return [function(number, name) for number, name in chunk]
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the scan's process does, even if that one is killed (SIGKILL leaves no time to
+    stop its pool): Linux's PR_SET_PDEATHSIG (prctl(2)) sends SIGKILL to the worker when its parent dies.
+    The parent may have died before the call: then the worker has a new parent and stops now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the pool's own checks remain
+        pass
+    if os.getppid() != _state.parent:
+        os._exit(1)
+
+
+# --- pass 1: the index -----------------------------------------------------------------------------------
+
+
+def _source(name: str) -> Source | InputError:
+    source = _state.texts.get(name)
+    return source if source is not None else read_source(name)
+
+
+def _cacheable(number: int, name: str, source: Source | InputError) -> bool:
+    return _state.cache is not None and number != RENDERED and name not in _state.texts and isinstance(source, Source)
+
+
+def _index_part(number: int, name: str) -> tuple[int, list[Resource], str]:
+    """The objects of one input that others may look up, or that name patch files (an input whose text
+    names none of those kinds is not parsed), and the hash of the input's content ("" when not cached)."""
+    wanted = _state.related | set(KUSTOMIZE_KINDS)
+    if number == RENDERED:
+        found = resources_of(_state.rendered.documents).items
+        return number, [resource for resource in found if resource.kind in wanted], ""
+    source = _source(name)
+    text = source.text if isinstance(source, Source) else ""
+    if not any(kind in text for kind in wanted):
+        return number, [], ""
+    digest, key = "", ""
+    if _cacheable(number, name, source) and _state.cache is not None:
+        digest = content_hash(name, text)
+        key = ScanCache.key("index", code_hash(), *sorted(wanted), digest)
+        cached = _state.cache.get(key)
+        if isinstance(cached, list):
+            return number, cached, digest
+    found = resources_of(parse_input(name, source).documents).items
+    kept = [resource for resource in found if resource.kind in wanted]
+    if name not in _state.texts and kept:
+        first = kept[0].document.source
+        on_disk = _OnDisk(first.name, "", first.is_json, first.encoding)
+        for resource in kept:  # its text is read again if ever needed: not kept for the whole scan
+            document = resource.document
+            resource.document = Document(
+                on_disk, document.index, document.line, document.data, document.start, document.end
+            )
+    if key and _state.cache is not None:
+        _state.cache.put(key, kept)
+    return number, kept, digest
+
+
+class _OnDisk(Source):
+    """A file's Source whose text is read from the file when asked for (a finding located in an indexed
+    object of another input, its comments), so the index does not hold every indexed file's text."""
+
+    @property
+    def text(self) -> str:
+        return _disk_text(self.name)
+
+    @text.setter
+    def text(self, value: str) -> None:
+        pass  # the dataclass __init__ sets it: the file holds it
+
+
+@functools.lru_cache(maxsize=32)
+def _disk_text(name: str) -> str:
+    source = read_source(name)
+    return source.text if isinstance(source, Source) else ""
+
+
+def _text_of(name: str) -> str:
+    source = _state.texts.get(name)
+    if source is None:
+        source = read_source(name)
+    return source.text if isinstance(source, Source) else ""
+
+
+def _objects_hash(part: list[Resource]) -> bytes:
+    """The hash of objects that were not read from a cached file (stdin, a rendered chart)."""
+    described = [(r.document.source.name, r.document.index, r.base, r.obj) for r in part]
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=repr).encode()).digest()
+
+
+def _build_index(kept: list[Resource]) -> None:
+    """The scan-wide index from pass 1's objects in scan order: what ScanContext.of(checked) would hold of
+    the related kinds (checked: not a patch file named by a Kustomization of the scan, not refused)."""
+    _state.patches = frozenset(patch_files(kept))
+    _state.patch_names = frozenset(os.path.basename(path) for path in _state.patches)  # resolve only these
+    related = [r for r in kept if r.kind in _state.related and not _is_patch(r)]
+    indexed, _ = set_aside_misshapen(related)
+    _state.context = ScanContext.of(indexed, _state.related)
+
+
+def _is_patch(resource: Resource) -> bool:
+    """kustomize.split_patches' test for one object."""
+    if not _state.patches:
+        return False
+    source = resource.document.source.name
+    return os.path.basename(source) in _state.patch_names and os.path.realpath(source) in _state.patches
+
+
+# --- pass 2: checking ------------------------------------------------------------------------------------
+
+
+def _check_part(number: int, name: str) -> Checked:
+    """What checking one input gives; from the cache when it holds the input's content checked with this
+    run's rules and index."""
+    if number == RENDERED:
+        return _check(number, _state.rendered)
+    source = _source(name)
+    if not _cacheable(number, name, source) or _state.cache is None or not isinstance(source, Source):
+        return _check(number, parse_input(name, source))
+    key = ScanCache.key("check", _state.plan_key, _state.index_key, content_hash(name, source.text))
+    checked = _state.cache.get(key)
+    if isinstance(checked, Checked):
+        checked.number = number
+        return checked
+    checked = _check(number, parse_input(name, source))
+    _state.cache.put(key, checked)
+    return checked
+
+
+def _check(number: int, parsed: LoadResult) -> Checked:
+    chosen = _state.plan
+    assert chosen is not None
+    found = resources_of(parsed.documents)
+    checked = Checked(number, errors=list(parsed.errors), skipped_documents=found.skipped)
+    own: list[Resource] = []
+    patches: list[Resource] = []
+    for resource in found.items:
+        (patches if _is_patch(resource) else own).append(resource)
+    own, checked.refused = set_aside_misshapen(own)
+    checked.resources = len(own)
+    checked.patch_notes = [
+        f"{r.document.source.name}:{r.document.line}: {r.kind} {r.name}: a kustomize patch (named by a "
+        "Kustomization of this scan), not checked as a whole object"
+        for r in patches
+    ]
+    index = _state.context
+    context = index.sharing_indexes()  # its own derived cache
+    evaluation = evaluate(own, chosen.rules, chosen.params, context)
+    documents = list(parsed.documents)
+    seen = {id(d) for d in documents}
+    for raw in evaluation.findings:  # witnesses in other inputs' objects: their comments may excuse them
+        witness = raw.witness.resource
+        if witness is not None and id(witness.document) not in seen:
+            seen.add(id(witness.document))
+            documents.append(witness.document)
+    located, checked.matched = finalise_part(
+        evaluation.findings, chosen.params, documents, _state.positions, chosen.controls
+    )
+    checked.kept = [item.finding for item in located if item.suppressed_by is None]
+    checked.suppressed = checked.matched.suppressed
+    checked.matched.kept, checked.matched.suppressed = [], []
+    checked.generic_notes = [
+        f"{w.resource.document.source.name}:{w.resource.document.line}: {w.resource.kind} "
+        f"{w.resource.name}: pod template found by the generic spec.template fallback"
+        for w in evaluation.generic_workloads
+    ]
+    return checked
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+def _report(chosen: Plan, loaded: LoadResult, results: list[Checked]) -> Report:
+    """Run.report() from the inputs' results: the same fields, in the same order."""
+    matched = Matched()
+    for checked in results:
+        matched.merge(checked.matched)
+    outcome = summarise(matched, chosen.controls)
+    report = Report(
+        errors=sorted(loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
+        resources=sum(c.resources for c in results),
+        skipped_documents=sum(c.skipped_documents for c in results),
+        rules=len(chosen.rules),
+        kustomize_patches=sum(len(c.patch_notes) for c in results),
+        files=loaded.inputs,
+    )
+    report.rule_info = [
+        RuleInfo(r.id, r.title, r.severity, r.packs, r.description, r.remediation, r.references)
+        for r in (compiled.rule for compiled in chosen.rules)
+    ]
+    if outcome.expired:
+        report.rule_info.append(EXPIRED_INFO)
+    kept = [finding for c in results for finding in c.kept] + outcome.expired
+    report.findings = sorted(kept, key=lambda f: f.sort_key())
+    suppressed = [item for c in results for item in c.suppressed]
+    report.suppressed = sorted(suppressed, key=lambda s: s.finding.sort_key())
+    report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
+    report.notes.extend(loaded.notes)
+    report.notes.extend(note for c in results for note in c.patch_notes)
+    report.notes.extend(outcome.notes)
+    report.notes.extend(note for c in results for note in c.generic_notes)
+    return report
