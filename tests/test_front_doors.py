@@ -126,7 +126,7 @@ def test_the_review_command_and_the_running_webhook_answer_alike(chosen, tmp_pat
     with running(*options, "--workers", "1") as webhook:
         for number, (file, index, body) in enumerate(cases):
             expected = review(settings, body).body
-            if number % 5 == 0:  # the command costs a process start: every fifth request
+            if number % 10 == 0:  # the command costs a process start: every tenth request
                 request_file = tmp_path / f"request-{number}.json"
                 request_file.write_bytes(body)
                 printed = subprocess.run(

@@ -151,10 +151,11 @@ def test_the_cache_gives_the_same_report_and_follows_other_inputs(tmp_path: Path
     monkeypatch.chdir(ROOT)
     chosen = plan(packs=ALL_PACKS, settings=["ipv6=disabled"])
     cache = str(tmp_path / "cache")
-    for jobs in (1, 2):
-        expected = _json(run_plan(chosen, ["fixtures"]))
-        assert _json(scanning.scan(chosen, ["fixtures"], jobs=jobs, cache=cache)) == expected, f"cold, --jobs {jobs}"
-        assert _json(scanning.scan(chosen, ["fixtures"], jobs=jobs, cache=cache)) == expected, f"warm, --jobs {jobs}"
+    expected = _json(run_plan(chosen, ["fixtures"]))
+    # filled by worker processes, read back by one process and by workers
+    assert _json(scanning.scan(chosen, ["fixtures"], jobs=2, cache=cache)) == expected, "cold, --jobs 2"
+    assert _json(scanning.scan(chosen, ["fixtures"], jobs=1, cache=cache)) == expected, "warm, --jobs 1"
+    assert _json(scanning.scan(chosen, ["fixtures"], jobs=2, cache=cache)) == expected, "warm, --jobs 2"
     evaluated = []
     real = scanning.evaluate
     monkeypatch.setattr(scanning, "evaluate", lambda *args: evaluated.append(1) or real(*args))
@@ -234,3 +235,26 @@ def test_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
     finally:
         if scan.poll() is None:
             scan.kill()
+
+
+STREAMED_REFERENCES = [
+    "missing-secret",
+    "missing-config-map",
+    "missing-service-account",
+    "hpa-target-missing",
+    "no-pod-disruption-budget",
+]
+
+
+def test_reference_rules_look_up_other_inputs_through_the_streamed_index(monkeypatch) -> None:
+    """Rules whose related: subjects name kinds (Secrets, PodDisruptionBudgets, an HPA's target kinds) are
+    checked streamed, with those kinds indexed in pass 1: the same report as in memory, the other object's
+    file and line included. Rules over every workload (namespace scope, a Service's pods) run in memory."""
+    monkeypatch.chdir(ROOT)
+    chosen = plan(rules=STREAMED_REFERENCES)
+    assert "workload" not in chosen.related_kinds and "Secret" in chosen.related_kinds
+    shown = _same(chosen, ["fixtures/rules"])
+    assert '"related"' in shown and "missing-secret" in shown and "hpa-target-missing" in shown
+    whole = plan(packs=["references"])
+    assert "workload" in whole.related_kinds
+    assert _json(scanning.scan(whole, ["fixtures/rules"], jobs=2)) == _json(run_plan(whole, ["fixtures/rules"]))
