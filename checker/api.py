@@ -6,6 +6,7 @@ Policy, parameter and selection mistakes raise UsageError; input problems become
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,7 +23,7 @@ from .inputs.render import RenderOptions
 from .inputs.resources import Resource, resources_of
 from .policy.catalog import Selection, SelectionError, all_packs, compile_rules, select_rules
 from .policy.frameworks import Framework, load_frameworks
-from .policy.loader import Catalog, load_catalog, resolve_data
+from .policy.loader import Catalog, builtin_policy_dir, load_catalog, resolve_data
 from .policy.model import CompiledRule
 from .policy.params import ParamError, Params, resolve_params
 from .policy.relations import kinds_looked_up
@@ -89,7 +90,39 @@ def plan(
     """Load and validate the policies, resolve parameters and compile the selected rules (a framework's rules
     are selected as a pack's are, and the run is summarised per control of the framework). ``controls``: the
     configuration's exemptions and non-bypassable rules; every rule or pack they name must exist."""
-    return plan_from(load_catalog(list(policy_dirs)), packs, rules, skip_rules, settings, frameworks, controls)
+    return plan_from(loaded_catalog(list(policy_dirs)), packs, rules, skip_rules, settings, frameworks, controls)
+
+
+_CATALOGS: dict[tuple[str, ...], tuple[tuple[object, ...], Catalog]] = {}  # policy folders -> (files, catalog)
+
+
+def loaded_catalog(policy_dirs: list[str]) -> Catalog:
+    """load_catalog(policy_dirs), loaded once per process while no file under those folders changes (each
+    call compares every file's size and modification time): a process making many plans (tests, rules
+    test, explain per rule) reads the rule files once. Callers treat the catalog as read-only."""
+    key = (*policy_dirs, os.getcwd())  # relative folders name other files from another directory
+    signature = _policy_files_signature([str(builtin_policy_dir()), *policy_dirs])
+    cached = _CATALOGS.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    catalog = load_catalog(policy_dirs)
+    _CATALOGS[key] = (signature, catalog)
+    return catalog
+
+
+def _policy_files_signature(directories: list[str]) -> tuple[object, ...]:
+    found: list[object] = []
+    for directory in directories:
+        found.append(directory)
+        for root, folders, files in os.walk(directory):
+            folders.sort()
+            for name in sorted(files):
+                try:
+                    status = os.stat(os.path.join(root, name))
+                except OSError:
+                    continue
+                found.append((root, name, status.st_size, status.st_mtime_ns))
+    return tuple(found)
 
 
 def plan_from(
