@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from scan_corpus import PARSE_ONLY  # bench/ is on sys.path when this script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -42,19 +43,7 @@ DEFAULT_CORPUS = Path(os.environ.get("KUBECHECK_SHARED", ROOT.parent / "shared")
 SUFFIXES = (".yaml", ".yml", ".json")
 ALL_PACKS = ["--pack", "network-hardening", "--pack", "pss-baseline", "--pack", "pss-restricted"]
 
-PARSE_FILES = """
-import os, sys, yaml
-for root, dirs, files in os.walk(sys.argv[1]):
-    dirs.sort()
-    for name in sorted(files):
-        if name.endswith(('.yaml', '.yml', '.json')):
-            with open(os.path.join(root, name), encoding='utf-8', errors='replace') as handle:
-                try:
-                    for _ in yaml.load_all(handle.read(), Loader=yaml.CSafeLoader):
-                        pass
-                except yaml.YAMLError:
-                    pass
-"""
+PARSE_FILES = PARSE_ONLY  # the same bare libyaml walk as bench/scan_corpus.py
 PARSE_STREAM = """
 import sys, yaml
 text = sys.stdin.read()
