@@ -51,11 +51,12 @@ class Plan:
     frameworks: list[Framework] = field(default_factory=list)  # --framework: summarised per control
     controls: Controls = field(default_factory=Controls)  # the configuration's exemptions, non-bypassable rules
 
-    @property
+    @cached_property
     def related_kinds(self) -> frozenset[str]:
         """The kinds any rule or fact of the plan looks up in the scan's index (ScanContext), and so the
         only kinds a scan must index: the facts' (FACT_KINDS), the rules' related: and scan_holds: kinds,
-        and for namespace-scope rules Namespace and ``workload`` (every object with a pod template)."""
+        and for namespace-scope rules Namespace and ``workload`` (every object with a pod template). Made
+        once per plan: it walks every rule's conditions, and every review and run asks for it."""
         return related_kinds(self.rules)
 
     @cached_property
