@@ -175,21 +175,31 @@ _INPUT_PARAMETERS = [
 ]
 
 
-def input_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give a command the shared input options (InputArgs), declared once here: typer sees them as options
-    of the command, and the command receives them as one ``inputs`` argument."""
+def _grouped(
+    command: Callable[..., None], name: str, parameters: list[inspect.Parameter], group: Callable[..., Any]
+) -> Callable[..., None]:
+    """``command`` with its parameter ``name`` replaced, at the same place in its options, by ``parameters``:
+    typer sees them as options of the command, and the command receives them as one ``name`` argument made
+    by ``group(**values)``."""
     signature = inspect.signature(command, eval_str=True)
-    own = [parameter for parameter in signature.parameters.values() if parameter.name != "inputs"]
-    names = [parameter.name for parameter in _INPUT_PARAMETERS]
+    own = list(signature.parameters.values())
+    at = [parameter.name for parameter in own].index(name)
+    names = [parameter.name for parameter in parameters]
+    parameters = [parameter.replace(kind=own[at].kind) for parameter in parameters]
 
     @functools.wraps(command)
-    def with_inputs(*args: Any, **kwargs: Any) -> None:
-        given = {name: kwargs.pop(name) for name in names if name in kwargs}
-        command(*args, inputs=InputArgs(**given), **kwargs)
+    def with_group(*args: Any, **kwargs: Any) -> None:
+        given = {key: kwargs.pop(key) for key in names if key in kwargs}
+        command(*args, **{name: group(**given)}, **kwargs)
 
-    own_signature = signature.replace(parameters=[*own, *_INPUT_PARAMETERS])
-    with_inputs.__signature__ = own_signature  # type: ignore[attr-defined]  # what typer reads the options from
-    return with_inputs
+    shown = signature.replace(parameters=[*own[:at], *parameters, *own[at + 1 :]])
+    with_group.__signature__ = shown  # type: ignore[attr-defined]  # what typer reads the options from
+    return with_group
+
+
+def input_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared input options (InputArgs), declared once here, as its ``inputs`` argument."""
+    return _grouped(command, "inputs", _INPUT_PARAMETERS, InputArgs)
 
 
 def _render_options(inputs: InputArgs, config: Config) -> ChartOptions:
@@ -247,6 +257,43 @@ ConfigOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The rule-selection options of the commands that run rules (scan, fix, review, webhook, krm,
+    helm-post-render): which packs, frameworks and rules run, with which extra rule folders and parameters."""
+
+    pack: list[str] | None = None
+    framework: list[str] | None = None
+    rule: list[str] | None = None
+    skip_rule: list[str] | None = None
+    policy_dir: list[str] | None = None
+    set_: list[str] | None = None
+
+
+def _keyword(name: str, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+
+
+_SELECTION_PARAMETERS = [
+    _keyword(name, annotation)
+    for name, annotation in (
+        ("pack", PackOption),
+        ("framework", FrameworkOption),
+        ("rule", RuleOption),
+        ("skip_rule", SkipRuleOption),
+        ("policy_dir", PolicyDirOption),
+        ("set_", SetOption),
+    )
+]
+
+
+def selection_options(frameworks: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the rule-selection options (Selection; --framework only where ``frameworks``),
+    declared once here, as its ``selection`` argument."""
+    parameters = [p for p in _SELECTION_PARAMETERS if frameworks or p.name != "framework"]
+    return lambda command: _grouped(command, "selection", parameters, Selection)
+
+
 def _version(value: bool) -> None:
     if value:
         from .version import __version__
@@ -285,47 +332,32 @@ def _config(config_file: str | None) -> Config:
         _fail("\n".join(f"error: {message}" for message in exc.messages))
 
 
-def _plan_options(
-    config: Config,
-    pack: list[str] | None,
-    rule: list[str] | None,
-    skip_rule: list[str] | None,
-    policy_dir: list[str] | None,
-    settings: list[str] | None,
-    framework: list[str] | None = None,
-) -> dict[str, list[str]]:
+def _plan_options(config: Config, selection: Selection) -> dict[str, list[str]]:
     """plan()'s options: command-line packs, rules and frameworks replace the configuration's selection (all
     three lists: a --rule alone runs that rule, not the file's packs besides); skipped rules, policy
     directories and parameters add to it (a --set wins over the same parameter in the file)."""
-    if pack or rule or framework:
-        packs, rules, frameworks = list(pack or ()), list(rule or ()), list(framework or ())
+    if selection.pack or selection.rule or selection.framework:
+        packs, rules = list(selection.pack or ()), list(selection.rule or ())
+        frameworks = list(selection.framework or ())
     else:
         packs, rules, frameworks = config.packs, config.rules, config.frameworks
     return {
         "packs": packs,
         "rules": rules,
         "frameworks": frameworks,
-        "skip_rules": [*config.skip_rules, *(skip_rule or ())],
-        "policy_dirs": [*config.policy_dirs, *(policy_dir or ())],
-        "settings": [*config.settings, *(settings or ())],
+        "skip_rules": [*config.skip_rules, *(selection.skip_rule or ())],
+        "policy_dirs": [*config.policy_dirs, *(selection.policy_dir or ())],
+        "settings": [*config.settings, *(selection.set_ or ())],
     }
 
 
-def _plan(
-    config: Config,
-    pack: list[str] | None,
-    rule: list[str] | None,
-    skip_rule: list[str] | None,
-    policy_dir: list[str] | None,
-    settings: list[str] | None,
-    framework: list[str] | None = None,
-) -> Plan:
+def _plan(config: Config, selection: Selection) -> Plan:
     """The run's plan (see _plan_options)."""
-    options = _plan_options(config, pack, rule, skip_rule, policy_dir, settings, framework)
+    options = _plan_options(config, selection)
     try:
         return plan(**options, controls=config.controls)
     except UsageError as exc:
-        _fail(_in_config(exc, config, options["packs"], options["rules"], skip_rule or []))
+        _fail(_in_config(exc, config, options["packs"], options["rules"], selection.skip_rule or []))
 
 
 def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[str], cli_skips: list[str]) -> str:
@@ -348,6 +380,7 @@ def _in_config(exc: UsageError, config: Config, packs: list[str], rules: list[st
 
 
 @app.command()
+@selection_options(frameworks=True)
 @input_options
 def scan(
     paths: Annotated[
@@ -364,12 +397,7 @@ def scan(
             callback=_output_formats,
         ),
     ] = None,
-    pack: PackOption = None,
-    framework: FrameworkOption = None,
-    rule: RuleOption = None,
-    skip_rule: SkipRuleOption = None,
-    policy_dir: PolicyDirOption = None,
-    set_: SetOption = None,
+    selection: Selection = Selection(),
     fail_on: Annotated[
         str | None,
         typer.Option(
@@ -448,7 +476,7 @@ def scan(
     mistake = check_outputs(outputs)
     if mistake is not None:
         _fail(f"error: --output: {mistake}")
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    chosen = _plan(config, selection)
     recorded = _read_baseline(baseline_file) if baseline_file else None
     rendering = _render_options(inputs, config)
     include = include_hidden or config.include_hidden
@@ -524,13 +552,9 @@ FailOnOption = Annotated[
 
 
 @app.command("helm-post-render")
+@selection_options(frameworks=True)
 def helm_post_render_command(
-    pack: PackOption = None,
-    framework: FrameworkOption = None,
-    rule: RuleOption = None,
-    skip_rule: SkipRuleOption = None,
-    policy_dir: PolicyDirOption = None,
-    set_: SetOption = None,
+    selection: Selection = Selection(),
     fail_on: FailOnOption = None,
     config_file: ConfigOption = None,
     exclude: ExcludeOption = None,
@@ -542,7 +566,7 @@ def helm_post_render_command(
 
     config = _config(config_file)
     threshold = _threshold(fail_on, config)
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    chosen = _plan(config, selection)
     excludes = _render_options(InputArgs(exclude=exclude), config).excludes
     outcome = post_render(chosen, sys.stdin.read(), threshold, excludes)
     sys.stdout.write(outcome.stdout)
@@ -551,13 +575,9 @@ def helm_post_render_command(
 
 
 @app.command("krm")
+@selection_options(frameworks=True)
 def krm_command(
-    pack: PackOption = None,
-    framework: FrameworkOption = None,
-    rule: RuleOption = None,
-    skip_rule: SkipRuleOption = None,
-    policy_dir: PolicyDirOption = None,
-    set_: SetOption = None,
+    selection: Selection = Selection(),
     fail_on: FailOnOption = None,
     config_file: ConfigOption = None,
 ) -> None:
@@ -567,7 +587,7 @@ def krm_command(
 
     config = _config(config_file)
     threshold = _threshold(fail_on, config)
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_, framework)
+    chosen = _plan(config, selection)
     outcome = krm(chosen, sys.stdin.read(), threshold)
     sys.stdout.write(outcome.stdout)
     raise typer.Exit(outcome.code)
@@ -588,13 +608,14 @@ def explain_command(
     from .commands.explain import explain
 
     config = _config(config_file)
-    chosen = _plan(config, None, [rule], None, policy_dir, set_)
+    chosen = _plan(config, Selection(rule=[rule], policy_dir=policy_dir, set_=set_))
     text, errors = explain(chosen, paths, container, _render_options(inputs, config), config.include_hidden)
     sys.stdout.write(visible(text, keep="\n"))
     raise typer.Exit(EXIT_USAGE if errors else EXIT_OK)
 
 
 @app.command("fix")
+@selection_options(frameworks=False)
 @input_options
 def fix_command(
     paths: Annotated[
@@ -607,11 +628,7 @@ def fix_command(
     ] = False,
     as_diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default, except for -).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when the fixes would change a file (for CI).")] = False,
-    pack: PackOption = None,
-    rule: RuleOption = None,
-    skip_rule: SkipRuleOption = None,
-    policy_dir: PolicyDirOption = None,
-    set_: SetOption = None,
+    selection: Selection = Selection(),
     config_file: ConfigOption = None,
     inputs: InputArgs = InputArgs(),
 ) -> None:
@@ -624,7 +641,7 @@ def fix_command(
     if write and "-" in paths:
         _fail("error: --write cannot rewrite stdin; use --stdout (the default for -) or --diff")
     config = _config(config_file)
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    chosen = _plan(config, selection)
     to_stdout = to_stdout or (paths == ["-"] and not write and not as_diff)
     result = fix(chosen, paths, config.include_hidden, _render_options(inputs, config))
     failed = write_fixes(result) if write else []
@@ -658,6 +675,7 @@ class OnTimeout(StrEnum):
 
 
 @app.command("webhook")
+@selection_options(frameworks=False)
 def webhook_command(
     tls_cert: Annotated[
         str | None, typer.Option("--tls-cert", metavar="FILE", help="PEM certificate (with its chain).")
@@ -701,11 +719,7 @@ def webhook_command(
         float,
         typer.Option("--client-timeout", help="Seconds a client has to send a request's headers, then its body."),
     ] = 10.0,
-    pack: PackOption = None,
-    rule: RuleOption = None,
-    skip_rule: SkipRuleOption = None,
-    policy_dir: PolicyDirOption = None,
-    set_: SetOption = None,
+    selection: Selection = Selection(),
     fail_on: Annotated[
         str | None,
         typer.Option("--fail-on", metavar="SEVERITY", help="Lowest severity that denies a request. Default: high."),
@@ -735,8 +749,8 @@ def webhook_command(
             _fail(f"error: {name} must be more than 0")
     config = _config(config_file)
     threshold = _threshold(fail_on, config, "high")
-    options = _plan_options(config, pack, rule, skip_rule, policy_dir, set_)
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    options = _plan_options(config, selection)
+    chosen = _plan(config, selection)
     cert, key = (None, None) if insecure else (tls_cert, tls_key)
     try:
         context = server.tls_context(cert, key) if cert and key else None
@@ -765,13 +779,10 @@ def webhook_command(
 
 
 @app.command("review")
+@selection_options(frameworks=False)
 def review_command(
     path: Annotated[str, typer.Argument(help="An AdmissionReview request (JSON or YAML), or - for stdin.")] = "-",
-    pack: PackOption = None,
-    rule: RuleOption = None,
-    skip_rule: SkipRuleOption = None,
-    policy_dir: PolicyDirOption = None,
-    set_: SetOption = None,
+    selection: Selection = Selection(),
     fail_on: Annotated[
         str | None, typer.Option("--fail-on", help="Lowest severity that denies a request. Default: high.")
     ] = None,
@@ -784,7 +795,7 @@ def review_command(
 
     config = _config(config_file)
     threshold = _threshold(fail_on, config, "high")
-    chosen = _plan(config, pack, rule, skip_rule, policy_dir, set_)
+    chosen = _plan(config, selection)
     body = request_body(path)
     if isinstance(body, str):
         _fail(body)
