@@ -180,6 +180,21 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def context_switches(pids: list[int]) -> int:
+    """Voluntary and involuntary context switches of the processes so far (each costs a review's worker its
+    warm caches)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    if "ctxt_switches:" in line:
+                        total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 def _children(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as handle:
@@ -236,12 +251,17 @@ def run_concurrency(
     concurrency: int,
     seconds: float,
 ) -> tuple[float, list[float], list[str], list[float]]:
-    """One run: reviews/s, latencies, errors, and CPU milliseconds per review of server, workers and client."""
+    """One run: reviews/s, latencies, errors, CPU milliseconds per review of server, workers and client, and
+    context switches per review of server and workers."""
     workers = _children(server)
     before = [cpu_seconds([server]), cpu_seconds(workers), time.process_time()]
+    switched = [context_switches([server]), context_switches(workers)]
     elapsed, latencies, errors = asyncio.run(load(address, context, requests, concurrency, seconds))
     after = [cpu_seconds([server]), cpu_seconds(workers), time.process_time()]
-    per_review = [(a - b) * 1000 / max(1, len(latencies)) for a, b in zip(after, before, strict=True)]
+    switched = [context_switches([server]) - switched[0], context_switches(workers) - switched[1]]
+    reviews = max(1, len(latencies))
+    per_review = [(a - b) * 1000 / reviews for a, b in zip(after, before, strict=True)]
+    per_review += [count / reviews for count in switched]
     return len(latencies) / elapsed, latencies, errors, per_review
 
 
@@ -296,7 +316,7 @@ def main() -> None:
                 f"{'conc':>4} {'reviews/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6}",
                 end="",
             )
-            print("   CPU ms/review: server workers client")
+            print("   CPU ms/review: server workers client   switches/review: server workers")
             asyncio.run(load(address, context, requests, 8, 2.0))  # warm-up
             verdicts = []
             for concurrency in (int(c) for c in options.concurrency.split(",")):
@@ -308,6 +328,7 @@ def main() -> None:
                 print(
                     f"{concurrency:>4} {rate:>10.0f} {percentile(ms, 0.5):>8.2f} {percentile(ms, 0.95):>8.2f} "
                     f"{p99:>8.2f} {max(ms):>8.2f} {len(errors):>6}   {cpu[0]:>6.2f} {cpu[1]:>7.2f} {cpu[2]:>6.2f}"
+                    f"   {cpu[3]:>22.2f} {cpu[4]:>7.2f}"
                 )
                 for error in sorted(set(errors))[:3]:
                     print(f"     error: {error}")

@@ -101,3 +101,37 @@ def test_default_workers_follow_the_cpus_and_the_cgroup_quota(monkeypatch, tmp_p
     assert default_workers() == 2
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert default_workers() == 4
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+def test_a_response_head_and_body_go_out_in_one_send() -> None:
+    transport = _Transport()
+    response = server._OneSendResponse(transport)  # type: ignore[arg-type]
+    response.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # an interim answer is not held
+    response.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    assert transport.sent == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    response.write(b"{}")
+    assert transport.sent[1:] == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    assert not response.is_closing()  # everything else is the transport's
+
+
+def test_a_held_head_is_sent_before_the_connection_closes() -> None:
+    transport = _Transport()
+    response = server._OneSendResponse(transport)  # type: ignore[arg-type]
+    response.write(b"HTTP/1.1 500 Internal Server Error\r\n\r\n")
+    response.close()
+    assert transport.sent == [b"HTTP/1.1 500 Internal Server Error\r\n\r\n"] and transport.closed

@@ -520,8 +520,20 @@ class CompiledPath:
         self.expression: Any = parsed[0]
         self.steps: list[Any] | None = parsed[1]
         self.intended: Path = tuple(s for s in (self.steps or []) if s != "*" and not isinstance(s, tuple))
+        # A path of field names only (most paths: spec.securityContext.seccompProfile) is at most one value,
+        # at the path itself: walked by a plain loop, its path tuple made once.
+        steps = self.steps
+        simple = steps is not None and all(isinstance(step, str) and step != "*" for step in steps)
+        self.fields: tuple[str, ...] | None = tuple(steps) if simple and steps is not None else None
 
     def find(self, value: Any) -> list[tuple[Any, Path]]:
+        fields = self.fields
+        if fields is not None:
+            for name in fields:
+                if not isinstance(value, dict) or name not in value:
+                    return []
+                value = value[name]
+            return [] if value is None else [(value, fields)]
         if self.steps is None:
             return [(m.value, _path_of(m.full_path)) for m in self.expression.find(value) if m.value is not None]
         results: list[tuple[Any, Path]] = []
@@ -530,6 +542,13 @@ class CompiledPath:
 
     def values(self, value: Any) -> list[Any]:
         """The values find() gives, in the same order, without their paths."""
+        fields = self.fields
+        if fields is not None:
+            for name in fields:
+                if not isinstance(value, dict) or name not in value:
+                    return []
+                value = value[name]
+            return [] if value is None else [value]
         if self.steps is None:
             return [m.value for m in self.expression.find(value) if m.value is not None]
         results: list[Any] = []

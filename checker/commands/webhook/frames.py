@@ -1,5 +1,7 @@
 """The frames between the webhook server and its review workers: a 4-byte big-endian length, then that many
-bytes (the worker's setup and answers are JSON, a request is the AdmissionReview body as received).
+bytes. The setup and the worker's hello are JSON; a request is the AdmissionReview body as received; an
+answer is one frame: the review's meta JSON (verdict, log fields, findings; no raw newline), a newline, and
+the response body as sent to the client.
 """
 
 from __future__ import annotations

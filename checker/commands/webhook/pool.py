@@ -1,7 +1,9 @@
 """The review workers: a fixed number of worker processes, each with the rules compiled once, reviewing one
-request at a time under a time budget. A review that runs past its budget is stopped by killing its worker
-(a replacement starts at once) and answered by the --on-timeout policy; a worker that dies is replaced and
-its review denied. The event loop never runs a review, so /healthz and other requests keep being answered.
+request at a time under a time budget, and holding the next one in its pipe so that it never waits for the
+server between reviews. A review that runs past its budget is stopped by killing its worker (a replacement
+starts at once; the request queued behind it goes to another worker) and answered by the --on-timeout
+policy; a worker that dies is replaced and its review denied. The event loop never runs a review, so
+/healthz and other requests keep being answered.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +26,8 @@ RESTART_DELAY = 1.0  # seconds between attempts when a replacement worker cannot
 TIMED_OUT_DENIED = "timeout_denied"
 TIMED_OUT_ALLOWED = "timeout_allowed"
 FAILED = "failed"
+# Requests a worker holds: the one it reviews and the next, so that it never waits for the server between them.
+DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -59,23 +64,35 @@ class Answer:
 
 
 class WorkerFailed(Exception):
-    """A worker that exited, broke its stream or could not start; ``unsent``: it died before it was sent
-    the request (it died idle), so another worker may review it; ``alive``: the worker is well, the review
+    """A worker that exited, broke its stream or could not start; ``alive``: the worker is well, the review
     itself failed (a bug the worker reported), so it goes on serving."""
 
-    def __init__(self, message: str, unsent: bool = False, alive: bool = False) -> None:
+    def __init__(self, message: str, alive: bool = False) -> None:
         super().__init__(message)
-        self.unsent, self.alive = unsent, alive
+        self.alive = alive
+
+
+@dataclass(eq=False)
+class _Pending:
+    """One review on its way: queued for a worker, or sent to ``worker`` (and reviewed in the order sent)."""
+
+    body: bytes
+    answer: asyncio.Future[Answer]
+    worker: _Worker | None = None
 
 
 class _Worker:
-    """One worker process and its pipes."""
+    """One worker process, its pipes, and the requests sent to it that it has not answered yet (the first of
+    them is the one it is reviewing)."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         assert process.stdin is not None and process.stdout is not None
         self.requests: asyncio.StreamWriter = process.stdin
         self.answers: asyncio.StreamReader = process.stdout
+        self.sent: deque[_Pending] = deque()
+        self.retired = False  # killed or closed: its reader ends without replacing it
+        self.reader: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, setup: WorkerSetup) -> _Worker:
@@ -112,14 +129,18 @@ class _Worker:
             code = await self.process.wait()
             raise WorkerFailed(f"the review worker exited (code {code})") from None
 
-    async def ask(self, body: bytes) -> Answer:
-        try:
-            self.requests.write(frame(body))
-            await self.requests.drain()
-        except ConnectionError:
-            code = await self.process.wait()
-            raise WorkerFailed(f"the review worker exited (code {code})", unsent=True) from None
-        header, payload = await self._frame(), await self._frame()
+    def send(self, pending: _Pending) -> None:
+        """Queue the request in the worker's pipe (the transport writes it at once, or buffers it: at most
+        DEPTH bodies, so no flow control is needed)."""
+        pending.worker = self
+        self.sent.append(pending)
+        self.requests.write(frame(pending.body))
+
+    async def answer(self) -> Answer:
+        """The answer to the oldest request sent (one frame: the meta JSON, a newline, the response body);
+        WorkerFailed when the worker is gone or its answer is broken (or, ``alive``, the review failed)."""
+        message = await self._frame()
+        header, _, payload = message.partition(b"\n")
         try:
             meta = json.loads(header)
             if "failed" in meta:
@@ -135,7 +156,9 @@ class _Worker:
                 self.process.kill()
 
     async def close(self, grace: float) -> None:
-        """End the worker: close its stdin (it exits when idle), kill it if it lingers past the grace time."""
+        """End the worker: close its stdin (it answers what it was sent, then exits), kill it if it lingers
+        past the grace time."""
+        self.retired = True
         with contextlib.suppress(ConnectionError):
             self.requests.close()
         try:
@@ -147,7 +170,13 @@ class _Worker:
 
 
 class ReviewPool:
-    """Review workers behind a queue of idle ones. ``on_event(event, fields)`` hears of restarts."""
+    """Review workers fed from one FIFO queue of requests. ``on_event(event, fields)`` hears of restarts.
+
+    Each worker is sent up to DEPTH requests: the one it reviews and the next, so that it starts the next
+    review as soon as it has written an answer instead of waiting for the server (a busy event loop, or a
+    server process waiting for a CPU) to send it. A request's budget covers its wait in the queue, in a
+    worker's pipe and its review; when it runs out during the review, the worker is killed and the requests
+    queued behind it go back to the front of the queue."""
 
     def __init__(
         self,
@@ -160,8 +189,8 @@ class ReviewPool:
     ) -> None:
         self.setup, self.size, self.budget, self.allow_on_timeout = setup, size, budget, allow_on_timeout
         self.on_event, self.on_ready_change = on_event, on_ready_change
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
-        self._workers: set[_Worker] = set()
+        self._waiting: deque[_Pending] = deque()
+        self._workers: list[_Worker] = []
         self._starting: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -182,43 +211,81 @@ class ReviewPool:
             raise failure
 
     def _adopt(self, worker: _Worker) -> None:
-        self._workers.add(worker)
-        self._idle.put_nowait(worker)
+        self._workers.append(worker)
+        worker.reader = asyncio.create_task(self._read_answers(worker))
         self.on_ready_change(self.ready)
+        self._dispatch()
 
     async def review(self, body: bytes, deadline: float) -> Answer:
         """The answer to one AdmissionReview body, by the loop time ``deadline``: the worker's, or the
         timeout policy's when the queue wait and the review take longer."""
-        worker: _Worker | None = None
+        pending = _Pending(body, asyncio.get_running_loop().create_future())
+        self._waiting.append(pending)
+        self._dispatch()
         try:
             async with asyncio.timeout_at(deadline):
-                while True:
-                    worker = await self._idle.get()
-                    try:
-                        answer = await worker.ask(body)
-                        break
-                    except WorkerFailed as failure:
-                        if not failure.unsent:
-                            raise
-                        self._replace(worker, "exited")  # it died while idle: another worker reviews it
-                        worker = None
+                return await pending.answer
         except TimeoutError:
-            if worker is not None:
-                self._replace(worker, "timeout")
+            self._abandon(pending, "timeout")
             return self._timed_out(body)
         except WorkerFailed as failure:
-            assert worker is not None
-            if failure.alive:
-                self._idle.put_nowait(worker)
-            else:
-                self._replace(worker, "exited")
             return self._failed(body, str(failure))
-        except BaseException:  # cancelled (the shutdown grace ran out): the worker's stream is mid-answer
-            if worker is not None:
-                self._replace(worker, "cancelled")
+        except BaseException:  # cancelled (the shutdown grace ran out)
+            self._abandon(pending, "cancelled")
             raise
-        self._idle.put_nowait(worker)
-        return answer
+
+    def _dispatch(self) -> None:
+        """Send queued requests, oldest first, to the workers with the fewest requests, up to DEPTH each."""
+        waiting, workers = self._waiting, self._workers
+        while waiting and workers:
+            worker = min(workers, key=_load)
+            if len(worker.sent) >= DEPTH:
+                return
+            pending = waiting.popleft()
+            if not pending.answer.done():
+                worker.send(pending)
+
+    def _abandon(self, pending: _Pending, reason: str) -> None:
+        """A request answered without its review: taken out of the queue; if its worker is reviewing it, the
+        worker is killed (the computation really stops) and replaced. Queued behind another review in a
+        worker's pipe, it is reviewed there and the answer dropped."""
+        worker = pending.worker
+        if worker is None:
+            with contextlib.suppress(ValueError):
+                self._waiting.remove(pending)
+        elif worker.sent and worker.sent[0] is pending:
+            worker.sent.popleft()
+            self._replace(worker, reason)
+
+    async def _read_answers(self, worker: _Worker) -> None:
+        """Hand each of the worker's answers to its request, in order; replace the worker when it fails."""
+        while True:
+            try:
+                answer = await worker.answer()
+            except WorkerFailed as failure:
+                if worker.retired:  # killed (its requests are queued again) or closed (the grace ran out)
+                    for pending in worker.sent:
+                        if not pending.answer.done():
+                            pending.answer.set_exception(failure)
+                    worker.sent.clear()
+                    return
+                if not failure.alive or not worker.sent:
+                    head = worker.sent.popleft() if worker.sent else None
+                    if head is not None and not head.answer.done():
+                        head.answer.set_exception(failure)
+                    self._replace(worker, "exited")
+                    return
+                head = worker.sent.popleft()
+                if not head.answer.done():
+                    head.answer.set_exception(failure)
+            else:
+                if not worker.sent:
+                    self._replace(worker, "exited")  # an answer to no request: the stream is broken
+                    return
+                head = worker.sent.popleft()
+                if not head.answer.done():
+                    head.answer.set_result(answer)
+            self._dispatch()
 
     def _timed_out(self, body: bytes) -> Answer:
         allowed = self.allow_on_timeout
@@ -238,14 +305,26 @@ class ReviewPool:
         return Answer(200, outcome.encoded(), FAILED, {**outcome.log_fields(), "verdict": FAILED, "reason": reason})
 
     def _replace(self, worker: _Worker, reason: str) -> None:
+        """Kill the worker and start another; the requests sent to it and not begun go back to the front of
+        the queue (the one it was reviewing has been taken off by the caller, who answers it)."""
+        if worker.retired:
+            return
+        worker.retired = True
         worker.kill()
-        self._workers.discard(worker)
+        if worker in self._workers:
+            self._workers.remove(worker)
+        unbegun = [pending for pending in worker.sent if not pending.answer.done()]
+        worker.sent.clear()
+        for pending in unbegun:
+            pending.worker = None
+        self._waiting.extendleft(reversed(unbegun))
         self.on_ready_change(self.ready)
         self.on_event("worker replaced", {"reason": reason, "pid": worker.process.pid})
         if not self._closing:
             task = asyncio.create_task(self._restart(worker, reason))
             self._starting.add(task)
             task.add_done_callback(self._starting.discard)
+        self._dispatch()
 
     async def _restart(self, old: _Worker, reason: str) -> None:
         await old.process.wait()
@@ -266,13 +345,22 @@ class ReviewPool:
         return self._closing
 
     async def close(self, grace: float = 5.0) -> None:
-        """Stop every worker (a review still running has ``grace`` seconds) and any that is starting."""
+        """Stop every worker (the reviews sent to them have ``grace`` seconds) and any that is starting."""
         self._closing = True
         for task in list(self._starting):
             task.cancel()
-        await asyncio.gather(*(w.close(grace) for w in list(self._workers)), return_exceptions=True)
-        self._workers.clear()
+        workers, self._workers = list(self._workers), []
+        await asyncio.gather(*(w.close(grace) for w in workers), return_exceptions=True)
+        for worker in workers:
+            if worker.reader is not None:
+                worker.reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker.reader
         self.on_ready_change(0)
+
+
+def _load(worker: _Worker) -> int:
+    return len(worker.sent)
 
 
 def _refused(verdict: str, reason: str) -> Answer:

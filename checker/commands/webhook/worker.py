@@ -53,7 +53,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
         try:
             outcome = review(settings, body)
         except Exception as exc:  # a bug: the server answers it as a failed review, and logs why
-            _send(answers, frame(json.dumps({"failed": f"{type(exc).__name__}: {exc}"}).encode()) + frame(b""))
+            _send(answers, frame(json.dumps({"failed": f"{type(exc).__name__}: {exc}"}).encode() + b"\n"))
             continue
         finally:
             body = b""
@@ -64,7 +64,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
             "findings": outcome.findings,
             "denied_by": outcome.denied_by,
         }
-        _send(answers, frame(json.dumps(meta).encode()) + frame(outcome.encoded()))
+        _send(answers, frame(json.dumps(meta).encode() + b"\n" + outcome.encoded()))
         del outcome
         reviews += 1
         gc.collect(2 if reviews % FULL_COLLECTION_EVERY == 0 else 0)  # the answer is sent: off its path
