@@ -165,8 +165,8 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
     text = source.text
     starts = [0] + [m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0]
     starts.append(len(text))
-    index = 0
-    line_offset, counted = 0, 0
+    index = source.first_document
+    line_offset, counted = source.line_offset, 0
     for begin, end in itertools.pairwise(starts):
         chunk = text[begin:end]
         line_offset += text.count("\n", counted, begin)  # counted on from the previous chunk: linear
@@ -180,7 +180,7 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
             continue
         result.documents.extend(part.documents)
         result.errors.extend(part.errors)
-        index += max(len(part.documents), 1)
+        index += len(part.documents)  # as the whole stream counts them: a comment-only chunk is no document
     return result
 
 
@@ -217,6 +217,15 @@ def _expanded_size(data: Any) -> int:
 def parse_yaml(source: Source) -> LoadResult:
     """The documents of a YAML source; when the stream is broken, each `---`-separated piece on its own."""
     try:
-        return _load_yaml_documents(source, source.text, 0, 0)
+        return _load_yaml_documents(source, source.text, source.first_document, source.line_offset)
     except _ParseFailure:
         return _parse_yaml_piecewise(source)
+
+
+def parse_yaml_excerpt(source: Source, begin: int, end: int, first_index: int, line_offset: int) -> list[Document]:
+    """The documents of source.text[begin:end] (numbered from first_index, ``line_offset`` lines before it);
+    none when it is broken (parse_yaml reports that)."""
+    try:
+        return _load_yaml_documents(source, source.text[begin:end], first_index, line_offset, begin).documents
+    except _ParseFailure:
+        return []
