@@ -147,9 +147,8 @@ def _yaml_pieces(source: Source, piece_chars: int) -> list[Piece] | None:
         counts = _holds_document(text, begin, end)
         if end - begin > MAX_DOCUMENT_CHARS:
             cut(piece_begin, begin)
-            size = MAX_DOCUMENT_CHARS // (1024 * 1024)
             line = lines.before(begin) + 1
-            refused.append(InputError(source.name, line, f"document is larger than {size} MiB; refused"))
+            refused.append(InputError(source.name, line, f"document is larger than {_limit()}; refused"))
             documents += counts
             piece_begin, first_of_piece = end, documents
             continue
@@ -261,8 +260,7 @@ def _list_pieces(
     for start, end in spans:
         if end - start > MAX_DOCUMENT_CHARS:
             line = source.line_offset + text.count("\n", 0, start) + 1
-            size = MAX_DOCUMENT_CHARS // (1024 * 1024)
-            refused[-1].append(InputError(source.name, line, f"List item is larger than {size} MiB; refused"))
+            refused[-1].append(InputError(source.name, line, f"List item is larger than {_limit()}; refused"))
             groups.append([])
             refused.append([])
             continue
@@ -292,6 +290,11 @@ def _list_pieces(
         first_item += len(group) + len(errors)
         pieces.append(Piece(replace(source, text=text[begin:end], line_offset=lines), items, refused=errors))
     return pieces
+
+
+def _limit() -> str:
+    size = MAX_DOCUMENT_CHARS
+    return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size:,} characters"
 
 
 def _is_list_kind(kind: str) -> bool:
