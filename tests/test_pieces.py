@@ -136,3 +136,14 @@ def test_an_oversized_document_is_refused_at_its_line(tmp_path: Path, monkeypatc
     report = scanning.scan(plan(), [str(stream)], jobs=1, piece_chars=PIECE)
     assert [(e.line, e.message) for e in report.errors] == [(line, "document is larger than 2,000 characters; refused")]
     assert report.resources == len(documents) - 1  # the others were checked
+
+
+def test_the_index_pass_reads_every_spelling_of_a_looked_up_kind() -> None:
+    spellings = ["kind: 'Service'", "kind: !!str Service", '"kind": Service', "kind: Service # a comment"]
+    documents = [f"apiVersion: v1\n{kind}\nmetadata: {{name: s{n}}}\n" for n, kind in enumerate(spellings)]
+    documents += ["{apiVersion: v1, kind: Service, metadata: {name: flow}}\n", _deployment(1)]
+    documents += ["apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: i}}\n"]
+    text = "---\n".join(documents)
+    cut = pieces.split(Source("s.yaml", text), 100)
+    named = [document for piece in cut for document in pieces.naming(piece, ["Service"]).documents]
+    assert [d.index for d in named] == [0, 1, 2, 3, 4, 6]  # not the Deployment

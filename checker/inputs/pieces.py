@@ -82,7 +82,7 @@ def naming(piece: Piece, names: Iterable[str]) -> LoadResult:
     if piece.items is not None:
         items = piece.items
         every = items.item_kind in names  # a typed list's items need not say their kind
-        chosen = [n for n, (s, e) in enumerate(items.spans) if every or any(name in text[s:e] for name in names)]
+        chosen = [n for n, (s, e) in enumerate(items.spans) if every or _item_may_name(text[s:e], names)]
         return LoadResult(_parse_items(source, items, chosen).documents)
     if not any(name in text for name in names):
         return LoadResult()
@@ -94,10 +94,39 @@ def naming(piece: Piece, names: Iterable[str]) -> LoadResult:
     for begin, end in itertools.pairwise(_chunk_bounds(text)):
         if not _holds_document(text, begin, end):
             continue
-        if any(name in text[begin:end] for name in names):
+        if _document_may_name(text[begin:end], names):
             found.documents.extend(parse_yaml_excerpt(source, begin, end, number, lines.before(begin)))
         number += 1
     return found
+
+
+# A `kind:` key at the start of a line: in a block document, a key of the top-level mapping. Its value, when
+# a plain word (quoted or not, a comment after it), is the document's kind; anything else (an alias, a tag,
+# an escape, a flow collection) leaves the kind to the parser.
+_KIND_LINE = re.compile(r"^([\"']?)kind\1[ \t]*:[ \t]*(.*?)[ \t]*\r?$", re.MULTILINE)
+_PLAIN_KIND = re.compile(r"([\"']?)([A-Za-z][A-Za-z0-9]*)\1(?:[ \t]+#.*)?")
+
+
+def _document_may_name(text: str, names: tuple[str, ...]) -> bool:
+    """Whether a YAML document may be (or hold) an object of one of the kinds named: its text names one,
+    and its top-level kind is one of them, or a List or AdmissionReview that may hold one, or not plainly
+    written (then any mention counts)."""
+    if not any(name in text for name in names):
+        return False
+    kinds = [_PLAIN_KIND.fullmatch(match.group(2)) for match in _KIND_LINE.finditer(text)]
+    if not kinds or any(kind is None for kind in kinds):
+        return True
+    return any(kind.group(2) in names or _may_hold_objects(kind.group(2)) for kind in kinds if kind is not None)
+
+
+def _item_may_name(text: str, names: tuple[str, ...]) -> bool:
+    """Whether a JSON List item may be an object of one of the kinds named: it holds one as a JSON string
+    (or has \\u escapes, which may spell one)."""
+    return any(f'"{name}"' in text for name in names) or ("\\u" in text and any(name in text for name in names))
+
+
+def _may_hold_objects(kind: str) -> bool:
+    return kind.endswith("List") or kind in ("AdmissionReview", "ResourceList")
 
 
 class _Lines:
