@@ -426,12 +426,7 @@ def _check_part(unit: Unit, name: str) -> Checked:
     if number == RENDERED:
         return _check(number, _state.rendered)
     if part != WHOLE:
-        parsed = parse_piece(_state.pieces[number][part], keep_nodes=True)
-        try:
-            return _check(number, parsed)
-        finally:
-            for document in parsed.documents:
-                document.node = None  # only what the report needs is kept
+        return _check(number, parse_piece(_state.pieces[number][part]))
     source = _source(name)
     if not _cacheable(number, name, source) or _state.cache is None or not isinstance(source, Source):
         return _check(number, parse_input(name, source))

@@ -51,9 +51,6 @@ class Document:
     # ("items", 7) for an item of a big JSON List read on its own (pieces.py); positions are found below it.
     root: tuple[str | int, ...] = ()
     first_line: int = 0  # the line where its text starts when that is not .line (a List item: .line is the List's)
-    # The document's node as libyaml composed it, kept while a piece of a big input is checked so positions
-    # are read from it rather than by parsing the document again (positions.py); None elsewhere.
-    node: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -63,13 +63,12 @@ def split(source: Source, piece_chars: int = PIECE_CHARS) -> list[Piece]:
     return pieces or [Piece(source)]
 
 
-def parse_piece(piece: Piece, keep_nodes: bool = False) -> LoadResult:
-    """Every document of a piece (and its errors); ``keep_nodes``: YAML documents keep their composed nodes
-    (Document.node) for positions."""
+def parse_piece(piece: Piece) -> LoadResult:
+    """Every document of a piece (and its errors)."""
     if piece.items is not None:
         result = _parse_items(piece.source, piece.items, range(len(piece.items.spans)))
     else:
-        result = parse_json(piece.source) if piece.source.is_json else parse_yaml(piece.source, keep_nodes)
+        result = parse_json(piece.source) if piece.source.is_json else parse_yaml(piece.source)
     result.errors[:0] = piece.refused
     return result
 

@@ -127,48 +127,6 @@ def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
     return found, through_aliases
 
 
-def _walk(document: Document, text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
-    """walk_events over the document's text; or, for a document that kept its composed node and can hold no
-    alias (`*`) or merge key (`<<`), the same from the node, without parsing the text again."""
-    node = document.node
-    if node is None or "*" in text or "<<" in text:
-        return walk_events(text, wanted)
-    base_line, base_index = node.start_mark.line, node.start_mark.index - (len(text) - (document.end - document.start))
-    prefixes = {path[:i] for path in wanted for i in range(len(path) + 1)}
-    found: dict[Path, _Spot] = {}
-
-    def mark(at: Any) -> _Mark:
-        return _Mark(at.line - base_line, at.column, at.index - base_index)
-
-    def visit(node: yaml.Node, path: Path, where: Any) -> None:
-        kind = node.__class__
-        if kind is yaml.ScalarNode:
-            value: Any = node.value
-            found[path] = _Spot(mark(where), mark(node.start_mark), node.style, mark(node.end_mark), value)  # type: ignore[attr-defined]
-            return
-        found[path] = _Spot(mark(where), mark(node.start_mark), None, None, None)
-        if kind is yaml.MappingNode:
-            for key_node, value_node in node.value:
-                if key_node.__class__ is yaml.ScalarNode and (*path, key_node.value) in prefixes:
-                    visit(value_node, (*path, key_node.value), key_node.start_mark)
-        elif kind is yaml.SequenceNode:
-            for index, item in enumerate(node.value):
-                if (*path, index) in prefixes:
-                    visit(item, (*path, index), item.start_mark)
-
-    visit(node, (), node.start_mark)
-    return found, False
-
-
-@dataclass(frozen=True)
-class _Mark:
-    """A place in the document's text (as _span gives it): 0-based line, column and character index."""
-
-    line: int
-    column: int
-    index: int
-
-
 class PositionIndex:
     """Resolves positions for many (document, path) requests, reading each document once."""
 
@@ -182,7 +140,7 @@ class PositionIndex:
             text, line_offset = _span(document)
             wanted = {_below(document, requests[n].path) for n in numbers}
             try:
-                spots, through_aliases = _walk(document, text, wanted)
+                spots, through_aliases = walk_events(text, wanted)
             except yaml.YAMLError:
                 spots, through_aliases = {}, True
             composed: yaml.Node | bool | None = False

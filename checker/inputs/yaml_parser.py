@@ -73,10 +73,9 @@ class _ParseFailure(Exception):
 
 
 def _load_yaml_documents(
-    source: Source, text: str, first_index: int, line_offset: int, char_offset: int = 0, keep_nodes: bool = False
+    source: Source, text: str, first_index: int, line_offset: int, char_offset: int = 0
 ) -> LoadResult:
-    """The documents of a text (and duplicate keys, as errors); raises _ParseFailure if it is broken.
-    ``keep_nodes``: each plainly built document keeps its composed node (Document.node)."""
+    """The documents of a text (and duplicate keys, as errors); raises _ParseFailure if it is broken."""
     documents: list[Document] = []
     duplicates: list[InputError] = []
     loader = _ManifestLoader(text)
@@ -103,8 +102,6 @@ def _load_yaml_documents(
                     node.end_mark.index + char_offset,
                 )
             )
-            if keep_nodes and plain.built_plainly:
-                documents[-1].node = node
         duplicates.extend(
             InputError(
                 source.name,
@@ -170,7 +167,7 @@ def _unacceptable_character(text: str, exc: yaml.reader.ReaderError, line_offset
     return line, f"{what} U+{ord(character):04X} at line {line}, column {column} (not allowed in YAML)"
 
 
-def _parse_yaml_piecewise(source: Source, keep_nodes: bool = False) -> LoadResult:
+def _parse_yaml_piecewise(source: Source) -> LoadResult:
     """Parse each `---`-separated chunk on its own so that one broken document does not hide the rest."""
     result = LoadResult()
     text = source.text
@@ -183,7 +180,7 @@ def _parse_yaml_piecewise(source: Source, keep_nodes: bool = False) -> LoadResul
         line_offset += text.count("\n", counted, begin)  # counted on from the previous chunk: linear
         counted = begin
         try:
-            part = _load_yaml_documents(source, chunk, index, line_offset, begin, keep_nodes)
+            part = _load_yaml_documents(source, chunk, index, line_offset, begin)
         except _ParseFailure as failure:
             hint = " (a Helm or Go template? render it first: helm template ...)" if "{{" in chunk else ""
             result.errors.append(InputError(source.name, failure.line, failure.message + hint))
@@ -225,13 +222,12 @@ def _expanded_size(data: Any) -> int:
     return size(data)
 
 
-def parse_yaml(source: Source, keep_nodes: bool = False) -> LoadResult:
-    """The documents of a YAML source; when the stream is broken, each `---`-separated piece on its own.
-    ``keep_nodes``: see _load_yaml_documents."""
+def parse_yaml(source: Source) -> LoadResult:
+    """The documents of a YAML source; when the stream is broken, each `---`-separated piece on its own."""
     try:
-        return _load_yaml_documents(source, source.text, source.first_document, source.line_offset, 0, keep_nodes)
+        return _load_yaml_documents(source, source.text, source.first_document, source.line_offset)
     except _ParseFailure:
-        return _parse_yaml_piecewise(source, keep_nodes)
+        return _parse_yaml_piecewise(source)
 
 
 def parse_yaml_excerpt(source: Source, begin: int, end: int, first_index: int, line_offset: int) -> list[Document]:

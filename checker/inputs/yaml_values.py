@@ -43,15 +43,12 @@ class PlainBuilder:
         self.loader = loader
         self.duplicates: list[Duplicate] = []
         self._seen: set[int] = set()
-        self.built_plainly = False  # the last document built
 
     def build(self, node: yaml.Node) -> Any:
         """The value of a document's root node; raises NotPlain where PyYAML must build it."""
         self._seen.clear()
         found: list[Duplicate] = []
-        self.built_plainly = False
         value = self._value(node, 0, found)
-        self.built_plainly = True
         self.duplicates.extend(found)
         return value
 
