@@ -19,8 +19,10 @@ selects (the references pack), which need every workload of the scan in the inde
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -120,6 +122,42 @@ def scan(
         # a framework counts objects over the whole scan; a rule over the workloads of a namespace (the
         # references pack) needs every workload in the index: both take the in-memory run
         return run_plan(chosen, paths, include_hidden, reading, checking, render)
+    with _few_collections():
+        return _scan(chosen, paths, include_hidden, reading, checking, render, jobs, cache, piece_chars)
+
+
+# The cyclic garbage collector's thresholds during a streamed scan: parsing makes and drops millions of dicts
+# and lists (none in cycles: reference counting frees them), and with the default 700 young collections
+# run every few documents and a full one every few pieces, a fifth of a big stream's time (stream-5000:
+# 3.6-4.2 s of CPU with the defaults, 2.8-3.1 s with these and the plan frozen).
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Collect garbage cycles less often while the scan runs (and never look again at the objects made
+    before it, the plan's: gc.freeze); the process's settings are restored after."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
+def _scan(
+    chosen: Plan,
+    paths: list[str],
+    include_hidden: bool,
+    reading: Progress | None,
+    checking: Progress | None,
+    render: RenderOptions | None,
+    jobs: int | None,
+    cache: str | None,
+    piece_chars: int,
+) -> Report:
     global _state
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     excluded = discovery.excluded
