@@ -147,3 +147,19 @@ def test_the_index_pass_reads_every_spelling_of_a_looked_up_kind() -> None:
     cut = pieces.split(Source("s.yaml", text), 100)
     named = [document for piece in cut for document in pieces.naming(piece, ["Service"]).documents]
     assert [d.index for d in named] == [0, 1, 2, 3, 4, 6]  # not the Deployment
+
+
+def test_an_oversized_list_item_is_refused_at_its_line(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    monkeypatch.setattr(pieces, "MAX_DOCUMENT_CHARS", 2000)
+    items = [yaml.safe_load(document) for document in _documents(4)]
+    items[2]["metadata"]["annotations"] = {"big": "x" * 3000}
+    listing = tmp_path / "list.json"
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2)
+    listing.write_text(text)
+    report = scanning.scan(plan(), [str(listing)], jobs=1, piece_chars=PIECE)
+    starts = [n + 1 for n, row in enumerate(text.splitlines()) if row == "    {"]  # each item's first line
+    refused = [(starts[2], "List item is larger than 2,000 characters; refused")]
+    assert [(e.line, e.message) for e in report.errors] == refused
+    assert report.resources == len(items) - 1  # the others were checked
