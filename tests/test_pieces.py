@@ -132,7 +132,7 @@ def test_an_oversized_document_is_refused_at_its_line(tmp_path: Path, monkeypatc
     text = "---\n".join(documents)
     stream = tmp_path / "big.yaml"
     stream.write_text(text)
-    line = text[: text.index(documents[5])].count("\n")  # the `---` line before it
+    line = text[: text.index(documents[5])].count("\n") + 1  # its first line
     report = scanning.scan(plan(), [str(stream)], jobs=1, piece_chars=PIECE)
     assert [(e.line, e.message) for e in report.errors] == [(line, "document is larger than 2,000 characters; refused")]
     assert report.resources == len(documents) - 1  # the others were checked

@@ -176,7 +176,7 @@ def _yaml_pieces(source: Source, piece_chars: int) -> list[Piece] | None:
         counts = _holds_document(text, begin, end)
         if end - begin > MAX_DOCUMENT_CHARS:
             cut(piece_begin, begin)
-            line = lines.before(begin) + 1
+            line = lines.before(_first_content(text, begin, end)) + 1
             refused.append(InputError(source.name, line, f"document is larger than {_limit()}; refused"))
             documents += counts
             piece_begin, first_of_piece = end, documents
@@ -187,6 +187,20 @@ def _yaml_pieces(source: Source, piece_chars: int) -> list[Piece] | None:
         documents += counts
     cut(piece_begin, len(text))
     return pieces if len(pieces) > 1 or any(piece.refused for piece in pieces) else None
+
+
+def _first_content(text: str, begin: int, end: int) -> int:
+    """Where a chunk's document starts: after its `---` marker, on that line or the next with content."""
+    marker = _DOCUMENT_START.match(text, begin)
+    if marker is None:
+        found = _CONTENT_LINE.search(text, begin, end)
+        return found.start() if found else begin
+    newline = text.find("\n", marker.end(), end)
+    rest = text[marker.end() : newline if newline >= 0 else end]
+    if rest.strip() and not rest.strip().startswith("#"):
+        return begin
+    found = _CONTENT_LINE.search(text, marker.end(), end)
+    return found.start() if found else begin
 
 
 # --- JSON streams and Lists ------------------------------------------------------------------------------
