@@ -19,8 +19,10 @@ selects (the references pack), which need every workload of the scan in the inde
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -36,11 +38,13 @@ from .engine import evaluate
 from .exemptions import EXPIRED_INFO
 from .finalise import finalise_part
 from .findings import Finding, Report, RuleInfo
-from .inputs.decoding import read_source
+from .inputs import pieces as pieces_
+from .inputs.decoding import MAX_FILE_BYTES, MAX_STREAMED_BYTES, read_source
 from .inputs.discovery import discover
 from .inputs.documents import Document, InputError, LoadResult, Source
 from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
+from .inputs.pieces import Piece, detached, naming, parse_piece
 from .inputs.render import Rendered, RenderOptions, render_inputs
 from .inputs.resources import Resource, resources_of
 from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
@@ -51,6 +55,9 @@ from .workloads.shapes import set_aside_misshapen
 R = TypeVar("R")
 PARALLEL_MIN_INPUTS = 64  # fewer inputs than this are checked in this process: workers would cost more
 CHUNK_SIZE = 16  # inputs a worker takes at a time
+PIECE_WEIGHT = 16  # a piece of a big input (about a mebibyte) is as much work as this many small inputs
+WHOLE = -1  # the part number of an input read whole (not cut into pieces)
+Unit = tuple[int, int]  # an input's number and its part: WHOLE, or the number of one of its pieces
 
 
 @dataclass
@@ -82,6 +89,8 @@ class _State:
     patches: frozenset[str] = frozenset()
     patch_names: frozenset[str] = frozenset()
     parent: int = 0
+    pieces: dict[int, list[Piece]] = field(default_factory=dict)  # big inputs, cut (pieces.py)
+    piece_chars: int = pieces_.PIECE_CHARS
     cache: ScanCache | None = None
     plan_key: str = ""  # scan_cache.plan_hash of the run
     index_key: str = ""  # the inputs that gave the index, by name and content hash
@@ -100,16 +109,55 @@ def scan(
     render: RenderOptions | None = None,
     jobs: int | None = None,
     cache: str | None = None,
+    piece_chars: int = pieces_.PIECE_CHARS,
 ) -> Report:
     """Scan files, directories or "-" (stdin) with a plan on ``jobs`` processes (default: one per core), the
     same report as api.run_plan(); the kinds the plan's rules and facts look up in other inputs
     (Plan.related_kinds) are indexed in pass 1; ``cache``: a directory where inputs' results are kept
-    between scans (scan_cache.py). Raises CacheError when that directory cannot be used."""
+    between scans (scan_cache.py); inputs longer than ``piece_chars`` are cut into pieces of about that size
+    (pieces.py: checked on their own, by several workers). Raises CacheError when that directory cannot be
+    used."""
     paths = list(paths)
     if chosen.frameworks or WORKLOAD in chosen.related_kinds:
         # a framework counts objects over the whole scan; a rule over the workloads of a namespace (the
         # references pack) needs every workload in the index: both take the in-memory run
         return run_plan(chosen, paths, include_hidden, reading, checking, render)
+    with _few_collections():
+        return _scan(chosen, paths, include_hidden, reading, checking, render, jobs, cache, piece_chars)
+
+
+# The cyclic garbage collector's thresholds during a streamed scan: parsing makes and drops millions of dicts
+# and lists (none in cycles: reference counting frees them), and with the default 700 young collections
+# run every few documents and a full one every few pieces, a fifth of a big stream's time (stream-5000:
+# 3.6-4.2 s of CPU with the defaults, 2.8-3.1 s with these and the plan frozen).
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Collect garbage cycles less often while the scan runs (and never look again at the objects made
+    before it, the plan's: gc.freeze); the process's settings are restored after."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
+def _scan(
+    chosen: Plan,
+    paths: list[str],
+    include_hidden: bool,
+    reading: Progress | None,
+    checking: Progress | None,
+    render: RenderOptions | None,
+    jobs: int | None,
+    cache: str | None,
+    piece_chars: int,
+) -> Report:
     global _state
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     excluded = discovery.excluded
@@ -122,31 +170,33 @@ def scan(
     if cache is not None:
         _state.cache = ScanCache(cache)
         _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
-    for name in inputs:
-        if name == "-" and name not in _state.texts:
-            _state.texts[name] = read_source(name)
-    numbers = list(range(len(inputs))) + ([RENDERED] if rendered.result.documents or rendered.result.errors else [])
-    workers = _workers(jobs, len(inputs))
+    _state.piece_chars = piece_chars
+    units = _units(inputs)
+    if rendered.result.documents or rendered.result.errors:
+        units.append((RENDERED, WHOLE))
+    workers = _workers(jobs, _weight(units))
     try:
-        parts: dict[int, list[Resource]] = {}
+        parts: dict[Unit, list[Resource]] = {}
         index_key = hashlib.sha256()
-        for number, part, digest in _map(_index_part, numbers, inputs, workers):
-            parts[number] = part
-            if part:
-                index_key.update(f"{number}\0{inputs[number] if number != RENDERED else ''}\0".encode())
+        for unit, part, digest in _map(_index_part, units, inputs, workers):
+            parts[unit] = part
+            number = unit[0]
+            if part and cache is not None:
+                index_key.update(f"{number}\0{inputs[number] if number != RENDERED else ''}\0{unit[1]}\0".encode())
                 index_key.update(digest.encode() if digest else _objects_hash(part))
-            if reading is not None and number != RENDERED:
+            if reading is not None and number != RENDERED and unit[1] <= 0:
                 reading(1, len(inputs))
         _state.index_key = index_key.hexdigest()
-        _build_index([resource for number in numbers for resource in parts.pop(number)])
+        _build_index([resource for unit in units for resource in parts.pop(unit)])
         results: list[Checked] = []
         objects = 0
-        for checked in _map(_check_part, numbers, inputs, workers):
+        for checked in _map(_check_part, units, inputs, workers):
             results.append(checked)
             objects += checked.resources
             if checking is not None:
-                estimate = objects * len(numbers) // len(results)
+                estimate = objects * len(units) // len(results)
                 checking(checked.resources, max(objects, estimate))
+        results = _joined(results)
         results.sort(key=lambda c: c.number if c.number != RENDERED else len(inputs))
         errors = [*discovery.errors, *(e for c in results for e in c.errors)]  # the rendered input's last
         errors += [e for c in results for e in c.refused]
@@ -163,6 +213,73 @@ def scan(
 
 
 # --- processes -------------------------------------------------------------------------------------------
+
+
+def _units(inputs: list[str]) -> list[Unit]:
+    """The work of the scan: each input whole, or each piece of an input too big to read whole (stdin and
+    files longer than _state.piece_chars are cut; their pieces are kept in _state for the workers)."""
+    units: list[Unit] = []
+    for number, name in enumerate(inputs):
+        split = _split(name)
+        if split is None:
+            units.append((number, WHOLE))
+        else:
+            _state.pieces[number] = split
+            units.extend((number, part) for part in range(len(split)))
+    return units
+
+
+def _split(name: str) -> list[Piece] | None:
+    """The pieces of a big input (None: read it whole). Only a cut input may be longer than MAX_FILE_BYTES:
+    one that cannot be cut is refused as before."""
+    if name == "-":
+        source = read_source(name, MAX_STREAMED_BYTES)
+    else:
+        try:
+            if os.path.getsize(name) <= _state.piece_chars:
+                return None
+        except OSError:
+            return None  # read_source says why, in pass 1
+        source = read_source(name, MAX_STREAMED_BYTES)
+    if isinstance(source, Source) and len(source.text) > _state.piece_chars:
+        cut = pieces_.split(source, _state.piece_chars)
+        if len(cut) > 1 or cut[0].refused:
+            return cut
+    if isinstance(source, Source) and _bytes(source.text) > MAX_FILE_BYTES:
+        size = MAX_FILE_BYTES // (1024 * 1024)
+        message = f"input is larger than {size} MiB and cannot be cut into documents; refused"
+        _state.texts[name] = InputError(source.name, None, message)
+    elif name == "-":
+        _state.texts[name] = source
+    return None
+
+
+def _bytes(text: str) -> int:
+    return len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _weight(units: list[Unit]) -> int:
+    return sum(PIECE_WEIGHT if part != WHOLE else 1 for _, part in units)
+
+
+def _joined(results: list[Checked]) -> list[Checked]:
+    """The pieces' results of each cut input as one (in the order of the pieces: the input's order)."""
+    joined: list[Checked] = []
+    for checked in results:
+        if not joined or joined[-1].number != checked.number:
+            joined.append(checked)
+            continue
+        whole = joined[-1]
+        whole.kept += checked.kept
+        whole.suppressed += checked.suppressed
+        whole.matched.merge(checked.matched)
+        whole.errors = list(dict.fromkeys([*whole.errors, *checked.errors]))  # a List's duplicate keys: once
+        whole.refused += checked.refused
+        whole.resources += checked.resources
+        whole.skipped_documents += checked.skipped_documents
+        whole.patch_notes += checked.patch_notes
+        whole.generic_notes += checked.generic_notes
+    return joined
 
 
 def _workers(jobs: int | None, inputs: int) -> int:
@@ -185,32 +302,38 @@ def _render(inputs: list[str], render: RenderOptions | None, workers: int) -> Re
         return pool.submit(render_inputs, inputs, render).result()
 
 
-def _map(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
-    """function over the inputs by number, in order: here, or in ``workers`` forked processes that inherit
-    the scan's state; the rendered input (already parsed) is always done here, last."""
-    files = [n for n in numbers if n != RENDERED]
+def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
+    """function over the units of work, in order: here, or in ``workers`` forked processes that inherit the
+    scan's state; the rendered input (already parsed) is always done here, last."""
+    files = [unit for unit in units if unit[0] != RENDERED]
     if workers > 1:
         yield from _in_workers(function, files, inputs, workers)
     else:
-        for number in files:
-            yield function(number, inputs[number])
-    if RENDERED in numbers:
-        yield function(RENDERED, "")
+        for unit in files:
+            yield function(unit, inputs[unit[0]])
+    if (RENDERED, WHOLE) in units:
+        yield function((RENDERED, WHOLE), "")
 
 
-def _in_workers(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:
+def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [numbers[i : i + CHUNK_SIZE] for i in range(0, len(numbers), CHUNK_SIZE)]
-    work = [[(n, inputs[n]) for n in chunk] for chunk in chunks]
+    work: list[list[tuple[Unit, str]]] = [[]]
+    weight = 0
+    for unit in units:  # CHUNK_SIZE small inputs at a time, or one piece of a big one
+        if weight >= CHUNK_SIZE:
+            work.append([])
+            weight = 0
+        work[-1].append((unit, inputs[unit[0]]))
+        weight += _weight([unit])
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
         for done in pool.map(_run_chunk, [function] * len(work), work):
             yield from done
 
 
-def _run_chunk(function: Callable[[int, str], R], chunk: list[tuple[int, str]]) -> list[R]:
-    return [function(number, name) for number, name in chunk]
+def _run_chunk(function: Callable[[Unit, str], R], chunk: list[tuple[Unit, str]]) -> list[R]:
+    return [function(unit, name) for unit, name in chunk]
 
 
 def _die_with_parent() -> None:
@@ -238,24 +361,34 @@ def _cacheable(number: int, name: str, source: Source | InputError) -> bool:
     return _state.cache is not None and number != RENDERED and name not in _state.texts and isinstance(source, Source)
 
 
-def _index_part(number: int, name: str) -> tuple[int, list[Resource], str]:
-    """The objects of one input that others may look up, or that name patch files (an input whose text
-    names none of those kinds is not parsed), and the hash of the input's content ("" when not cached)."""
+def _index_part(unit: Unit, name: str) -> tuple[Unit, list[Resource], str]:
+    """The objects of one input (or piece) that others may look up, or that name patch files (an input
+    whose text names none of those kinds is not parsed; of a piece, only the documents that name one), and
+    the hash of the input's content ("" when not cached)."""
     wanted = _state.related | set(KUSTOMIZE_KINDS)
+    number, part = unit
     if number == RENDERED:
         found = resources_of(_state.rendered.documents).items
-        return number, [resource for resource in found if resource.kind in wanted], ""
+        return unit, [resource for resource in found if resource.kind in wanted], ""
+    if part != WHOLE:
+        found = resources_of(naming(_state.pieces[number][part], sorted(wanted)).documents).items
+        kept = [resource for resource in found if resource.kind in wanted]
+        own: dict[int, Document] = {}
+        for resource in kept:  # each keeps its own document's text, not the whole piece's
+            document = resource.document
+            resource.document = own.setdefault(id(document), detached(document))
+        return unit, kept, ""
     source = _source(name)
     text = source.text if isinstance(source, Source) else ""
     if not any(kind in text for kind in wanted):
-        return number, [], ""
+        return unit, [], ""
     digest, key = "", ""
     if _cacheable(number, name, source) and _state.cache is not None:
         digest = content_hash(name, text)
         key = ScanCache.key("index", code_hash(), *sorted(wanted), digest)
         cached = _state.cache.get(key)
         if isinstance(cached, list):
-            return number, cached, digest
+            return unit, cached, digest
     found = resources_of(parse_input(name, source).documents).items
     kept = [resource for resource in found if resource.kind in wanted]
     if name not in _state.texts and kept:
@@ -268,7 +401,7 @@ def _index_part(number: int, name: str) -> tuple[int, list[Resource], str]:
             )
     if key and _state.cache is not None:
         _state.cache.put(key, kept)
-    return number, kept, digest
+    return unit, kept, digest
 
 
 class _OnDisk(Source):
@@ -324,11 +457,14 @@ def _is_patch(resource: Resource) -> bool:
 # --- pass 2: checking ------------------------------------------------------------------------------------
 
 
-def _check_part(number: int, name: str) -> Checked:
-    """What checking one input gives; from the cache when it holds the input's content checked with this
-    run's rules and index."""
+def _check_part(unit: Unit, name: str) -> Checked:
+    """What checking one input (or piece) gives; from the cache when it holds the input's content checked
+    with this run's rules and index (pieces of a big input are not cached)."""
+    number, part = unit
     if number == RENDERED:
         return _check(number, _state.rendered)
+    if part != WHOLE:
+        return _check(number, parse_piece(_state.pieces[number][part]))
     source = _source(name)
     if not _cacheable(number, name, source) or _state.cache is None or not isinstance(source, Source):
         return _check(number, parse_input(name, source))

@@ -276,7 +276,7 @@ def _comments(documents: list[Document]) -> dict[str, dict[int, list[Suppression
         if "kubecheck:ignore" not in source.text:
             continue
         per_line = found.setdefault(source.name, {})
-        for number, line in enumerate(source.text.splitlines(), start=1):
+        for number, line in enumerate(source.text.splitlines(), start=1 + source.line_offset):
             match = COMMENT.search(line)
             if match:
                 reason = match.group(2).strip()

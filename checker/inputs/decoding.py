@@ -10,27 +10,31 @@ import sys
 
 from .documents import STDIN_NAME, InputError, Source
 
-MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_FILE_BYTES = 32 * 1024 * 1024  # an input read whole (parsed at once: api.run, fix, explain)
+# An input the streamed scan cuts into pieces (scanning.py, pieces.py): its text is held, never all of it
+# parsed at once; one document of it over pieces.MAX_DOCUMENT_CHARS is refused.
+MAX_STREAMED_BYTES = 512 * 1024 * 1024
 
 
-def read_source(name: str) -> Source | InputError:
-    """Read one input's bytes and decode them: UTF-8 (a BOM and CRLF tolerated), or UTF-16 or UTF-32 with a BOM."""
+def read_source(name: str, limit: int = MAX_FILE_BYTES) -> Source | InputError:
+    """Read one input's bytes and decode them: UTF-8 (a BOM and CRLF tolerated), or UTF-16 or UTF-32 with a
+    BOM; an input over ``limit`` bytes is refused."""
     try:
         if name == "-":
             display = STDIN_NAME
             if sys.stdin is None:  # started with stdin closed (`kubecheck scan - <&-`): Python sets it to None
                 return InputError(STDIN_NAME, None, "cannot read: stdin is closed")
-            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+            raw = sys.stdin.buffer.read(limit + 1)
         else:
             display = name
-            if os.path.getsize(name) > MAX_FILE_BYTES:
-                return InputError(name, None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
+            if os.path.getsize(name) > limit:
+                return InputError(name, None, f"file is larger than {_size(limit)}; refused{_whole_note(limit)}")
             with open(name, "rb") as handle:
                 raw = handle.read()
     except OSError as exc:
         return InputError(name, None, f"cannot read: {exc.strerror or exc}")
-    if len(raw) > MAX_FILE_BYTES:
-        return InputError(display, None, f"input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refused")
+    if len(raw) > limit:
+        return InputError(display, None, f"input is larger than {_size(limit)}; refused{_whole_note(limit)}")
     encoding = _encoding_of(raw)
     if encoding == "utf-8-sig" and _looks_like_utf16(raw):
         return InputError(
@@ -46,6 +50,16 @@ def read_source(name: str) -> Source | InputError:
         return InputError(display, line, f"not valid {_ENCODING_NAMES[encoding]} text")
     is_json = display.lower().endswith(".json") or (display == STDIN_NAME and text.lstrip()[:1] in ("{", "["))
     return Source(display, text, is_json, encoding)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024 * 1024)} GiB" if limit >= 1024**3 else f"{limit // (1024 * 1024)} MiB"
+
+
+def _whole_note(limit: int) -> str:
+    if limit >= MAX_STREAMED_BYTES:
+        return ""
+    return f" (read whole here; a plain scan reads inputs up to {_size(MAX_STREAMED_BYTES)} in pieces)"
 
 
 # Byte order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one). The "utf-16" and

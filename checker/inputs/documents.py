@@ -28,6 +28,8 @@ class Source:
     is_json: bool = False
     encoding: str = "utf-8-sig"
     origin: Any = None  # rendered text (a chart template, a kustomize build): maps places back (inputs/render)
+    line_offset: int = 0  # lines of the input before this text (a piece of a big input: see pieces.py)
+    first_document: int = 0  # documents of the input before this text
 
     @property
     def format(self) -> str:
@@ -45,6 +47,10 @@ class Document:
     data: Any
     start: int = 0
     end: int = 0
+    # The path, inside the document as written, of the value this Document holds: () for a whole document,
+    # ("items", 7) for an item of a big JSON List read on its own (pieces.py); positions are found below it.
+    root: tuple[str | int, ...] = ()
+    first_line: int = 0  # the line where its text starts when that is not .line (a List item: .line is the List's)
 
 
 @dataclass

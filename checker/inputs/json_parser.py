@@ -36,20 +36,22 @@ def parse_json(source: Source) -> LoadResult:
         return dict(pairs)
 
     decoder = json.JSONDecoder(object_pairs_hook=keep_last)
-    at, line, counted = _after_space(text, 0), 1, 0
+    at, line, counted = _after_space(text, 0), 1 + source.line_offset, 0
     while at < len(text):
         try:
             data, end = decoder.raw_decode(text, at)
         except json.JSONDecodeError as exc:
             resume = _resume_after(text, at, exc.pos)
             message = f"JSON parse error: {exc.msg} (column {exc.colno})"
-            result.errors.append(InputError(source.name, exc.lineno, message + _unread_note(text, exc.pos, resume)))
+            error_line = exc.lineno + source.line_offset
+            result.errors.append(InputError(source.name, error_line, message + _unread_note(text, exc.pos, resume)))
             if resume is None:
                 break
             at = resume
             continue
         except RecursionError:
             error_line, message = _too_deep(text, at)
+            error_line += source.line_offset
             resume = _resume_after(text, at, at)
             result.errors.append(InputError(source.name, error_line, message + _unread_note(text, at, resume)))
             if resume is None:
@@ -58,7 +60,8 @@ def parse_json(source: Source) -> LoadResult:
             continue
         line += text.count("\n", counted, at)
         counted = at
-        result.documents.append(Document(source, len(result.documents), line, data, at, end))
+        number = source.first_document + len(result.documents)
+        result.documents.append(Document(source, number, line, data, at, end))
         result.errors.extend(
             InputError(
                 source.name,

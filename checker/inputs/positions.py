@@ -69,7 +69,8 @@ def _span(document: Document) -> tuple[str, int]:
     lead = text[line_start : document.start]
     if document.source.is_json and lead.strip():
         lead = " " * len(lead)
-    return lead + text[document.start : document.end], document.line - 1  # the line of line_start, 0-based
+    first_line = document.first_line or document.line
+    return lead + text[document.start : document.end], first_line - 1  # the line of line_start, 0-based
 
 
 def walk_events(text: str, wanted: set[Path]) -> tuple[dict[Path, _Spot], bool]:
@@ -137,7 +138,7 @@ class PositionIndex:
         for numbers in by_document.values():
             document = requests[numbers[0]].document
             text, line_offset = _span(document)
-            wanted = {_as_keys(requests[n].path) for n in numbers}
+            wanted = {_below(document, requests[n].path) for n in numbers}
             try:
                 spots, through_aliases = walk_events(text, wanted)
             except yaml.YAMLError:
@@ -145,7 +146,7 @@ class PositionIndex:
             composed: yaml.Node | bool | None = False
             for number in numbers:
                 request = requests[number]
-                path = _as_keys(request.path)
+                path = _below(document, request.path)
                 spot = spots.get(path)
                 if spot is None and through_aliases:
                     if composed is False:
@@ -156,6 +157,14 @@ class PositionIndex:
                         continue
                 positions[number] = _from_spots(spots, path, request, text, line_offset, document)
         return positions  # type: ignore[return-value]
+
+
+def _below(document: Document, path: Path) -> Path:
+    """A path inside the document as written, as a path inside the text the Document holds (below its root:
+    an item of a big JSON List read on its own holds only the item's text)."""
+    keys = _as_keys(path)
+    root = document.root
+    return keys[len(root) :] if root and keys[: len(root)] == root else keys
 
 
 def _as_keys(path: Path) -> Path:

@@ -42,7 +42,7 @@ def is_kubernetes_object(value: Any) -> bool:
     )
 
 
-def _typed_list_item_kind(list_kind: str) -> str | None:
+def list_item_kind(list_kind: str) -> str | None:
     """The kind of a typed list's items (DeploymentList -> Deployment); None for List and ResourceList,
     whose items each say their own kind."""
     if list_kind in ("List", "ResourceList") or not list_kind.endswith("List"):
@@ -50,7 +50,7 @@ def _typed_list_item_kind(list_kind: str) -> str | None:
     return list_kind.removesuffix("List")
 
 
-def _with_list_type(item: Any, list_api_version: str, item_kind: str) -> Any:
+def with_list_type(item: Any, list_api_version: str, item_kind: str) -> Any:
     """A typed list item as the API server returns it (`kubectl get --raw`) omits apiVersion and kind: they
     are the list's. The copy shares everything else with the document, so paths and positions still hold."""
     if not isinstance(item, dict) or is_kubernetes_object(item):
@@ -63,7 +63,7 @@ def _with_list_type(item: Any, list_api_version: str, item_kind: str) -> Any:
 def resources_of(documents: list[Document]) -> Resources:
     found = Resources()
     for document in documents:
-        _collect(document, document.data, (), None, found)
+        _collect(document, document.data, document.root, None, found)
     return found
 
 
@@ -75,10 +75,10 @@ def _collect(document: Document, value: Any, base: Path, default_ns: str | None,
     kind = value["kind"]
     items = value.get("items")
     if (kind == "List" or kind.endswith("List") or kind == "ResourceList") and isinstance(items, list):
-        item_kind = _typed_list_item_kind(kind)
+        item_kind = list_item_kind(kind)
         for index, item in enumerate(items):
             if item_kind is not None:
-                item = _with_list_type(item, value["apiVersion"], item_kind)
+                item = with_list_type(item, value["apiVersion"], item_kind)
             _collect(document, item, (*base, "items", index), default_ns, found)
         return
     if kind == "AdmissionReview":

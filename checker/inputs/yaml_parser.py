@@ -4,6 +4,7 @@ stream is parsed again piece by piece so one bad document does not hide its neig
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -21,11 +22,18 @@ MAX_EXPANDED_NODES = 2_000_000
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
-# The resolver's answers for short scalars: (value, plain?, implicit when quoted?) -> tag. The safe
-# resolver has no path-dependent rules, so an answer holds wherever the scalar is written.
-_RESOLVED: dict[tuple[str, bool, bool], str] = {}
-_RESOLVED_MAX_LENGTH = 80
-_RESOLVED_MAX_ENTRIES = 200_000
+# The resolver's answer for a node depends on its kind, value and implicit flags alone (the safe resolver has
+# no path resolvers), so it is cached; lru_cache answers a repeated question in C, without a Python frame
+# (libyaml asks once per node, and most scalars of a manifest repeat). The cache is emptied after every
+# RESOLVED_CLEAR_CHARS characters parsed, so it pins no more than about that much text.
+_RESOLVED = functools.lru_cache(maxsize=1 << 16)(yaml.resolver.Resolver().resolve)
+RESOLVED_CLEAR_CHARS = 16 * 1024 * 1024
+_parsed_since_clear = 0
+# With no path resolvers, the resolver's descend and ascend steps do nothing: C callables that do nothing
+# stand in for them (libyaml's composer calls both for every node).
+_PATH_RESOLVERS = bool(yaml.resolver.Resolver.yaml_path_resolvers)
+_DESCEND: Any = {}.get  # (parent, index) -> None
+_ASCEND: Any = ().__len__  # () -> 0
 
 
 class _ManifestLoader(yaml.CSafeLoader):
@@ -36,19 +44,10 @@ class _ManifestLoader(yaml.CSafeLoader):
         super().__init__(stream)
         self.duplicates: list[tuple[str, int, int]] = []  # key, line, first line (0-based)
         self._checked: set[int] = set()
-
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        """The tag of a node, as PyYAML's resolver finds it; short scalars are looked up in a table of the
-        answers so far (libyaml asks once per scalar, and most scalars of a manifest repeat)."""
-        if kind is not yaml.ScalarNode or len(value) > _RESOLVED_MAX_LENGTH:
-            return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
-        key = (value, implicit[0], implicit[1])
-        tag = _RESOLVED.get(key)
-        if tag is None:
-            tag = str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
-            if len(_RESOLVED) < _RESOLVED_MAX_ENTRIES:
-                _RESOLVED[key] = tag
-        return tag
+        self.resolve = _RESOLVED  # type: ignore[method-assign]
+        if not _PATH_RESOLVERS:
+            self.descend_resolver = _DESCEND  # type: ignore[method-assign]
+            self.ascend_resolver = _ASCEND  # type: ignore[method-assign]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode) and id(node) not in self._checked:
@@ -127,7 +126,16 @@ def _load_yaml_documents(
         raise _ParseFailure(None, "nesting is too deep; refused") from None
     finally:
         loader.dispose()
+        _count_parsed(len(text))
     return LoadResult(documents, duplicates)
+
+
+def _count_parsed(chars: int) -> None:
+    global _parsed_since_clear
+    _parsed_since_clear += chars
+    if _parsed_since_clear > RESOLVED_CLEAR_CHARS:
+        _RESOLVED.cache_clear()
+        _parsed_since_clear = 0
 
 
 _ALIAS_BOMB = object()
@@ -165,8 +173,8 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
     text = source.text
     starts = [0] + [m.start() for m in _DOCUMENT_MARKER.finditer(text) if m.start() > 0]
     starts.append(len(text))
-    index = 0
-    line_offset, counted = 0, 0
+    index = source.first_document
+    line_offset, counted = source.line_offset, 0
     for begin, end in itertools.pairwise(starts):
         chunk = text[begin:end]
         line_offset += text.count("\n", counted, begin)  # counted on from the previous chunk: linear
@@ -180,7 +188,7 @@ def _parse_yaml_piecewise(source: Source) -> LoadResult:
             continue
         result.documents.extend(part.documents)
         result.errors.extend(part.errors)
-        index += max(len(part.documents), 1)
+        index += len(part.documents)  # as the whole stream counts them: a comment-only chunk is no document
     return result
 
 
@@ -217,6 +225,15 @@ def _expanded_size(data: Any) -> int:
 def parse_yaml(source: Source) -> LoadResult:
     """The documents of a YAML source; when the stream is broken, each `---`-separated piece on its own."""
     try:
-        return _load_yaml_documents(source, source.text, 0, 0)
+        return _load_yaml_documents(source, source.text, source.first_document, source.line_offset)
     except _ParseFailure:
         return _parse_yaml_piecewise(source)
+
+
+def parse_yaml_excerpt(source: Source, begin: int, end: int, first_index: int, line_offset: int) -> list[Document]:
+    """The documents of source.text[begin:end] (numbered from first_index, ``line_offset`` lines before it);
+    none when it is broken (parse_yaml reports that)."""
+    try:
+        return _load_yaml_documents(source, source.text[begin:end], first_index, line_offset, begin).documents
+    except _ParseFailure:
+        return []

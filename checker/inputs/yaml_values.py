@@ -53,37 +53,45 @@ class PlainBuilder:
         return value
 
     def _value(self, node: yaml.Node, depth: int, duplicates: list[Duplicate]) -> Any:
+        kind = node.__class__
+        if kind is yaml.ScalarNode:  # a scalar met twice (an alias) gives the same value: no need to know
+            return self._scalar(node)
         if id(node) in self._seen:
-            raise NotPlain  # an alias: the same node twice
+            raise NotPlain  # an alias of a collection: the same node twice
         self._seen.add(id(node))
-        tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
-            if tag == STR_TAG:
-                return node.value
-            if tag == NULL_TAG:
-                return None
-            builder = _SCALAR_BUILDERS.get(tag)
-            if builder is None:
-                raise NotPlain
-            return builder(self.loader, node)
         if depth > MAX_PLAIN_DEPTH:
             raise NotPlain
-        if isinstance(node, yaml.MappingNode) and tag == MAP_TAG:
+        tag = node.tag
+        if kind is yaml.MappingNode and tag == MAP_TAG:
             mapping: dict[Any, Any] = {}
             pairs = node.value
             for key_node, value_node in pairs:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == MERGE_TAG:
+                if key_node.__class__ is not yaml.ScalarNode or key_node.tag == MERGE_TAG:
                     raise NotPlain
-                key = self._value(key_node, depth + 1, duplicates)
+                key = key_node.value if key_node.tag == STR_TAG else self._scalar(key_node)
                 if key.__hash__ is None:  # pragma: no cover - scalars are hashable (binary is bytes)
                     raise NotPlain
-                mapping[key] = self._value(value_node, depth + 1, duplicates)
+                if value_node.__class__ is yaml.ScalarNode and value_node.tag == STR_TAG:
+                    mapping[key] = value_node.value  # most values: no call
+                else:
+                    mapping[key] = self._value(value_node, depth + 1, duplicates)
             if len(mapping) < len(pairs) or len({k.value for k, _ in pairs}) < len(pairs):
                 _note_duplicates(pairs, duplicates)
             return mapping
-        if isinstance(node, yaml.SequenceNode) and tag == SEQ_TAG:
+        if kind is yaml.SequenceNode and tag == SEQ_TAG:
             return [self._value(item, depth + 1, duplicates) for item in node.value]
         raise NotPlain
+
+    def _scalar(self, node: Any) -> Any:
+        tag = node.tag
+        if tag == STR_TAG:
+            return node.value
+        if tag == NULL_TAG:
+            return None
+        builder = _SCALAR_BUILDERS.get(tag)
+        if builder is None:
+            raise NotPlain
+        return builder(self.loader, node)
 
 
 def _note_duplicates(pairs: list[tuple[yaml.Node, yaml.Node]], duplicates: list[Duplicate]) -> None:
