@@ -43,6 +43,7 @@ from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
 from .inputs.render import Rendered, RenderOptions, render_inputs
 from .inputs.resources import Resource, resources_of
+from .report.spill import FindingSpill
 from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import WORKLOAD, ScanContext
@@ -141,7 +142,10 @@ def scan(
         _build_index([resource for number in numbers for resource in parts.pop(number)])
         results: list[Checked] = []
         objects = 0
-        for checked in _map(_check_part, numbers, inputs, workers):
+        spill = FindingSpill()  # the findings wait on disk for the report: memory stays flat with their number
+        for checked in _map(_check_part, numbers, inputs, workers):  # in order: the files, the rendered input
+            spill.add(checked.kept)
+            checked.kept = []
             results.append(checked)
             objects += checked.resources
             if checking is not None:
@@ -157,7 +161,7 @@ def scan(
             notes=[*dict.fromkeys(excluded.notes()), *rendered.notes],
             warnings=excluded.warnings(),
         )
-        return _report(chosen, loaded, results)
+        return _report(chosen, loaded, results, spill)
     finally:
         _state = _State()
 
@@ -385,8 +389,9 @@ def _check(number: int, parsed: LoadResult) -> Checked:
 # --- the report ------------------------------------------------------------------------------------------
 
 
-def _report(chosen: Plan, loaded: LoadResult, results: list[Checked]) -> Report:
-    """Run.report() from the inputs' results: the same fields, in the same order."""
+def _report(chosen: Plan, loaded: LoadResult, results: list[Checked], spill: FindingSpill) -> Report:
+    """Run.report() from the inputs' results: the same fields, in the same order; the kept findings are in
+    the spill (added in input order), read back as the report is written."""
     matched = Matched()
     for checked in results:
         matched.merge(checked.matched)
@@ -405,8 +410,8 @@ def _report(chosen: Plan, loaded: LoadResult, results: list[Checked]) -> Report:
     ]
     if outcome.expired:
         report.rule_info.append(EXPIRED_INFO)
-    kept = [finding for c in results for finding in c.kept] + outcome.expired
-    report.findings = sorted(kept, key=lambda f: f.sort_key())
+    spill.add(outcome.expired)
+    report.findings = spill.sorted()
     suppressed = [item for c in results for item in c.suppressed]
     report.suppressed = sorted(suppressed, key=lambda s: s.finding.sort_key())
     report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
