@@ -146,13 +146,14 @@ def scan(
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     excluded = discovery.excluded
     _state = _State(parent=os.getpid())
-    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)))
+    kept = ScanCache(cache) if cache is not None else None
+    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept)
     inputs = rendered.inputs
     if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
         rendered.result.documents = [d for d in rendered.result.documents if not excluded.covers(d.source.name)]
     _state = _State(chosen, True, chosen.related_kinds, rendered=rendered.result, parent=os.getpid())
-    if cache is not None:
-        _state.cache = ScanCache(cache)
+    if kept is not None:
+        _state.cache = kept
         _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
     for name in inputs:
         if name == "-" and name not in _state.texts:
@@ -201,16 +202,18 @@ def _workers(jobs: int | None, inputs: int) -> int:
     return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
 
 
-def _render(inputs: list[str], render: RenderOptions | None, workers: int) -> Rendered:
+def _render(inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None) -> Rendered:
     """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
-    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang)."""
+    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang). With a cache,
+    unchanged charts and overlays are not rendered again (inputs/render/cache.py)."""
+    salt = code_hash() if cache is not None else ""
     if workers <= 1 or "helm_python" in sys.modules:
-        return render_inputs(inputs, render)
+        return render_inputs(inputs, render, cache, salt)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
-        return pool.submit(render_inputs, inputs, render).result()
+        return pool.submit(render_inputs, inputs, render, cache, salt).result()
 
 
 def _map(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,9 +79,10 @@ class _Overlay:
     problem: str | None = None
 
 
-def build_overlays(roots: list[str]) -> Overlays:
+def build_overlays(roots: list[str], build: Callable[[_Overlay, list[str]], LoadResult] | None = None) -> Overlays:
     """Build each overlay not included by another one; when one fails, the overlays it includes are built on
-    their own, and the files of failed builds stay raw inputs."""
+    their own, and the files of failed builds stay raw inputs. ``build``: how one overlay is built, given it
+    and the real paths of its kustomization folders (its own first; cache.py keeps builds by their files)."""
     known: dict[str, _Overlay] = {}
     for root in roots:
         known[os.path.realpath(root)] = _read_overlay(root)
@@ -96,7 +98,7 @@ def build_overlays(roots: list[str]) -> Overlays:
         overlay = known.get(real) or _read_overlay(os.path.relpath(real))
         known[real] = overlay
         outcome.result.inputs += 1
-        part = _build(overlay)
+        part = build(overlay, _folders(real, known)) if build is not None else _build(overlay)
         if part.errors:
             outcome.result.errors.extend(part.errors)
             queue.extend(child for child in overlay.children if child in known)
@@ -104,6 +106,22 @@ def build_overlays(roots: list[str]) -> Overlays:
         outcome.result.documents.extend(part.documents)
         outcome.consumed |= _closure(real, known)
     return outcome
+
+
+def _folders(real: str, known: dict[str, _Overlay]) -> list[str]:
+    """The real paths of an overlay's folder and of every kustomization folder it includes, in walk order."""
+    order: list[str] = []
+    read: dict[str, _Overlay] = {}  # not added to known: which overlays are built on their own must not change
+    stack = [real]
+    while stack:
+        current = stack.pop()
+        if current in order:
+            continue
+        order.append(current)
+        overlay = known.get(current) or read.get(current) or _read_overlay(os.path.relpath(current))
+        read[current] = overlay
+        stack.extend(reversed(overlay.children))
+    return order
 
 
 def _closure(real: str, known: dict[str, _Overlay]) -> set[str]:
@@ -179,6 +197,23 @@ def _command() -> list[str] | None:
         pass
     executable = shutil.which("kubectl")
     return [executable, "kustomize"] if executable else None
+
+
+def command_identity() -> str:
+    """The builder as it is now (cache keys): its command, and the executable's size and modification time."""
+    command = _command()
+    if command is None:
+        return "none"
+    try:
+        status = os.stat(command[0])
+    except OSError:
+        return " ".join(command)
+    return f"{' '.join(command)} {status.st_size} {status.st_mtime_ns}"
+
+
+def build_one(overlay: _Overlay) -> LoadResult:
+    """One overlay built (for a cache wrapping it)."""
+    return _build(overlay)
 
 
 def _build(overlay: _Overlay) -> LoadResult:
