@@ -208,12 +208,12 @@ def _render(inputs: list[str], render: RenderOptions | None, workers: int, cache
     unchanged charts and overlays are not rendered again (inputs/render/cache.py)."""
     salt = code_hash() if cache is not None else ""
     if workers <= 1 or "helm_python" in sys.modules:
-        return render_inputs(inputs, render, cache, salt)
+        return render_inputs(inputs, render, cache, salt, workers)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
-        return pool.submit(render_inputs, inputs, render, cache, salt).result()
+        return pool.submit(render_inputs, inputs, render, cache, salt, workers).result()
 
 
 def _map(function: Callable[[int, str], R], numbers: list[int], inputs: list[str], workers: int) -> Iterator[R]:

@@ -11,7 +11,7 @@ from checker import scanning
 from checker.api import plan, run_plan
 from checker.inputs import render as rendering
 from checker.inputs.render import RenderOptions
-from checker.inputs.render.kustomize import command_identity
+from checker.inputs.render.kustomize import build_overlays, command_identity
 from checker.report import FORMATS
 from checker.report import RenderOptions as ReportOptions
 
@@ -89,3 +89,23 @@ def test_rendered_charts_and_overlays_come_from_the_cache_until_a_file_they_read
     check(["app/prod"])  # a file of its base
     options = RenderOptions(values=(str(values),), release_name="other", namespace="shop")
     check(["chart"])  # another release name
+
+
+def test_overlays_built_at_once_give_what_one_at_a_time_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--jobs builds overlays at once: the same documents, errors and consumed files in the same order, a
+    failed overlay's bases still built on their own after it."""
+    if command_identity() == "none":
+        pytest.skip("no kustomize builder (kustomize or kubectl)")
+    monkeypatch.chdir(tmp_path)
+    _tree(tmp_path)
+    broken = tmp_path / "app" / "broken"
+    broken.mkdir()
+    (broken / "kustomization.yaml").write_text("resources: [../base, missing.yaml]\n")
+    roots = ["app/prod", "app/broken", "app/base"]
+    one, two = build_overlays(roots, jobs=1), build_overlays(roots, jobs=2)
+    assert one.consumed == two.consumed
+    one_result, two_result = one.result, two.result
+    documents = [(d.source.name, d.data) for d in one_result.documents]
+    assert documents == [(d.source.name, d.data) for d in two_result.documents] and len(documents) == 2
+    assert one_result.errors == two_result.errors and len(one_result.errors) == 1
+    assert "missing.yaml" in one_result.errors[0].message and one_result.inputs == two_result.inputs == 3

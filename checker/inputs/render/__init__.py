@@ -68,12 +68,12 @@ class Rendered:
 
 
 def render_inputs(
-    inputs: list[str], options: RenderOptions | None, cache: RenderCache | None = None, salt: str = ""
+    inputs: list[str], options: RenderOptions | None, cache: RenderCache | None = None, salt: str = "", jobs: int = 1
 ) -> Rendered:
     """Render the charts (a directory holding Chart.yaml) and overlays (a directory holding a kustomization)
     found among the inputs; their files are consumed, every other input is left to be read raw. ``cache``:
     where rendered charts and built overlays are kept between scans (cache.py), under keys that also hold
-    ``salt`` (kubecheck's code hash)."""
+    ``salt`` (kubecheck's code hash); ``jobs``: overlays built at once (the same result for any number)."""
     options = options or RenderOptions()
     if not options.enabled:
         return Rendered(list(inputs))
@@ -96,7 +96,7 @@ def render_inputs(
     outside = [name for name in inputs if name == "-" or not is_chart_file(name, charts)]
     overlays = overlay_roots(outside)
     if overlays:
-        built = build_overlays(overlays, _cached_build(cache, salt) if cache is not None else None)
+        built = build_overlays(overlays, _cached_build(cache, salt) if cache is not None else None, jobs)
         rendered.result.documents.extend(built.result.documents)
         rendered.result.errors.extend(built.result.errors)
         rendered.result.inputs += built.result.inputs

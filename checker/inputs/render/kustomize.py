@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,10 +80,13 @@ class _Overlay:
     problem: str | None = None
 
 
-def build_overlays(roots: list[str], build: Callable[[_Overlay, list[str]], LoadResult] | None = None) -> Overlays:
+def build_overlays(
+    roots: list[str], build: Callable[[_Overlay, list[str]], LoadResult] | None = None, jobs: int = 1
+) -> Overlays:
     """Build each overlay not included by another one; when one fails, the overlays it includes are built on
     their own, and the files of failed builds stay raw inputs. ``build``: how one overlay is built, given it
-    and the real paths of its kustomization folders (its own first; cache.py keeps builds by their files)."""
+    and the real paths of its kustomization folders (its own first; cache.py keeps builds by their files).
+    ``jobs``: builds run at once (each is a kustomize process; results are taken in the order above)."""
     known: dict[str, _Overlay] = {}
     for root in roots:
         known[os.path.realpath(root)] = _read_overlay(root)
@@ -90,21 +94,37 @@ def build_overlays(roots: list[str], build: Callable[[_Overlay, list[str]], Load
     queue = [real for real in known if real not in included]
     outcome = Overlays()
     built: set[str] = set()
-    while queue:
-        real = queue.pop(0)
-        if real in built:
-            continue
-        built.add(real)
-        overlay = known.get(real) or _read_overlay(os.path.relpath(real))
-        known[real] = overlay
-        outcome.result.inputs += 1
-        part = build(overlay, _folders(real, known)) if build is not None else _build(overlay)
-        if part.errors:
-            outcome.result.errors.extend(part.errors)
-            queue.extend(child for child in overlay.children if child in known)
-            continue
-        outcome.result.documents.extend(part.documents)
-        outcome.consumed |= _closure(real, known)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        started: dict[str, Future[LoadResult]] = {}
+
+        def start(reals: list[str]) -> None:
+            for real in reals:
+                if real not in started and real not in built:
+                    overlay = known.get(real) or _read_overlay(os.path.relpath(real))
+                    known[real] = overlay
+                    folders = _folders(real, known) if build is not None else []
+                    started[real] = pool.submit(build or (lambda o, _: _build(o)), overlay, folders)
+
+        start(queue)
+        while queue:
+            real = queue.pop(0)
+            if real in built:
+                continue
+            start([real])
+            built.add(real)
+            overlay = known[real]
+            outcome.result.inputs += 1
+            part = started.pop(real).result()
+            if part.errors:
+                outcome.result.errors.extend(part.errors)
+                children = [child for child in overlay.children if child in known]
+                queue.extend(children)
+                start(children)
+                continue
+            outcome.result.documents.extend(part.documents)
+            outcome.consumed |= _closure(real, known)
+        for future in started.values():  # started for a queue that no longer needs them
+            future.cancel()
     return outcome
 
 
