@@ -23,6 +23,7 @@ import ctypes
 import functools
 import gc
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -173,8 +174,15 @@ def scan(
         _state.index_key = index_key.hexdigest()
         _build_index([resource for number in numbers for resource in parts.pop(number)])
         collected = Collected()
-        for checked in _map(_check_part, numbers, inputs, workers):  # in order: the files, the rendered input
-            collected.add(checked)
+        last = None
+        if RENDERED in numbers:  # checked first, here, so that its documents are let go before workers fork
+            last = _check_part(RENDERED, "")
+            _state.rendered = LoadResult()
+            rendered.result = LoadResult(inputs=rendered.result.inputs)
+            gc.collect()
+        files = [number for number in numbers if number != RENDERED]
+        for checked in itertools.chain(_map(_check_part, files, inputs, workers), [last] if last else []):
+            collected.add(checked)  # in input order: the files, then the rendered input
             if checking is not None:
                 estimate = collected.resources * len(numbers) // collected.inputs
                 checking(checked.resources, max(collected.resources, estimate))
