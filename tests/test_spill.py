@@ -81,6 +81,30 @@ def test_spill_gives_sort_key_order_and_keeps_ties_in_the_order_added() -> None:
     assert list(high.severities()) == [f.severity for f in high]
 
 
+def test_a_spill_that_cannot_write_its_file_keeps_the_findings_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    findings = [_finding("f", line) for line in range(9, 0, -1)]
+    spill = FindingSpill()
+    spill.add(findings[:4])
+
+    class Full:
+        def __init__(self, file) -> None:
+            self.file = file
+
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name: str):
+            return getattr(self.file, name)
+
+    spill._file = Full(spill._file)
+    spill.add(findings[4:])
+    assert list(spill.sorted()) == sorted(findings, key=lambda f: f.sort_key())
+    monkeypatch.setattr("tempfile.TemporaryFile", lambda **_: (_ for _ in ()).throw(OSError(13, "denied")))
+    spill = FindingSpill()
+    spill.add(findings)
+    assert list(spill.sorted()) == sorted(findings, key=lambda f: f.sort_key())
+
+
 def test_every_format_is_the_same_from_spilled_findings_as_from_a_list() -> None:
     report = scan(plan(), ["fixtures/kubectl", "fixtures/positions"], jobs=1)
     assert isinstance(report.findings, SpilledFindings) and len(report.findings) > 5

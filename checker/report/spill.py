@@ -25,7 +25,13 @@ class FindingSpill:
     """Findings written to an unnamed temporary file (removed when the last reader is gone)."""
 
     def __init__(self, directory: str | None = None) -> None:
-        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - open while any reader lives
+        self._file: Any = None
+        self._memory: bytearray | None = None  # where findings go when the temporary file cannot be written
+        try:
+            # unbuffered: what was written is on disk, so a failing write can fall back to memory exactly
+            self._file = tempfile.TemporaryFile(dir=directory, buffering=0)  # noqa: SIM115 - open while read
+        except OSError:
+            self._memory = bytearray()
         self._end = 0
         self._keys: list[_Key] = []
         self._strings: dict[str, str] = {}
@@ -45,31 +51,48 @@ class FindingSpill:
             self._severities.append(int(finding.severity))
             self._end += len(data)
             chunk += data
-        self._file.write(chunk)
+        self._write(bytes(chunk))
+
+    def _write(self, chunk: bytes) -> None:
+        """Append to the file; a full disk or a failing $TMPDIR moves the findings into memory instead."""
+        if self._memory is None:
+            written = self._end - len(chunk)
+            try:
+                view = memoryview(chunk)
+                while view:
+                    view = view[self._file.write(view) :]
+                return
+            except OSError:
+                self._memory = bytearray(os.pread(self._file.fileno(), written, 0))
+                self._file = None
+        self._memory += chunk
 
     def sorted(self) -> SpilledFindings:
         """Every finding added, in report order; the spill's keys are let go."""
-        self._file.flush()
         order = sorted(range(len(self._keys)), key=self._keys.__getitem__)
         offsets = array("q", (self._keys[i][7] for i in order))
         sizes = array("q", (self._keys[i][8] for i in order))
         severities = bytes(self._severities[i] for i in order)
         self._keys, self._strings, self._severities = [], {}, bytearray()
-        return SpilledFindings(self._file, offsets, sizes, severities)
+        return SpilledFindings(self._file if self._memory is None else bytes(self._memory), offsets, sizes, severities)
 
 
 class SpilledFindings(Sequence[Finding]):
     """A read-only sequence of findings in a spill file: each read (unpickled) when it is asked for."""
 
     def __init__(self, file: Any, offsets: array[int], sizes: array[int], severities: bytes) -> None:
-        self._file = file  # holds the temporary file open (and so on disk) while any reader lives
+        self._file = file  # the temporary file, held open (and so on disk) while any reader lives; or bytes
         self._offsets, self._sizes, self._severities = offsets, sizes, severities
 
     def __len__(self) -> int:
         return len(self._offsets)
 
     def _read(self, index: int) -> Finding:
-        data = os.pread(self._file.fileno(), self._sizes[index], self._offsets[index])
+        offset, size = self._offsets[index], self._sizes[index]
+        if isinstance(self._file, bytes):
+            data = self._file[offset : offset + size]
+        else:
+            data = os.pread(self._file.fileno(), size, offset)
         finding: Finding = pickle.loads(data)
         return finding
 
