@@ -142,7 +142,7 @@ def _named_files(folder: str) -> set[str]:
         return set()
     try:
         with open(file, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=yaml.CSafeLoader)  # libyaml's safe loader: only paths are wanted
     except (OSError, yaml.YAMLError, RecursionError):
         return set()
     found: set[str] = set()

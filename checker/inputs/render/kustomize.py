@@ -64,7 +64,7 @@ def _is_component(folder: str) -> bool:
     """A kind: Component is only built as part of the kustomizations that include it."""
     try:
         with open(kustomization_file(folder) or "", encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=yaml.CSafeLoader)  # libyaml: a yes/no answer
     except (OSError, yaml.YAMLError):
         return False
     return isinstance(data, dict) and data.get("kind") == "Component"
