@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
 
-def render(findings: list[Finding]) -> str:
+def render(findings: Sequence[Finding]) -> str:
     """The baseline file: its format version and one entry per finding (fingerprint, and what a reader needs
     to recognise it), in report order."""
     entries = [
@@ -86,7 +87,7 @@ class Comparison:
     gone: int = 0
 
 
-def compare(findings: list[Finding], recorded: Counter[str]) -> Comparison:
+def compare(findings: Sequence[Finding], recorded: Counter[str]) -> Comparison:
     remaining = Counter(recorded)
     comparison = Comparison()
     for finding in findings:

@@ -43,6 +43,7 @@ from .policy.params import ParamError
 from .progress import ScanProgress
 from .report import FORMATS, RenderOptions
 from .report.escaping import visible
+from .report.spill import SpilledFindings
 from .scan_cache import CacheError
 from .scanning import scan as streamed_scan
 from .suggest import did_you_mean
@@ -493,7 +494,11 @@ def scan(
     if recorded is not None and baseline_file:
         _apply_baseline(report, recorded, baseline_file, quiet)
     if shown_from > Severity.INFO:  # what is not shown does not fail the run either
-        report.findings = [finding for finding in report.findings if finding.severity >= shown_from]
+        findings = report.findings
+        if isinstance(findings, SpilledFindings):  # still on disk: read one at a time
+            report.findings = findings.where(lambda finding: finding.severity >= shown_from)
+        else:
+            report.findings = [finding for finding in findings if finding.severity >= shown_from]
     text_out = any(o.format == "text" and o.path is None for o in outputs)
     use_color = color == Color.always or (  # NO_COLOR counts when set and not empty (no-color.org)
         color == Color.auto and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and text_out

@@ -6,6 +6,7 @@ Findings sort in a stable order (file, document, line, column, rule, path) so ou
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -180,7 +181,8 @@ class FrameworkResult:
 
 @dataclass
 class Report:
-    findings: list[Finding] = field(default_factory=list)
+    # a list, or a Sequence read from disk as it is iterated (report.spill: a streamed scan's findings)
+    findings: Sequence[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: int = 0
     resources: int = 0
@@ -194,12 +196,17 @@ class Report:
     frameworks: list[FrameworkResult] = field(default_factory=list)  # asked for with --framework
 
     def count_at_or_above(self, threshold: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity >= threshold)
+        return sum(1 for severity in self.severities() if severity >= threshold)
+
+    def severities(self) -> Iterator[Severity]:
+        """Each finding's severity; a spilled sequence gives them without reading its findings back."""
+        known = getattr(self.findings, "severities", None)
+        return known() if callable(known) else (finding.severity for finding in self.findings)
 
     def summary(self) -> dict[str, Any]:
         by_severity = {s.label: 0 for s in sorted(Severity, reverse=True)}
-        for finding in self.findings:
-            by_severity[finding.severity.label] += 1
+        for severity in self.severities():
+            by_severity[severity.label] += 1
         return {
             "files": self.files,
             "resources": self.resources,

@@ -24,6 +24,7 @@ import ctypes
 import functools
 import gc
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -47,6 +48,7 @@ from .inputs.loading import Progress, parse_input
 from .inputs.pieces import Piece, detached, naming, parse_piece
 from .inputs.render import Rendered, RenderOptions, render_inputs
 from .inputs.resources import Resource, resources_of
+from .report.spill import FindingSpill
 from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import WORKLOAD, ScanContext
@@ -74,6 +76,36 @@ class Checked:
     skipped_documents: int = 0
     patch_notes: list[str] = field(default_factory=list)
     generic_notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Collected:
+    """What the report needs of every input checked, summed as each comes (in input order): one
+    Checked per input is not kept (an empty one is about 1.5 KB: 150 MB for 100,000 files), and the kept
+    findings wait in a spill file (report/spill.py) with only their sort keys in memory."""
+
+    spill: FindingSpill = field(default_factory=FindingSpill)
+    inputs: int = 0
+    suppressed: list[Suppressed] = field(default_factory=list)
+    matched: Matched = field(default_factory=Matched)
+    errors: list[InputError] = field(default_factory=list)
+    refused: list[InputError] = field(default_factory=list)
+    resources: int = 0
+    skipped_documents: int = 0
+    patch_notes: list[str] = field(default_factory=list)
+    generic_notes: list[str] = field(default_factory=list)
+
+    def add(self, checked: Checked) -> None:
+        self.spill.add(checked.kept)
+        self.inputs += 1
+        self.suppressed += checked.suppressed
+        self.matched.merge(checked.matched)
+        self.errors += checked.errors
+        self.refused += checked.refused
+        self.resources += checked.resources
+        self.skipped_documents += checked.skipped_documents
+        self.patch_notes += checked.patch_notes
+        self.generic_notes += checked.generic_notes
 
 
 @dataclass
@@ -162,13 +194,14 @@ def _scan(
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     excluded = discovery.excluded
     _state = _State(parent=os.getpid())
-    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)))
+    kept = ScanCache(cache) if cache is not None else None
+    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept)
     inputs = rendered.inputs
     if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
         rendered.result.documents = [d for d in rendered.result.documents if not excluded.covers(d.source.name)]
     _state = _State(chosen, True, chosen.related_kinds, rendered=rendered.result, parent=os.getpid())
-    if cache is not None:
-        _state.cache = ScanCache(cache)
+    if kept is not None:
+        _state.cache = kept
         _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
     _state.piece_chars = piece_chars
     units = _units(inputs)
@@ -188,18 +221,30 @@ def _scan(
                 reading(1, len(inputs))
         _state.index_key = index_key.hexdigest()
         _build_index([resource for unit in units for resource in parts.pop(unit)])
-        results: list[Checked] = []
-        objects = 0
-        for checked in _map(_check_part, units, inputs, workers):
-            results.append(checked)
+        collected = Collected()
+        last = None
+        if (RENDERED, WHOLE) in units:  # checked first, here, so that its documents are let go before workers fork
+            last = _check_part((RENDERED, WHOLE), "")
+            _state.rendered = LoadResult()
+            rendered.result = LoadResult(inputs=rendered.result.inputs)
+            gc.collect()
+        files = [unit for unit in units if unit[0] != RENDERED]
+        done = objects = 0
+        pending: Checked | None = None  # the input whose pieces are being joined
+        for checked in itertools.chain(_map(_check_part, files, inputs, workers), [last] if last else []):
+            done += 1  # in input order: the files (a cut input's pieces one after another), then the rendered input
             objects += checked.resources
             if checking is not None:
-                estimate = objects * len(units) // len(results)
-                checking(checked.resources, max(objects, estimate))
-        results = _joined(results)
-        results.sort(key=lambda c: c.number if c.number != RENDERED else len(inputs))
-        errors = [*discovery.errors, *(e for c in results for e in c.errors)]  # the rendered input's last
-        errors += [e for c in results for e in c.refused]
+                checking(checked.resources, max(objects, objects * len(units) // done))
+            if pending is not None and pending.number == checked.number:
+                _join(pending, checked)
+                continue
+            if pending is not None:
+                collected.add(pending)
+            pending = checked
+        if pending is not None:
+            collected.add(pending)
+        errors = [*discovery.errors, *collected.errors, *collected.refused]  # the rendered input's last
         loaded = LoadResult(
             errors=errors,
             inputs=len(inputs) + rendered.result.inputs,
@@ -207,7 +252,7 @@ def _scan(
             notes=[*dict.fromkeys(excluded.notes()), *rendered.notes],
             warnings=excluded.warnings(),
         )
-        return _report(chosen, loaded, results)
+        return _report(chosen, loaded, collected)
     finally:
         _state = _State()
 
@@ -262,24 +307,17 @@ def _weight(units: list[Unit]) -> int:
     return sum(PIECE_WEIGHT if part != WHOLE else 1 for _, part in units)
 
 
-def _joined(results: list[Checked]) -> list[Checked]:
-    """The pieces' results of each cut input as one (in the order of the pieces: the input's order)."""
-    joined: list[Checked] = []
-    for checked in results:
-        if not joined or joined[-1].number != checked.number:
-            joined.append(checked)
-            continue
-        whole = joined[-1]
-        whole.kept += checked.kept
-        whole.suppressed += checked.suppressed
-        whole.matched.merge(checked.matched)
-        whole.errors = list(dict.fromkeys([*whole.errors, *checked.errors]))  # a List's duplicate keys: once
-        whole.refused += checked.refused
-        whole.resources += checked.resources
-        whole.skipped_documents += checked.skipped_documents
-        whole.patch_notes += checked.patch_notes
-        whole.generic_notes += checked.generic_notes
-    return joined
+def _join(whole: Checked, piece: Checked) -> None:
+    """Add the results of a cut input's next piece to those of its pieces before."""
+    whole.kept += piece.kept
+    whole.suppressed += piece.suppressed
+    whole.matched.merge(piece.matched)
+    whole.errors = list(dict.fromkeys([*whole.errors, *piece.errors]))  # a List's duplicate keys: once
+    whole.refused += piece.refused
+    whole.resources += piece.resources
+    whole.skipped_documents += piece.skipped_documents
+    whole.patch_notes += piece.patch_notes
+    whole.generic_notes += piece.generic_notes
 
 
 def _workers(jobs: int | None, inputs: int) -> int:
@@ -290,16 +328,18 @@ def _workers(jobs: int | None, inputs: int) -> int:
     return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
 
 
-def _render(inputs: list[str], render: RenderOptions | None, workers: int) -> Rendered:
+def _render(inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None) -> Rendered:
     """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
-    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang)."""
+    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang). With a cache,
+    unchanged charts and overlays are not rendered again (inputs/render/cache.py)."""
+    salt = code_hash() if cache is not None else ""
     if workers <= 1 or "helm_python" in sys.modules:
-        return render_inputs(inputs, render)
+        return render_inputs(inputs, render, cache, salt, workers)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
-        return pool.submit(render_inputs, inputs, render).result()
+        return pool.submit(render_inputs, inputs, render, cache, salt, workers).result()
 
 
 def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
@@ -327,6 +367,13 @@ def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: l
         work[-1].append((unit, inputs[unit[0]]))
         weight += _weight([unit])
     context = multiprocessing.get_context("fork")
+    # The workers share the parent's memory (the index, the rendered charts) until they write to it, and a
+    # garbage collection in a worker writes to every object it walks, copying the parent's heap page by
+    # page into each worker. gc.freeze() moves the parent's objects out of the collector's reach before the
+    # fork (https://docs.python.org/3/library/gc.html#gc.freeze), so they stay shared. They stay frozen
+    # until the scan ends (_few_collections unfreezes everything then).
+    gc.collect()
+    gc.freeze()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
         for done in pool.map(_run_chunk, [function] * len(work), work):
             yield from done
@@ -521,18 +568,16 @@ def _check(number: int, parsed: LoadResult) -> Checked:
 # --- the report ------------------------------------------------------------------------------------------
 
 
-def _report(chosen: Plan, loaded: LoadResult, results: list[Checked]) -> Report:
-    """Run.report() from the inputs' results: the same fields, in the same order."""
-    matched = Matched()
-    for checked in results:
-        matched.merge(checked.matched)
-    outcome = summarise(matched, chosen.controls)
+def _report(chosen: Plan, loaded: LoadResult, collected: Collected) -> Report:
+    """Run.report() from the inputs' results: the same fields, in the same order; the kept findings are
+    read back from the spill as the report is written."""
+    outcome = summarise(collected.matched, chosen.controls)
     report = Report(
         errors=sorted(loaded.errors, key=lambda e: (e.file, e.line or 0, e.message)),
-        resources=sum(c.resources for c in results),
-        skipped_documents=sum(c.skipped_documents for c in results),
+        resources=collected.resources,
+        skipped_documents=collected.skipped_documents,
         rules=len(chosen.rules),
-        kustomize_patches=sum(len(c.patch_notes) for c in results),
+        kustomize_patches=len(collected.patch_notes),
         files=loaded.inputs,
     )
     report.rule_info = [
@@ -541,13 +586,12 @@ def _report(chosen: Plan, loaded: LoadResult, results: list[Checked]) -> Report:
     ]
     if outcome.expired:
         report.rule_info.append(EXPIRED_INFO)
-    kept = [finding for c in results for finding in c.kept] + outcome.expired
-    report.findings = sorted(kept, key=lambda f: f.sort_key())
-    suppressed = [item for c in results for item in c.suppressed]
-    report.suppressed = sorted(suppressed, key=lambda s: s.finding.sort_key())
+    collected.spill.add(outcome.expired)
+    report.findings = collected.spill.sorted()
+    report.suppressed = sorted(collected.suppressed, key=lambda s: s.finding.sort_key())
     report.notes.extend(f"{path}: hidden, not scanned (use --include-hidden)" for path in loaded.hidden)
     report.notes.extend(loaded.notes)
-    report.notes.extend(note for c in results for note in c.patch_notes)
+    report.notes.extend(collected.patch_notes)
     report.notes.extend(outcome.notes)
-    report.notes.extend(note for c in results for note in c.generic_notes)
+    report.notes.extend(collected.generic_notes)
     return report

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from ..findings import Report, Severity, error_place
 from ..inputs.documents import InputError
-from ..report import FORMATS, RenderOptions
+from ..report import FORMATS, RenderOptions, write
 from ..report.escaping import visible
 from ..suggest import did_you_mean
 
@@ -54,12 +54,11 @@ def write_report(report: Report, outputs: list[Output], options: RenderOptions, 
     ok = True
     for output in outputs:
         if output.path is None:
-            out.write(FORMATS[output.format](report, options))
+            write(output.format, report, options, out)
             continue
         try:
-            text = FORMATS[output.format](report, replace(options, color=False, destination=output.path))
             with open(output.path, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+                write(output.format, report, replace(options, color=False, destination=output.path), handle)
         except OSError as exc:
             err.write(f"error: cannot write the {output.format} report to {output.path}: {exc.strerror or exc}\n")
             ok = False

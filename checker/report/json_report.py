@@ -1,24 +1,32 @@
 """The JSON report: an object with findings, errors and summary (notes when the run has any: baseline counts,
 hidden paths, ...; frameworks, per control, when a --framework was asked for); its keys are a contract.
 
-Keys are written in a fixed order so that the same scan always gives the same bytes.
+Keys are written in a fixed order so that the same scan always gives the same bytes. The findings are written
+one at a time as they are read (json_stream), so a report of any size needs no more memory than one finding.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+import io
+from typing import TYPE_CHECKING, TextIO
 
 from ..findings import Report
 from .escaping import deep, valid_unicode
+from .json_stream import Streamed, write_json
 
 if TYPE_CHECKING:
     from . import RenderOptions
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    out = io.StringIO()
+    write(report, options, out)
+    return out.getvalue()
+
+
+def write(report: Report, options: RenderOptions, out: TextIO) -> None:
     document = {
-        "findings": [finding.to_dict() for finding in report.findings],
+        "findings": Streamed(finding.to_dict() for finding in report.findings),
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "summary": report.summary(),
     }
@@ -29,4 +37,4 @@ def render(report: Report, options: RenderOptions) -> str:
     if report.frameworks:
         document["frameworks"] = [framework.to_dict() for framework in report.frameworks]
     # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
-    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
+    write_json(document, out, lambda piece: deep(piece, valid_unicode))

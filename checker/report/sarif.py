@@ -5,12 +5,15 @@ with their help, one result per finding at its file, line and column, input erro
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import TYPE_CHECKING, Any
+import io
+import itertools
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..findings import Finding, FrameworkResult, Report, Severity
 from ..version import __version__
 from .escaping import deep, valid_unicode
+from .json_stream import Streamed, write_json
 from .locations import artifact_uri
 
 if TYPE_CHECKING:
@@ -34,6 +37,13 @@ SECURITY_SEVERITY = {
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    out = io.StringIO()
+    write(report, options, out)
+    return out.getvalue()
+
+
+def write(report: Report, options: RenderOptions, out: TextIO) -> None:
+    """The SARIF log, its results written one at a time as the findings are read (json_stream)."""
     rule_index = {rule.id: index for index, rule in enumerate(report.rule_info)}
     rules = [
         {
@@ -53,11 +63,52 @@ def render(report: Report, options: RenderOptions) -> str:
         }
         for rule in report.rule_info
     ]
-    results = []
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": error.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact_uri(error.file)},
+                        **({"region": {"startLine": error.line}} if error.line else {}),
+                    }
+                }
+            ],
+        }
+        for error in report.errors
+    ]
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kubecheck",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "invocations": [
+                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
+                ],
+                "results": Streamed(_results(report, options, rule_index)),
+                **({"taxonomies": [_taxonomy(f) for f in report.frameworks]} if report.frameworks else {}),
+            }
+        ],
+    }
+    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
+    write_json(document, out, lambda piece: deep(piece, valid_unicode))
+
+
+def _results(report: Report, options: RenderOptions, rule_index: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """One SARIF result per finding (then per suppressed finding with --show-suppressed), as they are read."""
     seen: dict[str, int] = {}
-    shown: list[tuple[Finding, Any]] = [(finding, None) for finding in report.findings]
+    shown: Iterator[tuple[Finding, Any]] = ((finding, None) for finding in report.findings)
     if options.show_suppressed:  # every exemption used, with its reason (SARIF result.suppressions)
-        shown += [(item.finding, item.by) for item in report.suppressed]
+        shown = itertools.chain(shown, ((item.finding, item.by) for item in report.suppressed))
     for finding, by in shown:
         resource = finding.resource
         logical = "/".join(str(part) for part in (resource["kind"], resource["namespace"], resource["name"]) if part)
@@ -103,45 +154,7 @@ def render(report: Report, options: RenderOptions) -> str:
         controls = _controls_of(report.frameworks, finding.rule, finding.path)
         if controls:
             result["taxa"] = controls
-        results.append(result)
-    notifications = [
-        {
-            "level": "error",
-            "message": {"text": error.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri(error.file)},
-                        **({"region": {"startLine": error.line}} if error.line else {}),
-                    }
-                }
-            ],
-        }
-        for error in report.errors
-    ]
-    document = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "kubecheck",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": rules,
-                    }
-                },
-                "invocations": [
-                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
-                ],
-                "results": results,
-                **({"taxonomies": [_taxonomy(f) for f in report.frameworks]} if report.frameworks else {}),
-            }
-        ],
-    }
-    # valid UTF-8 whatever a file name holds; json.dumps escapes the control characters
-    return json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
+        yield result
 
 
 def _taxonomy(framework: FrameworkResult) -> dict[str, Any]:

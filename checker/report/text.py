@@ -7,9 +7,11 @@ Colour is used only when asked for (the CLI asks when writing to a terminal).
 
 from __future__ import annotations
 
+import io
 import textwrap
+from dataclasses import dataclass, field
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from ..findings import Finding, FrameworkResult, Report, Severity, counted, error_place
 from .controls import framework_line, objects_line
@@ -36,15 +38,25 @@ MORE = " [-v]"  # marks a message cut short
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    lines: list[str] = []
+    out = io.StringIO()
+    write(report, options, out)
+    return out.getvalue()
+
+
+def write(report: Report, options: RenderOptions, out: TextIO) -> None:
+    """The report, its findings written one file at a time as they are read; then advice, suppressed
+    findings, frameworks, errors, notes and the summary line."""
     # Every name and value from the inputs goes through visible(): an ESC sequence in a file name or a
     # manifest value must not reach the terminal (it could retitle or clear it).
+    files: set[str] = set()
     for file, group in groupby(report.findings, key=lambda f: f.file):
-        lines.append(_paint(visible(file), "1", options.color))
+        files.add(file)
+        lines = [_paint(visible(file), "1", options.color)]
         for finding in group:
             lines.extend(_finding_lines(finding, options))
         lines.append("")
-    lines.extend(_advice(report, options))
+        out.write("\n".join(lines) + "\n")
+    lines = _advice(report, options)
     if options.show_suppressed and report.suppressed:
         lines.append("Suppressed:")
         for item in report.suppressed:
@@ -65,8 +77,8 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.extend(f"note: {visible(note)}" for note in report.notes)
     if report.errors or (options.verbose and report.notes):
         lines.append("")
-    lines.append(_summary(report))
-    return "\n".join(lines) + "\n"
+    lines.append(_summary(report, len(files)))
+    out.write("\n".join(lines) + "\n")
 
 
 def _finding_lines(finding: Finding, options: RenderOptions) -> list[str]:
@@ -114,18 +126,32 @@ def _wrapped(head: str, text: str, width: int | None, indent: int) -> list[str]:
     )
 
 
+@dataclass
+class _RuleAdvice:
+    """One rule's line of advice: its fix (its first finding's), its findings and the objects they are in."""
+
+    remediation: str
+    findings: int = 0
+    objects: set[tuple[object, ...]] = field(default_factory=set)
+
+
 def _advice(report: Report, options: RenderOptions) -> list[str]:
     """Each rule's fix once, with how many findings and objects it concerns, most frequent first."""
-    by_rule: dict[str, list[Finding]] = {}
+    by_rule: dict[str, _RuleAdvice] = {}
+    shared: dict[str, str] = {}  # one copy of each file and object name: findings are read one at a time
     for finding in report.findings:
-        by_rule.setdefault(finding.rule, []).append(finding)
+        advice = by_rule.get(finding.rule)
+        if advice is None:
+            advice = by_rule[finding.rule] = _RuleAdvice(finding.remediation)
+        advice.findings += 1
+        names = (finding.file, *(str(v) for v in finding.resource.values()))
+        advice.objects.add((finding.document, *(shared.setdefault(name, name) for name in names)))
     if not by_rule:
         return []
     lines = [_paint("How to fix", "1", options.color)]
-    for rule, found in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])):
-        objects = len({(f.file, f.document, *(str(v) for v in f.resource.values())) for f in found})
-        counts = f"{counted(len(found), 'finding')} in {counted(objects, 'object')}"
-        lines.extend(_wrapped(f"  {rule} ({counts}): ", visible(found[0].remediation), options.width, indent=6))
+    for rule, advice in sorted(by_rule.items(), key=lambda item: (-item[1].findings, item[0])):
+        counts = f"{counted(advice.findings, 'finding')} in {counted(len(advice.objects), 'object')}"
+        lines.extend(_wrapped(f"  {rule} ({counts}): ", visible(advice.remediation), options.width, indent=6))
     lines.append("")
     return lines
 
@@ -151,13 +177,13 @@ def _framework(framework: FrameworkResult, options: RenderOptions) -> list[str]:
     return lines
 
 
-def _summary(report: Report) -> str:
+def _summary(report: Report, files_with: int) -> str:
+    """The last line; ``files_with``: how many files have findings (counted as they were written)."""
     counts = report.summary()["by_severity"]
     parts = [f"{n} {label}" for label, n in counts.items() if n]
     findings = counted(len(report.findings), "finding")
     if parts:
         findings += f" ({', '.join(parts)})"
-    files_with = len({f.file for f in report.findings})
     text = (
         f"{findings} in {files_with} of {counted(report.files, 'file')}; "
         f"{counted(report.resources, 'object')} checked by {counted(report.rules, 'rule')}"

@@ -5,14 +5,19 @@ files they consumed out of the raw inputs so that nothing is checked twice.
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..documents import InputError, LoadResult
 from ..excludes import Excludes
+from .cache import RenderCache, cached, chart_key, executable_identity, helm_sdk_identity, overlay_key
 from .charts import ChartSettings, chart_roots, is_chart_file, loose_templates
 from .helm import render_chart
-from .kustomize import KUSTOMIZATION_NAMES, build_overlays, overlay_roots
+from .kustomize import KUSTOMIZATION_NAMES, build_one, build_overlays, command_identity, overlay_roots
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,13 @@ class Rendered:
     notes: list[str] = field(default_factory=list)
 
 
-def render_inputs(inputs: list[str], options: RenderOptions | None) -> Rendered:
+def render_inputs(
+    inputs: list[str], options: RenderOptions | None, cache: RenderCache | None = None, salt: str = "", jobs: int = 1
+) -> Rendered:
     """Render the charts (a directory holding Chart.yaml) and overlays (a directory holding a kustomization)
-    found among the inputs; their files are consumed, every other input is left to be read raw."""
+    found among the inputs; their files are consumed, every other input is left to be read raw. ``cache``:
+    where rendered charts and built overlays are kept between scans (cache.py), under keys that also hold
+    ``salt`` (kubecheck's code hash); ``jobs``: overlays built at once (the same result for any number)."""
     options = options or RenderOptions()
     if not options.enabled:
         return Rendered(list(inputs))
@@ -74,14 +83,20 @@ def render_inputs(inputs: list[str], options: RenderOptions | None) -> Rendered:
     for chart in charts:
         chosen = options.for_chart(chart)
         release, namespace = chosen.release_name or "release-name", chosen.namespace or "default"
-        part = render_chart(chart, chosen.values, chosen.helm_set, release, namespace)
+        key = None
+        if cache is not None:
+            renderer = executable_identity(shutil.which("helm")) if shutil.which("helm") else helm_sdk_identity()
+            key = chart_key(_salt(salt), renderer, chart, chosen.values, chosen.helm_set, release, namespace)
+        part = cached(
+            cache, key, functools.partial(render_chart, chart, chosen.values, chosen.helm_set, release, namespace)
+        )
         rendered.result.documents.extend(part.documents)
         rendered.result.errors.extend(part.errors)
         rendered.result.inputs += 1
     outside = [name for name in inputs if name == "-" or not is_chart_file(name, charts)]
     overlays = overlay_roots(outside)
     if overlays:
-        built = build_overlays(overlays)
+        built = build_overlays(overlays, _cached_build(cache, salt) if cache is not None else None, jobs)
         rendered.result.documents.extend(built.result.documents)
         rendered.result.errors.extend(built.result.errors)
         rendered.result.inputs += built.result.inputs
@@ -101,11 +116,26 @@ def render_inputs(inputs: list[str], options: RenderOptions | None) -> Rendered:
     return rendered
 
 
+def _salt(salt: str) -> str:
+    return f"{salt}\0{os.getcwd()}"  # relative paths (charts, values files, overlays) name other files elsewhere
+
+
+def _cached_build(cache: RenderCache, salt: str) -> Callable[[Any, list[str]], LoadResult]:
+    builder = command_identity()
+
+    def build(overlay: Any, folders: list[str]) -> LoadResult:
+        key = overlay_key(_salt(salt), builder, overlay.root, folders)
+        return cached(cache, key, functools.partial(build_one, overlay))
+
+    return build
+
+
 __all__ = [
     "KUSTOMIZATION_NAMES",
     "ChartSettings",
     "Excludes",
     "InputError",
+    "RenderCache",
     "RenderOptions",
     "Rendered",
     "render_inputs",

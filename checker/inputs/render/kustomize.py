@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +64,7 @@ def _is_component(folder: str) -> bool:
     """A kind: Component is only built as part of the kustomizations that include it."""
     try:
         with open(kustomization_file(folder) or "", encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=yaml.CSafeLoader)  # libyaml: a yes/no answer
     except (OSError, yaml.YAMLError):
         return False
     return isinstance(data, dict) and data.get("kind") == "Component"
@@ -78,9 +80,13 @@ class _Overlay:
     problem: str | None = None
 
 
-def build_overlays(roots: list[str]) -> Overlays:
+def build_overlays(
+    roots: list[str], build: Callable[[_Overlay, list[str]], LoadResult] | None = None, jobs: int = 1
+) -> Overlays:
     """Build each overlay not included by another one; when one fails, the overlays it includes are built on
-    their own, and the files of failed builds stay raw inputs."""
+    their own, and the files of failed builds stay raw inputs. ``build``: how one overlay is built, given it
+    and the real paths of its kustomization folders (its own first; cache.py keeps builds by their files).
+    ``jobs``: builds run at once (each is a kustomize process; results are taken in the order above)."""
     known: dict[str, _Overlay] = {}
     for root in roots:
         known[os.path.realpath(root)] = _read_overlay(root)
@@ -88,22 +94,54 @@ def build_overlays(roots: list[str]) -> Overlays:
     queue = [real for real in known if real not in included]
     outcome = Overlays()
     built: set[str] = set()
-    while queue:
-        real = queue.pop(0)
-        if real in built:
-            continue
-        built.add(real)
-        overlay = known.get(real) or _read_overlay(os.path.relpath(real))
-        known[real] = overlay
-        outcome.result.inputs += 1
-        part = _build(overlay)
-        if part.errors:
-            outcome.result.errors.extend(part.errors)
-            queue.extend(child for child in overlay.children if child in known)
-            continue
-        outcome.result.documents.extend(part.documents)
-        outcome.consumed |= _closure(real, known)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        started: dict[str, Future[LoadResult]] = {}
+
+        def start(reals: list[str]) -> None:
+            for real in reals:
+                if real not in started and real not in built:
+                    overlay = known.get(real) or _read_overlay(os.path.relpath(real))
+                    known[real] = overlay
+                    folders = _folders(real, known) if build is not None else []
+                    started[real] = pool.submit(build or (lambda o, _: _build(o)), overlay, folders)
+
+        start(queue)
+        while queue:
+            real = queue.pop(0)
+            if real in built:
+                continue
+            start([real])
+            built.add(real)
+            overlay = known[real]
+            outcome.result.inputs += 1
+            part = started.pop(real).result()
+            if part.errors:
+                outcome.result.errors.extend(part.errors)
+                children = [child for child in overlay.children if child in known]
+                queue.extend(children)
+                start(children)
+                continue
+            outcome.result.documents.extend(part.documents)
+            outcome.consumed |= _closure(real, known)
+        for future in started.values():  # started for a queue that no longer needs them
+            future.cancel()
     return outcome
+
+
+def _folders(real: str, known: dict[str, _Overlay]) -> list[str]:
+    """The real paths of an overlay's folder and of every kustomization folder it includes, in walk order."""
+    order: list[str] = []
+    read: dict[str, _Overlay] = {}  # not added to known: which overlays are built on their own must not change
+    stack = [real]
+    while stack:
+        current = stack.pop()
+        if current in order:
+            continue
+        order.append(current)
+        overlay = known.get(current) or read.get(current) or _read_overlay(os.path.relpath(current))
+        read[current] = overlay
+        stack.extend(reversed(overlay.children))
+    return order
 
 
 def _closure(real: str, known: dict[str, _Overlay]) -> set[str]:
@@ -179,6 +217,23 @@ def _command() -> list[str] | None:
         pass
     executable = shutil.which("kubectl")
     return [executable, "kustomize"] if executable else None
+
+
+def command_identity() -> str:
+    """The builder as it is now (cache keys): its command, and the executable's size and modification time."""
+    command = _command()
+    if command is None:
+        return "none"
+    try:
+        status = os.stat(command[0])
+    except OSError:
+        return " ".join(command)
+    return f"{' '.join(command)} {status.st_size} {status.st_mtime_ns}"
+
+
+def build_one(overlay: _Overlay) -> LoadResult:
+    """One overlay built (for a cache wrapping it)."""
+    return _build(overlay)
 
 
 def _build(overlay: _Overlay) -> LoadResult:
