@@ -187,12 +187,13 @@ def test_cli_shows_exemptions_in_text_json_and_sarif(tmp_path: Path) -> None:
         "  reason: node metrics need the host network\n  expires: 2999-01-01\n"
     )
     common = ("scan", str(WORKLOADS), "--pack", "pss-baseline", "--config", str(config), "--show-suppressed")
-    text = run_cli(*common).stdout.decode()
+    json_file, sarif_file = tmp_path / "report.json", tmp_path / "report.sarif"
+    text = run_cli(*common, "-o", "text", "-o", f"json={json_file}", "-o", f"sarif={sarif_file}").stdout.decode()
     assert f"by exemption at {config}:2: node metrics need the host network (expires 2999-01-01)" in text
-    document = json.loads(run_cli(*common, "-o", "json").stdout)
+    document = json.loads(json_file.read_text())
     [by_exemption] = [s for s in document["suppressed"] if s["suppressed_by"]["kind"] == "exemption"]
     assert by_exemption["suppressed_by"]["expires"] == "2999-01-01"
-    sarif = json.loads(run_cli(*common, "-o", "sarif").stdout)
+    sarif = json.loads(sarif_file.read_text())
     results = sarif["runs"][0]["results"]
     suppressions = [r["suppressions"] for r in results if "suppressions" in r]
     expected = {"kind": "external", "status": "accepted", "justification": "node metrics need the host network"}
