@@ -19,12 +19,9 @@ _CLOSING = {"}": "{", "]": "["}
 JSON_REPORTED_DEPTH = 900  # the JSON decoder reads about 990 levels; a deeper value is reported where it passes this
 
 
-def parse_json(source: Source) -> LoadResult:
-    """A JSON value, or a stream of them back to back (as kubectl reads: `jq -c '.items[]'` output, say),
-    each its own document with its first line and span. A broken value is reported once and skipped: the
-    stream goes on after its end (its brackets balance) or at the next line that starts with `{`."""
-    result = LoadResult()
-    text = source.text
+def duplicate_noting_decoder() -> tuple[json.JSONDecoder, list[str]]:
+    """A JSON decoder that keeps the last value of a duplicated key (as kubectl does), and the list it
+    notes each duplicated key in."""
     duplicates: list[str] = []
 
     def keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -35,7 +32,16 @@ def parse_json(source: Source) -> LoadResult:
             seen.add(key)
         return dict(pairs)
 
-    decoder = json.JSONDecoder(object_pairs_hook=keep_last)
+    return json.JSONDecoder(object_pairs_hook=keep_last), duplicates
+
+
+def parse_json(source: Source) -> LoadResult:
+    """A JSON value, or a stream of them back to back (as kubectl reads: `jq -c '.items[]'` output, say),
+    each its own document with its first line and span. A broken value is reported once and skipped: the
+    stream goes on after its end (its brackets balance) or at the next line that starts with `{`."""
+    result = LoadResult()
+    text = source.text
+    decoder, duplicates = duplicate_noting_decoder()
     at, line, counted = _after_space(text, 0), 1 + source.line_offset, 0
     while at < len(text):
         try:

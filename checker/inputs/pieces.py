@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .documents import Document, InputError, LoadResult, Source
-from .json_parser import parse_json
+from .json_parser import duplicate_noting_decoder, parse_json
 from .resources import is_kubernetes_object, list_item_kind, with_list_type
 from .yaml_parser import parse_yaml, parse_yaml_excerpt
 
@@ -371,17 +371,7 @@ def _parse_items(source: Source, items: ListItems, chosen: Iterable[int]) -> Loa
     reported at the List's line, as when the whole List is read."""
     result = LoadResult()
     text = source.text
-    duplicates: list[str] = []
-
-    def keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                duplicates.append(key)
-            seen.add(key)
-        return dict(pairs)
-
-    decoder = json.JSONDecoder(object_pairs_hook=keep_last)
+    decoder, duplicates = duplicate_noting_decoder()
     line, counted = source.line_offset + 1, 0
     for number in chosen:
         start, end = items.spans[number]

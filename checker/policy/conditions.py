@@ -529,11 +529,8 @@ class CompiledPath:
     def find(self, value: Any) -> list[tuple[Any, Path]]:
         fields = self.fields
         if fields is not None:
-            for name in fields:
-                if not isinstance(value, dict) or name not in value:
-                    return []
-                value = value[name]
-            return [] if value is None else [(value, fields)]
+            found = _at_fields(value, fields)
+            return [] if found is None else [(found, fields)]
         if self.steps is None:
             return [(m.value, _path_of(m.full_path)) for m in self.expression.find(value) if m.value is not None]
         results: list[tuple[Any, Path]] = []
@@ -544,11 +541,8 @@ class CompiledPath:
         """The values find() gives, in the same order, without their paths."""
         fields = self.fields
         if fields is not None:
-            for name in fields:
-                if not isinstance(value, dict) or name not in value:
-                    return []
-                value = value[name]
-            return [] if value is None else [value]
+            found = _at_fields(value, fields)
+            return [] if found is None else [found]
         if self.steps is None:
             return [m.value for m in self.expression.find(value) if m.value is not None]
         results: list[Any] = []
@@ -597,6 +591,15 @@ def _steps_of(expression: Any) -> list[Any] | None:
     if isinstance(expression, Wildcard):
         return ["*"]
     return None
+
+
+def _at_fields(value: Any, fields: tuple[str, ...]) -> Any:
+    """The value at a path of field names, or None where a field is missing (or the value is null)."""
+    for name in fields:
+        if not isinstance(value, dict) or name not in value:
+            return None
+        value = value[name]
+    return value
 
 
 def _walk(value: Any, steps: list[Any], at: int, path: Path, out: list[tuple[Any, Path]]) -> None:
