@@ -3,8 +3,11 @@ many examples generated (fuzz-like) tests try."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -38,3 +41,13 @@ RAW = RenderOptions(enabled=False)  # --no-render: chart and overlay folders rea
 
 def scan(paths, include_hidden=False, render=None, **options):
     return run_plan(plan(**options), [str(p) for p in paths], include_hidden, render=render)
+
+
+def load_tool(name: str) -> ModuleType:
+    """The script tools/NAME.py as a module (the tools are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -3,22 +3,16 @@ rules or says why none, and a rule that names a Trivy check as its peer is liste
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
+from types import ModuleType
 
 from checker.policy.loader import load_catalog
 
-from .conftest import ROOT
+from .conftest import ROOT, load_tool
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location("peer_table", ROOT / "tools" / "peer_table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["peer_table"] = module
-    spec.loader.exec_module(module)
-    return module
+def _tool() -> ModuleType:
+    return load_tool("peer_table")
 
 
 def test_the_page_is_current_and_the_data_sound() -> None:

@@ -3,26 +3,19 @@ page must equal the checked-in one; and each page holds what a reader looks for 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 from checker.policy.catalog import all_packs
 from checker.policy.loader import load_catalog
 
-from .conftest import ROOT
+from .conftest import ROOT, load_tool
 
 PAGES = ROOT / "docs" / "rules"
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rule_docs", ROOT / "tools" / "rule_docs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rule_docs"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("rule_docs")
 
 
 def test_docs_rules_is_current(tmp_path: Path) -> None:
