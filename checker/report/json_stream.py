@@ -8,11 +8,13 @@ that is not Streamed is dumped whole and indented; only dicts and lists holding 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 INDENT = 2
+BATCH = 256  # items of a Streamed list dumped together: json.dumps sets up its encoder once per call
 
 
 class Streamed:
@@ -57,10 +59,17 @@ def _write(value: Any, out: TextIO, depth: int, clean: Callable[[Any], Any]) -> 
             first = False
         out.write("\n" + " " * (INDENT * depth) + "}" if not first else "{}")
         return
-    items = value.items if isinstance(value, Streamed) else value
+    items = iter(value.items if isinstance(value, Streamed) else value)
     first = True
-    for item in items:
-        out.write(("[" if first else ",") + inner)
-        _write(item, out, depth + 1, clean)
-        first = False
+    while batch := list(itertools.islice(items, BATCH)):
+        plain = [item for item in batch if not _holds_streamed(item)]
+        if len(plain) == len(batch):  # dumped as one list, its brackets cut off: its items as dumped one by one
+            dumped = _dump(clean(batch), depth)
+            out.write(("[" if first else ",") + dumped[1 : dumped.rindex("\n")])
+            first = False
+            continue
+        for item in batch:
+            out.write(("[" if first else ",") + inner)
+            _write(item, out, depth + 1, clean)
+            first = False
     out.write("\n" + " " * (INDENT * depth) + "]" if not first else "[]")

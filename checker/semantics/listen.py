@@ -238,6 +238,9 @@ def _through(expanded: Expanded) -> str:
 # --- command lines ----------------------------------------------------------------------------------------
 
 
+_BLANK = re.compile(r"\s")  # re's \s is str.isspace() (Unicode whitespace)
+
+
 @dataclass(frozen=True)
 class _Token:
     """A word of command or args, expanded, with where it is written and the command it belongs to."""
@@ -270,7 +273,7 @@ def command_tokens(container: dict[str, Any]) -> list[_Token]:
             entry, path = str(entry), (field_name, index)
             if is_oversized(entry):
                 continue  # not parsed: named by the value-not-analysed rule (limits.py)
-            if not any(char.isspace() for char in entry):
+            if _BLANK.search(entry) is None:
                 tokens.append(_token(entry, path, None, entry, segment, program, values))
                 continue
             words = shell_words(entry)
