@@ -4,6 +4,7 @@ the scope it failed on, and the witness (value, place, note) that explains the f
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -78,7 +79,7 @@ def evaluate(
     kinds = {kind for kind, chosen in by_scope.items() if chosen}
     findings: list[RawFinding] = []
     generic: list[Workload] = []
-    applied: dict[str, set[int]] = {compiled.rule.id: set() for compiled in rules}
+    applied: dict[str, set[int]] = defaultdict(set)  # only the rules that applied: a review applies few
     for resource in resources:
         for scope in scopes_of(resource, kinds, params, context, generic):
             findings.extend(run_rules(by_scope[scope.kind], scope, applied))

@@ -25,12 +25,14 @@ def duplicate_noting_decoder() -> tuple[json.JSONDecoder, list[str]]:
     duplicates: list[str] = []
 
     def keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                duplicates.append(key)
-            seen.add(key)
-        return dict(pairs)
+        made = dict(pairs)
+        if len(made) < len(pairs):  # only then is a key duplicated: which, in order
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(key)
+                seen.add(key)
+        return made
 
     return json.JSONDecoder(object_pairs_hook=keep_last), duplicates
 

@@ -119,27 +119,42 @@ def _real_spec_path(workload: Workload) -> Path | None:
 
 
 def _check(value: Any, schema: Schema, path: Path) -> tuple[Path, str] | None:
+    problem = _problem(value, schema)
+    return None if problem is None else ((*path, *reversed(problem[0])), problem[1])
+
+
+def _problem(value: Any, schema: Schema) -> tuple[list[Any], str] | None:
+    """The first value of the wrong type, with its path below ``value`` in reverse (each level adds its
+    step on the way back: no path is made for the values that are fine)."""
     if value is None:
         return None
     if isinstance(schema, list):
         if not isinstance(value, list):
-            return path, f"{_word(value)} where Kubernetes expects a list"
+            return [], f"{_word(value)} where Kubernetes expects a list"
         for index, item in enumerate(value):
-            problem = _check(item, schema[0], (*path, index))
+            problem = _problem(item, schema[0])
             if problem is not None:
+                problem[0].append(index)
                 return problem
         return None
     if isinstance(schema, dict):
         if not isinstance(value, dict):
-            return path, f"{_word(value)} where Kubernetes expects a mapping"
+            return [], f"{_word(value)} where Kubernetes expects a mapping"
         for key, field_schema in schema.items():
-            if key in value:
-                problem = _check(value[key], field_schema, (*path, key))
-                if problem is not None:
-                    return problem
+            if key not in value:
+                continue
+            item = value[key]
+            if field_schema.__class__ is type:  # a scalar field (most): tested here, not in a call
+                if item is None or item.__class__ is field_schema:
+                    continue
+                return [key], f"{_word(item)} where Kubernetes expects {TYPE_WORDS[field_schema]}"
+            problem = _problem(item, field_schema)
+            if problem is not None:
+                problem[0].append(key)
+                return problem
         return None
     if type(value) is not schema:  # exact: true is not an integer, 1 is not a string
-        return path, f"{_word(value)} where Kubernetes expects {TYPE_WORDS[schema]}"
+        return [], f"{_word(value)} where Kubernetes expects {TYPE_WORDS[schema]}"
     return None
 
 
