@@ -4,6 +4,7 @@ located (file:line:col), its message rendered from the rule's template, and its 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,8 +191,14 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
         resource=scope.resource.ref(),
         container=values["container.name"],
         path=values["path"],  # format_path(path), as template_values wrote it
-        remediation=" ".join(rule.remediation.split()),
+        remediation=_one_line(rule.remediation),
         document=located_in.document.index,
         rendered=rendered,
         value=json.dumps(witness.value, sort_keys=True, default=str),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _one_line(text: str) -> str:
+    """A rule's text with its line breaks and runs of blanks made single spaces (once per rule's text)."""
+    return " ".join(text.split())

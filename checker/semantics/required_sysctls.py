@@ -6,6 +6,7 @@ namespace; as codes (no prose).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def required_sysctls(
     for container in workload.containers:
         for entry in container_sysctls(container.spec, container.norm_path):
             misplaced.setdefault(entry.name, (container, entry))
-    patterns = list(allowed)
+    allowed_name = _any_of(tuple(allowed))
     found = []
     for name, wanted in sorted(required.items()):
         declared_entry = declared.get(name)
@@ -77,6 +78,14 @@ def required_sysctls(
             standing = SET if declared_entry.value == wanted else WRONG_VALUE
         else:
             standing = MISPLACED if name in misplaced else ABSENT
-        unsafe = not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+        unsafe = allowed_name is None or allowed_name.match(name) is None
         found.append(RequiredSysctl(name, wanted, standing, declared_entry, misplaced.get(name), shared, unsafe))
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regular expression for a list of names and fnmatch patterns (fnmatchcase against each, at once)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
