@@ -90,6 +90,8 @@ def _ports_of_remote_hosts(settings: list[Setting]) -> list[Setting]:
         words = name_words(setting.name)
         if words and words[-1] in ("host", "hostname") and host_kind(address_host(setting.value)) in (IP, HOSTNAME):
             remote_prefixes.add(tuple(words[:-1]))
+    if not remote_prefixes:  # most containers name no remote host
+        return []
     return [
         setting
         for setting in settings

@@ -44,7 +44,7 @@ class Workload:
     extras: dict[str, Path] = field(default_factory=dict)
     containers: list[Container] = field(default_factory=list)
     _container_index: dict[Path, Container] | None = field(default=None, init=False, repr=False, compare=False)
-    _real_paths: dict[Path, Path] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _real_paths: dict[Path, Path] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -58,9 +58,12 @@ class Workload:
     def real_path(self, norm: Path) -> Path:
         """Translate a path of the normalized view into the path inside the resource object (remembered:
         rules and message templates ask for the same few paths again and again)."""
-        found = self._real_paths.get(norm)
+        known = self._real_paths
+        if known is None:
+            known = self._real_paths = {}
+        found = known.get(norm)
         if found is None:
-            found = self._real_paths[norm] = self._translated(norm)
+            found = known[norm] = self._translated(norm)
         return found
 
     def _translated(self, norm: Path) -> Path:

@@ -124,15 +124,17 @@ def _check(value: Any, schema: Schema, path: Path) -> tuple[Path, str] | None:
 
 
 def _problem(value: Any, schema: Schema) -> tuple[list[Any], str] | None:
-    """The first value of the wrong type, with its path below ``value`` in reverse (each level adds its
-    step on the way back: no path is made for the values that are fine)."""
+    """The first value of the wrong type, in the object's order, with its path below ``value`` in reverse
+    (each level adds its step on the way back: no path is made for the values that are fine). It walks the
+    fields the object has (a few), looking each up in the schema (which knows dozens)."""
     if value is None:
         return None
     if isinstance(schema, list):
         if not isinstance(value, list):
             return [], f"{_word(value)} where Kubernetes expects a list"
+        element = schema[0]
         for index, item in enumerate(value):
-            problem = _problem(item, schema[0])
+            problem = _problem(item, element)
             if problem is not None:
                 problem[0].append(index)
                 return problem
@@ -140,12 +142,12 @@ def _problem(value: Any, schema: Schema) -> tuple[list[Any], str] | None:
     if isinstance(schema, dict):
         if not isinstance(value, dict):
             return [], f"{_word(value)} where Kubernetes expects a mapping"
-        for key, field_schema in schema.items():
-            if key not in value:
+        for key, item in value.items():
+            field_schema = schema.get(key)
+            if field_schema is None or item is None:
                 continue
-            item = value[key]
             if field_schema.__class__ is type:  # a scalar field (most): tested here, not in a call
-                if item is None or item.__class__ is field_schema:
+                if item.__class__ is field_schema:
                     continue
                 return [key], f"{_word(item)} where Kubernetes expects {TYPE_WORDS[field_schema]}"
             problem = _problem(item, field_schema)
