@@ -4,6 +4,7 @@ file piece by piece, byte for byte what json.dumps(document, indent=2, ensure_as
 json.dumps with indent writes a value nested at depth d as it would write it alone, every line after the
 first indented by 2*d more spaces (JSON strings hold no raw newline: the encoder escapes it), so each piece
 that is not Streamed is dumped whole and indented; only dicts and lists holding a Streamed are walked here.
+A Streamed list's items are dumped BATCH at a time, as one list whose brackets are cut off.
 """
 
 from __future__ import annotations
