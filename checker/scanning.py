@@ -25,7 +25,6 @@ import ctypes
 import functools
 import gc
 import hashlib
-import itertools
 import json
 import marshal
 import multiprocessing
@@ -47,6 +46,7 @@ from .inputs import pieces as pieces_
 from .inputs.decoding import MAX_FILE_BYTES, MAX_STREAMED_BYTES, read_source
 from .inputs.discovery import discover
 from .inputs.documents import Document, InputError, LoadResult, Source
+from .inputs.excludes import Excluded
 from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
 from .inputs.pieces import Piece, detached, naming, parse_piece
@@ -120,7 +120,9 @@ class _State:
     positions: bool = True
     related: frozenset[str] = frozenset()
     texts: dict[str, Source | InputError] = field(default_factory=dict)  # stdin, read once
-    rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays: the last input
+    rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays (the last input): errors
+    rendered_documents: list[bytes] = field(default_factory=list)  # and their documents, packed in batches
+    rendered_index: list[Resource] = field(default_factory=list)  # the index's objects of them
     context: ScanContext = field(default_factory=ScanContext)
     patches: frozenset[str] = frozenset()
     patch_names: frozenset[str] = frozenset()
@@ -198,19 +200,19 @@ def _scan(
     global _state
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     excluded = discovery.excluded
-    _state = _State(parent=os.getpid())
+    _state = _State(chosen, True, chosen.related_kinds, parent=os.getpid())
     kept = ScanCache(cache) if cache is not None else None
-    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept)
+    handed = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept, excluded)
+    rendered = handed.rendered
     inputs = rendered.inputs
-    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
-        rendered.result.documents = [d for d in rendered.result.documents if not excluded.covers(d.source.name)]
-    _state = _State(chosen, True, chosen.related_kinds, rendered=rendered.result, parent=os.getpid())
+    _state.rendered = rendered.result  # its errors: its documents come packed
+    _state.rendered_documents, _state.rendered_index = handed.documents, handed.index
     if kept is not None:
         _state.cache = kept
         _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
     _state.piece_chars = piece_chars
     units = _units(inputs)
-    if rendered.result.documents or rendered.result.errors:
+    if handed.any_documents or rendered.result.errors:
         units.append((RENDERED, WHOLE))
     workers = _workers(jobs, _weight(units))
     try:
@@ -226,17 +228,12 @@ def _scan(
                 reading(1, len(inputs))
         _state.index_key = index_key.hexdigest()
         _build_index([resource for unit in units for resource in parts.pop(unit)])
+        _state.rendered_index = []
+        _cut_file.cache_clear()
         collected = Collected()
-        last = None
-        if (RENDERED, WHOLE) in units:  # checked first, here, so that its documents are let go before workers fork
-            last = _check_part((RENDERED, WHOLE), "")
-            _state.rendered = LoadResult()
-            rendered.result = LoadResult(inputs=rendered.result.inputs)
-            gc.collect()
-        files = [unit for unit in units if unit[0] != RENDERED]
         done = objects = 0
         pending: Checked | None = None  # the input whose pieces are being joined
-        for checked in itertools.chain(_map(_check_part, files, inputs, workers), [last] if last else []):
+        for checked in _map(_check_part, units, inputs, workers):
             done += 1  # in input order: the files (a cut input's pieces one after another), then the rendered input
             objects += checked.resources
             if checking is not None:
@@ -360,18 +357,65 @@ def _workers(jobs: int | None, inputs: int) -> int:
     return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
 
 
-def _render(inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None) -> Rendered:
+@dataclass
+class _HandedOver:
+    """What rendering the charts and overlays hands the scan: render_inputs()'s result without its documents,
+    which come packed (pickle and zlib: unpacked only when the rendered input is checked, last, after the
+    workers are gone), and the objects of them the index keeps. The scan's process so never holds every
+    rendered document while it reads the other inputs or forks workers (34 copies of the corpus render
+    about 3,400 overlays and charts: some 70 MB of parsed documents)."""
+
+    rendered: Rendered
+    documents: list[bytes] = field(default_factory=list)  # batches of RENDERED_BATCH documents or more
+    index: list[Resource] = field(default_factory=list)
+    any_documents: bool = False
+
+
+def _render(
+    inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None, excluded: Excluded
+) -> _HandedOver:
     """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
     SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang). With a cache,
     unchanged charts and overlays are not rendered again (inputs/render/cache.py)."""
     salt = code_hash() if cache is not None else ""
     if workers <= 1 or "helm_python" in sys.modules:
-        return render_inputs(inputs, render, cache, salt, workers)
+        return _hand_over(inputs, render, cache, salt, workers, excluded)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
-        return pool.submit(render_inputs, inputs, render, cache, salt, workers).result()
+        return pool.submit(_hand_over, inputs, render, cache, salt, workers, excluded).result()
+
+
+def _hand_over(
+    inputs: list[str], render: RenderOptions | None, cache: ScanCache | None, salt: str, jobs: int, excluded: Excluded
+) -> _HandedOver:
+    rendered = render_inputs(inputs, render, cache, salt, jobs)
+    documents = rendered.result.documents
+    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
+        documents = [d for d in documents if not excluded.covers(d.source.name)]
+    rendered.result.documents = []
+    wanted = _state.related | set(KUSTOMIZE_KINDS)
+    index = _packed([resource for resource in resources_of(documents).items if resource.kind in wanted])
+    packed = [zlib.compress(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL), 1) for batch in _batches(documents)]
+    return _HandedOver(rendered, packed, index, bool(documents))
+
+
+RENDERED_BATCH = 500  # rendered documents checked at a time (the whole sources they come from)
+
+
+def _batches(documents: list[Document]) -> Iterator[list[Document]]:
+    """The rendered documents in batches of whole sources (a chart template's, an overlay build's), each of
+    RENDERED_BATCH documents or more but the last: checked one after another like the pieces of a big input
+    (34 copies of the corpus render some 40,000 documents: checked at once, they took 200 MB more)."""
+    batch: list[Document] = []
+    for document in documents:
+        if len(batch) >= RENDERED_BATCH and document.source.name != batch[-1].source.name:
+            yield batch
+            batch = []
+        batch.append(document)
+    if batch:
+        yield batch
 
 
 def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
@@ -399,7 +443,7 @@ def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: l
         work[-1].append((unit, inputs[unit[0]]))
         weight += _weight([unit])
     context = multiprocessing.get_context("fork")
-    # The workers share the parent's memory (the index, the rendered charts) until they write to it, and a
+    # The workers share the parent's memory (the index) until they write to it, and a
     # garbage collection in a worker writes to every object it walks, copying the parent's heap page by
     # page into each worker. gc.freeze() moves the parent's objects out of the collector's reach before the
     # fork (https://docs.python.org/3/library/gc.html#gc.freeze), so they stay shared. They stay frozen
@@ -447,8 +491,7 @@ def _index_part(unit: Unit, name: str) -> tuple[Unit, list[Resource], str]:
     wanted = _state.related | set(KUSTOMIZE_KINDS)
     number, part = unit
     if number == RENDERED:
-        found = resources_of(_state.rendered.documents).items
-        return unit, _packed([resource for resource in found if resource.kind in wanted]), ""
+        return unit, _state.rendered_index, ""
     if part != WHOLE:
         piece = _piece(number, part, name)
         if isinstance(piece, InputError):
@@ -619,6 +662,7 @@ def _build_index(kept: list[Resource]) -> None:
     related = [r for r in kept if r.kind in _state.related and not _is_patch(r)]
     indexed, _ = set_aside_misshapen(related)
     _state.context = ScanContext.of(indexed, _state.related)
+    _state.context.build_indexes()  # here, once: the workers share them
 
 
 def _is_patch(resource: Resource) -> bool:
@@ -637,7 +681,11 @@ def _check_part(unit: Unit, name: str) -> Checked:
     with this run's rules and index (pieces of a big input are not cached)."""
     number, part = unit
     if number == RENDERED:
-        return _check(number, _state.rendered)
+        batches, _state.rendered_documents = _state.rendered_documents, []  # checked once
+        whole = _check(number, LoadResult(_unpacked_batch(batches), list(_state.rendered.errors)))
+        while batches:
+            _join(whole, _check(number, LoadResult(_unpacked_batch(batches))))
+        return whole
     if part != WHOLE:
         piece = _piece(number, part, name)
         if isinstance(piece, InputError):
@@ -654,6 +702,12 @@ def _check_part(unit: Unit, name: str) -> Checked:
     checked = _check(number, parse_input(name, source))
     _state.cache.put(key, checked)
     return checked
+
+
+def _unpacked_batch(batches: list[bytes]) -> list[Document]:
+    """The next batch of rendered documents (our own bytes, packed by _hand_over), let go of as it is read."""
+    documents: list[Document] = pickle.loads(zlib.decompress(batches.pop(0))) if batches else []
+    return documents
 
 
 def _check(number: int, parsed: LoadResult) -> Checked:
