@@ -11,10 +11,11 @@ Two passes over the inputs, in command-line order:
 2. check: every input in full against that index: its objects evaluated, its findings located, rendered
    and matched against suppressions and exemptions; only what the report needs comes back.
 Notes on suppressions and exemptions are made once every input is done (suppress.summarise), as is the
-report, in the order run() gives. Rendered charts and overlays are one input each (already parsed by
-render_inputs). A run with --framework uses the in-memory run(): a framework's controls count objects
-across the whole scan; so does a plan with rules over the workloads of a namespace or the pods a Service
-selects (the references pack), which need every workload of the scan in the index.
+report, in the order run() gives. Rendered charts and overlays are one input, the last (parsed by
+render_inputs, handed over packed, checked in batches after the workers end). A run with --framework
+uses the in-memory run(): a framework's controls count objects across the whole scan; so does a plan
+with rules over the workloads of a namespace or the pods a Service selects (the references pack), which
+need every workload of the scan in the index.
 """
 
 from __future__ import annotations
