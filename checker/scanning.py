@@ -11,28 +11,32 @@ Two passes over the inputs, in command-line order:
 2. check: every input in full against that index: its objects evaluated, its findings located, rendered
    and matched against suppressions and exemptions; only what the report needs comes back.
 Notes on suppressions and exemptions are made once every input is done (suppress.summarise), as is the
-report, in the order run() gives. Rendered charts and overlays are one input each (already parsed by
-render_inputs). A run with --framework uses the in-memory run(): a framework's controls count objects
-across the whole scan; so does a plan with rules over the workloads of a namespace or the pods a Service
-selects (the references pack), which need every workload of the scan in the index.
+report, in the order run() gives. Rendered charts and overlays are one input, the last (parsed by
+render_inputs, handed over packed, checked in batches after the workers end). A run with --framework
+uses the in-memory run(): a framework's controls count objects across the whole scan; so does a plan
+with rules over the workloads of a namespace or the pods a Service selects (the references pack), which
+need every workload of the scan in the index.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import functools
 import gc
 import hashlib
-import itertools
 import json
+import marshal
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .api import Plan, run_plan
 from .engine import evaluate
@@ -43,6 +47,7 @@ from .inputs import pieces as pieces_
 from .inputs.decoding import MAX_FILE_BYTES, MAX_STREAMED_BYTES, read_source
 from .inputs.discovery import discover
 from .inputs.documents import Document, InputError, LoadResult, Source
+from .inputs.excludes import Excluded
 from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
 from .inputs.loading import Progress, parse_input
 from .inputs.pieces import Piece, detached, naming, parse_piece
@@ -116,12 +121,15 @@ class _State:
     positions: bool = True
     related: frozenset[str] = frozenset()
     texts: dict[str, Source | InputError] = field(default_factory=dict)  # stdin, read once
-    rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays: the last input
+    rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays (the last input): errors
+    rendered_documents: list[bytes] = field(default_factory=list)  # and their documents, packed in batches
+    rendered_index: list[Resource] = field(default_factory=list)  # the index's objects of them
     context: ScanContext = field(default_factory=ScanContext)
     patches: frozenset[str] = frozenset()
     patch_names: frozenset[str] = frozenset()
     parent: int = 0
-    pieces: dict[int, list[Piece]] = field(default_factory=dict)  # big inputs, cut (pieces.py)
+    pieces: dict[int, list[Piece]] = field(default_factory=dict)  # stdin, cut (pieces.py)
+    cut: dict[int, int] = field(default_factory=dict)  # big files: how many pieces (cut again where read)
     piece_chars: int = pieces_.PIECE_CHARS
     cache: ScanCache | None = None
     plan_key: str = ""  # scan_cache.plan_hash of the run
@@ -193,19 +201,19 @@ def _scan(
     global _state
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     excluded = discovery.excluded
-    _state = _State(parent=os.getpid())
+    _state = _State(chosen, True, chosen.related_kinds, parent=os.getpid())
     kept = ScanCache(cache) if cache is not None else None
-    rendered = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept)
+    handed = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept, excluded)
+    rendered = handed.rendered
     inputs = rendered.inputs
-    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
-        rendered.result.documents = [d for d in rendered.result.documents if not excluded.covers(d.source.name)]
-    _state = _State(chosen, True, chosen.related_kinds, rendered=rendered.result, parent=os.getpid())
+    _state.rendered = rendered.result  # its errors: its documents come packed
+    _state.rendered_documents, _state.rendered_index = handed.documents, handed.index
     if kept is not None:
         _state.cache = kept
         _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
     _state.piece_chars = piece_chars
     units = _units(inputs)
-    if rendered.result.documents or rendered.result.errors:
+    if handed.any_documents or rendered.result.errors:
         units.append((RENDERED, WHOLE))
     workers = _workers(jobs, _weight(units))
     try:
@@ -221,17 +229,12 @@ def _scan(
                 reading(1, len(inputs))
         _state.index_key = index_key.hexdigest()
         _build_index([resource for unit in units for resource in parts.pop(unit)])
+        _state.rendered_index = []
+        _cut_file.cache_clear()
         collected = Collected()
-        last = None
-        if (RENDERED, WHOLE) in units:  # checked first, here, so that its documents are let go before workers fork
-            last = _check_part((RENDERED, WHOLE), "")
-            _state.rendered = LoadResult()
-            rendered.result = LoadResult(inputs=rendered.result.inputs)
-            gc.collect()
-        files = [unit for unit in units if unit[0] != RENDERED]
         done = objects = 0
         pending: Checked | None = None  # the input whose pieces are being joined
-        for checked in itertools.chain(_map(_check_part, files, inputs, workers), [last] if last else []):
+        for checked in _map(_check_part, units, inputs, workers):
             done += 1  # in input order: the files (a cut input's pieces one after another), then the rendered input
             objects += checked.resources
             if checking is not None:
@@ -255,6 +258,8 @@ def _scan(
         return _report(chosen, loaded, collected)
     finally:
         _state = _State()
+        _cut_file.cache_clear()
+        _unpacked.clear()
 
 
 # --- processes -------------------------------------------------------------------------------------------
@@ -262,16 +267,41 @@ def _scan(
 
 def _units(inputs: list[str]) -> list[Unit]:
     """The work of the scan: each input whole, or each piece of an input too big to read whole (stdin and
-    files longer than _state.piece_chars are cut; their pieces are kept in _state for the workers)."""
+    files longer than _state.piece_chars are cut). Stdin's pieces are kept in _state for the workers; of a
+    file, only how many: its text is read and cut again where a piece is parsed (_pieces_of), so the scan
+    does not hold the text of every big file (a 2 MB file in each of 34 copies of a tree: 66 MB, shared
+    with every worker)."""
     units: list[Unit] = []
     for number, name in enumerate(inputs):
         split = _split(name)
         if split is None:
             units.append((number, WHOLE))
-        else:
+            continue
+        if name == "-":
             _state.pieces[number] = split
-            units.extend((number, part) for part in range(len(split)))
+        else:
+            _state.cut[number] = len(split)
+        units.extend((number, part) for part in range(len(split)))
+    _cut_file.cache_clear()
     return units
+
+
+def _piece(number: int, part: int, name: str) -> Piece | InputError:
+    """One piece of a cut input: stdin's from _state, a file's from the file, cut again the way _units cut
+    it (the last file cut is kept: its pieces are mostly taken one after another). A file that no longer
+    cuts into as many pieces changed while it was scanned: an error, not a guess."""
+    if number in _state.pieces:
+        return _state.pieces[number][part]
+    pieces = _cut_file(name, _state.piece_chars)
+    if len(pieces) != _state.cut[number]:
+        return InputError(name, None, "the file changed while it was scanned; read it again")
+    return pieces[part]
+
+
+@functools.lru_cache(maxsize=1)
+def _cut_file(name: str, piece_chars: int) -> list[Piece]:
+    source = read_source(name, MAX_STREAMED_BYTES)
+    return pieces_.split(source, piece_chars) if isinstance(source, Source) else []
 
 
 def _split(name: str) -> list[Piece] | None:
@@ -328,18 +358,65 @@ def _workers(jobs: int | None, inputs: int) -> int:
     return jobs if jobs > 1 and inputs >= PARALLEL_MIN_INPUTS and forkable else 1
 
 
-def _render(inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None) -> Rendered:
+@dataclass
+class _HandedOver:
+    """What rendering the charts and overlays hands the scan: render_inputs()'s result without its documents,
+    which come packed (pickle and zlib: unpacked only when the rendered input is checked, last, after the
+    workers are gone), and the objects of them the index keeps. The scan's process so never holds every
+    rendered document while it reads the other inputs or forks workers (34 copies of the corpus render
+    about 3,400 overlays and charts: some 70 MB of parsed documents)."""
+
+    rendered: Rendered
+    documents: list[bytes] = field(default_factory=list)  # batches of RENDERED_BATCH documents or more
+    index: list[Resource] = field(default_factory=list)
+    any_documents: bool = False
+
+
+def _render(
+    inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None, excluded: Excluded
+) -> _HandedOver:
     """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
     SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang). With a cache,
     unchanged charts and overlays are not rendered again (inputs/render/cache.py)."""
     salt = code_hash() if cache is not None else ""
     if workers <= 1 or "helm_python" in sys.modules:
-        return render_inputs(inputs, render, cache, salt, workers)
+        return _hand_over(inputs, render, cache, salt, workers, excluded)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
-        return pool.submit(render_inputs, inputs, render, cache, salt, workers).result()
+        return pool.submit(_hand_over, inputs, render, cache, salt, workers, excluded).result()
+
+
+def _hand_over(
+    inputs: list[str], render: RenderOptions | None, cache: ScanCache | None, salt: str, jobs: int, excluded: Excluded
+) -> _HandedOver:
+    rendered = render_inputs(inputs, render, cache, salt, jobs)
+    documents = rendered.result.documents
+    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
+        documents = [d for d in documents if not excluded.covers(d.source.name)]
+    rendered.result.documents = []
+    wanted = _state.related | set(KUSTOMIZE_KINDS)
+    index = _packed([resource for resource in resources_of(documents).items if resource.kind in wanted])
+    packed = [zlib.compress(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL), 1) for batch in _batches(documents)]
+    return _HandedOver(rendered, packed, index, bool(documents))
+
+
+RENDERED_BATCH = 500  # rendered documents checked at a time (the whole sources they come from)
+
+
+def _batches(documents: list[Document]) -> Iterator[list[Document]]:
+    """The rendered documents in batches of whole sources (a chart template's, an overlay build's), each of
+    RENDERED_BATCH documents or more but the last: checked one after another like the pieces of a big input
+    (34 copies of the corpus render some 40,000 documents: checked at once, they took 200 MB more)."""
+    batch: list[Document] = []
+    for document in documents:
+        if len(batch) >= RENDERED_BATCH and document.source.name != batch[-1].source.name:
+            yield batch
+            batch = []
+        batch.append(document)
+    if batch:
+        yield batch
 
 
 def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
@@ -367,7 +444,7 @@ def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: l
         work[-1].append((unit, inputs[unit[0]]))
         weight += _weight([unit])
     context = multiprocessing.get_context("fork")
-    # The workers share the parent's memory (the index, the rendered charts) until they write to it, and a
+    # The workers share the parent's memory (the index) until they write to it, and a
     # garbage collection in a worker writes to every object it walks, copying the parent's heap page by
     # page into each worker. gc.freeze() moves the parent's objects out of the collector's reach before the
     # fork (https://docs.python.org/3/library/gc.html#gc.freeze), so they stay shared. They stay frozen
@@ -415,16 +492,18 @@ def _index_part(unit: Unit, name: str) -> tuple[Unit, list[Resource], str]:
     wanted = _state.related | set(KUSTOMIZE_KINDS)
     number, part = unit
     if number == RENDERED:
-        found = resources_of(_state.rendered.documents).items
-        return unit, [resource for resource in found if resource.kind in wanted], ""
+        return unit, _state.rendered_index, ""
     if part != WHOLE:
-        found = resources_of(naming(_state.pieces[number][part], sorted(wanted)).documents).items
+        piece = _piece(number, part, name)
+        if isinstance(piece, InputError):
+            return unit, [], ""  # pass 2 says why
+        found = resources_of(naming(piece, sorted(wanted)).documents).items
         kept = [resource for resource in found if resource.kind in wanted]
         own: dict[int, Document] = {}
         for resource in kept:  # each keeps its own document's text, not the whole piece's
             document = resource.document
             resource.document = own.setdefault(id(document), detached(document))
-        return unit, kept, ""
+        return unit, _packed(kept), ""
     source = _source(name)
     text = source.text if isinstance(source, Source) else ""
     if not any(kind in text for kind in wanted):
@@ -446,9 +525,102 @@ def _index_part(unit: Unit, name: str) -> tuple[Unit, list[Resource], str]:
             resource.document = Document(
                 on_disk, document.index, document.line, document.data, document.start, document.end
             )
+    kept = _packed(kept)
     if key and _state.cache is not None:
         _state.cache.put(key, kept)
     return unit, kept, digest
+
+
+def _packed(kept: list[Resource]) -> list[Resource]:
+    """The objects as the index keeps them: those of the kinds looked up packed (_Packed), the others (a
+    Kustomization, read once for its patch files) as they are."""
+    documents: dict[int, Document] = {}
+    packed: list[Resource] = []
+    for resource in kept:
+        if resource.kind not in _state.related:
+            packed.append(resource)
+            continue
+        document = resource.document
+        if id(document) not in documents:
+            documents[id(document)] = _PackedDocument(
+                document.source,
+                document.index,
+                document.line,
+                document.data,
+                document.start,
+                document.end,
+                document.root,
+                document.first_line,
+            )
+        packed.append(
+            _Packed(
+                documents[id(document)],
+                resource.base,
+                resource.obj,
+                resource.api_version,
+                resource.kind,
+                resource.name,
+                resource.namespace,
+            )
+        )
+    return packed
+
+
+def _pack(value: Any) -> bytes:
+    """A parsed value as compressed bytes: marshal (exact for the plain dicts, lists, strings and numbers a
+    manifest parses to), pickle for anything else (a YAML timestamp); zlib's fastest level."""
+    try:
+        return b"m" + zlib.compress(marshal.dumps(value), 1)
+    except ValueError:
+        return b"p" + zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
+
+
+UNPACKED_KEPT = 256  # unpacked values kept at a time (_unpacked): the objects one input's lookups read
+
+
+_unpacked: collections.OrderedDict[int, tuple[object, Any]] = collections.OrderedDict()
+
+
+def _unpack(holder: object, blob: bytes) -> Any:
+    """The value packed in ``blob`` of ``holder`` (a _Packed or _PackedDocument): the same object while it is
+    among the last UNPACKED_KEPT unpacked (a lookup reads an object several times), a fresh copy after."""
+    found = _unpacked.get(id(holder))
+    if found is not None and found[0] is holder:
+        _unpacked.move_to_end(id(holder))
+        return found[1]
+    body = zlib.decompress(blob[1:])
+    value = marshal.loads(body) if blob[:1] == b"m" else pickle.loads(body)  # our own bytes, packed above
+    _unpacked[id(holder)] = (holder, value)
+    if len(_unpacked) > UNPACKED_KEPT:
+        _unpacked.popitem(last=False)
+    return value
+
+
+class _Packed(Resource):
+    """An object of the scan-wide index, its body kept packed (about a fifth of the dicts' size: 3 MB of
+    Services, ConfigMaps and ServiceAccounts per copy of the corpus) and unpacked when read. Its kind, name
+    and namespace (what the index is keyed by) stay plain."""
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        value: dict[str, Any] = _unpack(self, self._blob)
+        return value
+
+    @obj.setter
+    def obj(self, value: dict[str, Any]) -> None:
+        self._blob = _pack(value)
+
+
+class _PackedDocument(Document):
+    """The document of an indexed object, its parsed data packed like the object's (_Packed)."""
+
+    @property
+    def data(self) -> Any:
+        return _unpack(self, self._blob)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._blob = _pack(value)
 
 
 class _OnDisk(Source):
@@ -491,6 +663,7 @@ def _build_index(kept: list[Resource]) -> None:
     related = [r for r in kept if r.kind in _state.related and not _is_patch(r)]
     indexed, _ = set_aside_misshapen(related)
     _state.context = ScanContext.of(indexed, _state.related)
+    _state.context.build_indexes()  # here, once: the workers share them
 
 
 def _is_patch(resource: Resource) -> bool:
@@ -509,9 +682,16 @@ def _check_part(unit: Unit, name: str) -> Checked:
     with this run's rules and index (pieces of a big input are not cached)."""
     number, part = unit
     if number == RENDERED:
-        return _check(number, _state.rendered)
+        batches, _state.rendered_documents = _state.rendered_documents, []  # checked once
+        whole = _check(number, LoadResult(_unpacked_batch(batches), list(_state.rendered.errors)))
+        while batches:
+            _join(whole, _check(number, LoadResult(_unpacked_batch(batches))))
+        return whole
     if part != WHOLE:
-        return _check(number, parse_piece(_state.pieces[number][part]))
+        piece = _piece(number, part, name)
+        if isinstance(piece, InputError):
+            return _check(number, LoadResult(errors=[piece]))
+        return _check(number, parse_piece(piece))
     source = _source(name)
     if not _cacheable(number, name, source) or _state.cache is None or not isinstance(source, Source):
         return _check(number, parse_input(name, source))
@@ -523,6 +703,12 @@ def _check_part(unit: Unit, name: str) -> Checked:
     checked = _check(number, parse_input(name, source))
     _state.cache.put(key, checked)
     return checked
+
+
+def _unpacked_batch(batches: list[bytes]) -> list[Document]:
+    """The next batch of rendered documents (our own bytes, packed by _hand_over), let go of as it is read."""
+    documents: list[Document] = pickle.loads(zlib.decompress(batches.pop(0))) if batches else []
+    return documents
 
 
 def _check(number: int, parsed: LoadResult) -> Checked:

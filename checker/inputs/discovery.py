@@ -108,7 +108,20 @@ _HIDDEN_HINT = "; hidden entries are skipped without --include-hidden"
 _EXCLUDED_HINT = "; some were excluded by exclude patterns (see -v)"
 
 
-@dataclass(frozen=True)
+def _better(one: tuple[int, str], other: tuple[int, str]) -> tuple[int, str]:
+    """Of two paths to the same file, (symlink hops, path): the one with fewer hops, then the first in path order."""
+    return min(one, other, key=lambda found: (found[0], _order_key(found[1])))
+
+
+def _order_key(path: str) -> str:
+    """A key that orders the paths found under one named directory as their parts (Path(path).parts) do,
+    without a tuple of parts per file: "/" made the lowest
+    character, a component that is a prefix of another sorts first, as a shorter tuple does. The paths
+    are the walk's own (os.path.join of a normalised root and entry names): no "." or doubled "/" in them."""
+    return path.replace("/", "\0")
+
+
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     """A file found under a named path: the path to read it by, its real path, and the symlinks on the way."""
 
@@ -131,7 +144,7 @@ def _walk(root: Path, include_hidden: bool, root_hops: int = 0, excludes: Exclud
     Excluded folders are not entered; excluded folders and manifest files are listed once."""
     excludes = excludes or Excludes()
     walk = _Walk()
-    best: dict[str, tuple[int, tuple[str, ...], str]] = {}  # real file -> (hops, path parts, path)
+    best: dict[str, tuple[int, str]] = {}  # real file -> (hops, path) of its best path (_better)
     visited_dirs: set[str] = set()
     queue: list[tuple[int, tuple[str, ...], str]] = [(root_hops, root.parts, str(root))]
     while queue:
@@ -163,9 +176,11 @@ def _walk(root: Path, include_hidden: bool, root_hops: int = 0, excludes: Exclud
                     heapq.heappush(queue, (entry_hops, Path(entry.path).parts, entry.path))
                 elif entry.is_file():
                     if entry.name.lower().endswith(MANIFEST_SUFFIXES):
-                        candidate = (entry_hops, Path(entry.path).parts, entry.path)
-                        best_real = os.path.realpath(entry.path)
-                        best[best_real] = min(best.get(best_real, candidate), candidate)
+                        path = entry.path
+                        best_real = os.path.realpath(path)
+                        best_real = path if best_real == path else best_real  # one string, not two
+                        known = best.get(best_real)
+                        best[best_real] = (entry_hops, path) if known is None else _better(known, (entry_hops, path))
                 elif _may_be_input(entry.name):
                     problem = _not_readable(entry)
                     if problem:
@@ -173,8 +188,8 @@ def _walk(root: Path, include_hidden: bool, root_hops: int = 0, excludes: Exclud
             except OSError as exc:
                 if _may_be_input(entry.name):
                     walk.errors.append(InputError(entry.path, None, f"cannot read: {exc.strerror or exc}"))
-    chosen = sorted(best.items(), key=lambda item: item[1][1])
-    walk.files = [_Candidate(path, real, hops) for real, (hops, _, path) in chosen]
+    chosen = sorted(best.items(), key=lambda item: _order_key(item[1][1]))
+    walk.files = [_Candidate(path, real, hops) for real, (hops, path) in chosen]
     return walk
 
 

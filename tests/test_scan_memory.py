@@ -1,0 +1,87 @@
+"""What keeps a streamed scan's memory small (checker/scanning.py): the index holds its objects packed and
+gives back the same values, a cut file's text is read again rather than held, the rendered documents are
+handed over packed, and discovery orders paths as their parts do without keeping the parts."""
+
+from __future__ import annotations
+
+import datetime
+import pickle
+from pathlib import Path, PurePath
+
+import pytest
+
+from checker import scanning
+from checker.inputs.discovery import _order_key, discover
+from checker.inputs.documents import InputError, Source
+from checker.inputs.excludes import Excluded
+from checker.inputs.loading import parse_input
+from checker.inputs.render import RenderOptions
+from checker.inputs.resources import resources_of
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, creationTimestamp: 2024-01-02T03:04:05Z}
+data: {when: "now"}
+"""
+
+
+@pytest.fixture
+def _state(monkeypatch):
+    monkeypatch.setattr(scanning, "_state", scanning._State(related=frozenset({"Service", "ConfigMap"})))
+
+
+@pytest.mark.usefixtures("_state")
+def test_the_index_keeps_packed_objects_that_read_back_the_same():
+    found = resources_of(parse_input("shop.yaml", Source("shop.yaml", SERVICE)).documents).items
+    packed = scanning._packed(found)
+    assert [type(r) for r in packed] == [scanning._Packed, scanning._Packed]
+    for plain, compact in zip(found, packed, strict=True):
+        assert "obj" not in vars(compact) and isinstance(vars(compact)["_blob"], bytes)
+        assert "data" not in vars(compact.document)
+        assert compact.obj == plain.obj and compact.document.data == plain.document.data
+        assert (compact.kind, compact.name, compact.namespace) == (plain.kind, plain.name, plain.namespace)
+        assert compact.obj is compact.obj  # one value while it is read (the last UNPACKED_KEPT)
+        assert pickle.loads(pickle.dumps(compact)).obj == plain.obj  # the scan cache and workers pickle them
+    stamp = packed[1].obj["metadata"]["creationTimestamp"]  # a YAML timestamp: pickled, not marshalled
+    assert isinstance(stamp, datetime.datetime) and vars(packed[1])["_blob"][:1] == b"p"
+    assert vars(packed[0])["_blob"][:1] == b"m"
+
+
+def test_a_cut_file_is_read_again_and_a_changed_one_is_an_error(monkeypatch, tmp_path: Path):
+    big = tmp_path / "big.yaml"
+    big.write_text("".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n" for n in range(400)))
+    monkeypatch.setattr(scanning, "_state", scanning._State(piece_chars=2_000))
+    units = scanning._units([str(big)])
+    assert len(units) > 1 and not scanning._state.pieces and scanning._state.cut == {0: len(units)}
+    first = scanning._piece(0, 0, str(big))
+    assert not isinstance(first, InputError) and first.source.text.startswith("---\napiVersion")
+    big.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n")
+    scanning._cut_file.cache_clear()
+    changed = scanning._piece(0, 1, str(big))
+    assert isinstance(changed, InputError) and "changed while it was scanned" in changed.message
+
+
+@pytest.mark.usefixtures("_state")
+def test_rendered_documents_are_handed_over_packed(tmp_path: Path):
+    overlay = tmp_path / "app"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("resources: [shop.yaml]\n")
+    (overlay / "shop.yaml").write_text(SERVICE)
+    inputs = discover([str(tmp_path)]).inputs
+    handed = scanning._hand_over(inputs, RenderOptions(), None, "", 1, Excluded())
+    assert handed.rendered.result.documents == [] and handed.any_documents and handed.documents
+    assert sorted(r.name or "" for r in handed.index) == ["settings", "web"]
+    assert all(isinstance(r, scanning._Packed) for r in handed.index)
+
+
+def test_discovery_orders_paths_as_their_parts_do():
+    names = ["a/b", "a-b", "a.b/c", "a/b/c", "a", "a b/x", "ab", "a/b-c", "a/b/c-d", "a/0", "a/b/c/d"]
+    assert sorted(names, key=_order_key) == sorted(names, key=lambda name: PurePath(name).parts)
