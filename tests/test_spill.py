@@ -15,7 +15,7 @@ from checker.api import plan
 from checker.findings import Finding, Severity
 from checker.report import FORMATS, WRITERS, RenderOptions, write
 from checker.report.escaping import deep, valid_unicode
-from checker.report.json_stream import Streamed, write_json
+from checker.report.json_stream import BATCH, Streamed, write_json
 from checker.report.spill import FindingSpill, SpilledFindings
 from checker.scanning import scan
 
@@ -46,6 +46,24 @@ def test_json_written_in_pieces_is_json_dumps_byte_for_byte() -> None:
         write_json(_streamed(document, rng), out, lambda piece: deep(piece, valid_unicode))
         expected = json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
         assert out.getvalue() == expected
+
+
+@pytest.mark.parametrize("count", [BATCH - 1, BATCH, BATCH + 1, 2 * BATCH + 5])
+def test_long_streamed_lists_are_written_in_batches_byte_for_byte(count: int) -> None:
+    rng = random.Random(count)
+    items = [_value(rng, 1) for _ in range(count)]
+    items[count // 2] = [1, 2]  # an item holding a Streamed list: written on its own, between batches
+    document = {"a": 1, "deep": [{"findings": items}], "after": "x"}
+    streamed = {
+        "a": 1,
+        "deep": [
+            {"findings": Streamed(iter([*items[: count // 2], Streamed(iter([1, 2])), *items[count // 2 + 1 :]]))}
+        ],
+        "after": "x",
+    }
+    out = io.StringIO()
+    write_json(streamed, out, lambda piece: deep(piece, valid_unicode))
+    assert out.getvalue() == json.dumps(deep(document, valid_unicode), indent=2, ensure_ascii=False) + "\n"
 
 
 def _finding(file: str, line: int, rule: str = "r", value: str = "", severity: Severity = Severity.HIGH) -> Finding:
