@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -60,6 +61,7 @@ from .workloads.index import WORKLOAD, ScanContext
 from .workloads.shapes import set_aside_misshapen
 
 R = TypeVar("R")
+T = TypeVar("T")
 PARALLEL_MIN_INPUTS = 64  # fewer inputs than this are checked in this process: workers would cost more
 CHUNK_SIZE = 16  # inputs a worker takes at a time
 PIECE_WEIGHT = 16  # a piece of a big input (about a mebibyte) is as much work as this many small inputs
@@ -542,28 +544,15 @@ def _packed(kept: list[Resource]) -> list[Resource]:
             continue
         document = resource.document
         if id(document) not in documents:
-            documents[id(document)] = _PackedDocument(
-                document.source,
-                document.index,
-                document.line,
-                document.data,
-                document.start,
-                document.end,
-                document.root,
-                document.first_line,
-            )
-        packed.append(
-            _Packed(
-                documents[id(document)],
-                resource.base,
-                resource.obj,
-                resource.api_version,
-                resource.kind,
-                resource.name,
-                resource.namespace,
-            )
-        )
+            documents[id(document)] = _retyped(_PackedDocument, document)
+        packed.append(_retyped(_Packed, resource, document=documents[id(document)]))
     return packed
+
+
+def _retyped(kind: type[T], value: Any, **changes: Any) -> T:
+    """A copy of a dataclass value as its subclass ``kind`` (every field it is made with, or ``changes``)."""
+    given = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init}
+    return kind(**{**given, **changes})
 
 
 def _pack(value: Any) -> bytes:
