@@ -12,10 +12,10 @@ Two passes over the inputs, in command-line order:
    and matched against suppressions and exemptions; only what the report needs comes back.
 Notes on suppressions and exemptions are made once every input is done (suppress.summarise), as is the
 report, in the order run() gives. Rendered charts and overlays are one input, the last (parsed by
-render_inputs, handed over packed, checked in batches after the workers end). A run with --framework
-uses the in-memory run(): a framework's controls count objects across the whole scan; so does a plan
-with rules over the workloads of a namespace or the pods a Service selects (the references pack), which
-need every workload of the scan in the index.
+render_inputs, handed over packed, checked after the workers end: one part per batch of documents). A run
+with --framework uses the in-memory run(): a framework's controls count objects across the whole scan; so
+does a plan with rules over the workloads of a namespace or the pods a Service selects (the references
+pack), which need every workload of the scan in the index.
 """
 
 from __future__ import annotations
@@ -102,8 +102,14 @@ class Collected:
     patch_notes: list[str] = field(default_factory=list)
     generic_notes: list[str] = field(default_factory=list)
 
-    def add(self, checked: Checked) -> None:
+    def spill_findings(self, checked: Checked) -> None:
+        """Move the kept findings of an input or one of its parts into the spill, in the order they come (a
+        big input's parts, the rendered input's batches: none holds them all)."""
         self.spill.add(checked.kept)
+        checked.kept = []
+
+    def add(self, checked: Checked) -> None:
+        """Count in an input whose parts are all in (and their findings spilled)."""
         self.inputs += 1
         self.suppressed += checked.suppressed
         self.matched.merge(checked.matched)
@@ -215,8 +221,8 @@ def _scan(
         _state.plan_key = plan_hash(chosen.rules, chosen.params, chosen.controls, _state.related)
     _state.piece_chars = piece_chars
     units = _units(inputs)
-    if handed.any_documents or rendered.result.errors:
-        units.append((RENDERED, WHOLE))
+    if handed.any_documents or rendered.result.errors:  # one part per batch, checked like a big input's pieces
+        units.extend((RENDERED, part) for part in range(max(1, len(handed.documents))))
     workers = _workers(jobs, _weight(units))
     try:
         parts: dict[Unit, list[Resource]] = {}
@@ -239,6 +245,7 @@ def _scan(
         for checked in _map(_check_part, units, inputs, workers):
             done += 1  # in input order: the files (a cut input's pieces one after another), then the rendered input
             objects += checked.resources
+            collected.spill_findings(checked)
             if checking is not None:
                 checking(checked.resources, max(objects, objects * len(units) // done))
             if pending is not None and pending.number == checked.number:
@@ -430,8 +437,8 @@ def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str
     else:
         for unit in files:
             yield function(unit, inputs[unit[0]])
-    if (RENDERED, WHOLE) in units:
-        yield function((RENDERED, WHOLE), "")
+    for unit in units[len(files) :]:
+        yield function(unit, "")
 
 
 def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
@@ -494,7 +501,7 @@ def _index_part(unit: Unit, name: str) -> tuple[Unit, list[Resource], str]:
     wanted = _state.related | set(KUSTOMIZE_KINDS)
     number, part = unit
     if number == RENDERED:
-        return unit, _state.rendered_index, ""
+        return unit, _state.rendered_index if part == 0 else [], ""
     if part != WHOLE:
         piece = _piece(number, part, name)
         if isinstance(piece, InputError):
@@ -670,12 +677,8 @@ def _check_part(unit: Unit, name: str) -> Checked:
     """What checking one input (or piece) gives; from the cache when it holds the input's content checked
     with this run's rules and index (pieces of a big input are not cached)."""
     number, part = unit
-    if number == RENDERED:
-        batches, _state.rendered_documents = _state.rendered_documents, []  # checked once
-        whole = _check(number, LoadResult(_unpacked_batch(batches), list(_state.rendered.errors)))
-        while batches:
-            _join(whole, _check(number, LoadResult(_unpacked_batch(batches))))
-        return whole
+    if number == RENDERED:  # one batch of the rendered documents; the first part also has their errors
+        return _check(number, LoadResult(_unpacked_batch(part), list(_state.rendered.errors) if part == 0 else []))
     if part != WHOLE:
         piece = _piece(number, part, name)
         if isinstance(piece, InputError):
@@ -694,9 +697,13 @@ def _check_part(unit: Unit, name: str) -> Checked:
     return checked
 
 
-def _unpacked_batch(batches: list[bytes]) -> list[Document]:
-    """The next batch of rendered documents (our own bytes, packed by _hand_over), let go of as it is read."""
-    documents: list[Document] = pickle.loads(zlib.decompress(batches.pop(0))) if batches else []
+def _unpacked_batch(part: int) -> list[Document]:
+    """A batch of rendered documents (our own bytes, packed by _hand_over), let go of as it is read."""
+    batches = _state.rendered_documents
+    if part >= len(batches):
+        return []
+    packed, batches[part] = batches[part], b""
+    documents: list[Document] = pickle.loads(zlib.decompress(packed))
     return documents
 
 

@@ -11,12 +11,15 @@ from pathlib import Path, PurePath
 import pytest
 
 from checker import scanning
+from checker.api import plan, run_plan
+from checker.findings import Finding
 from checker.inputs.discovery import _order_key, discover
 from checker.inputs.documents import InputError, Source
 from checker.inputs.excludes import Excluded
 from checker.inputs.loading import parse_input
 from checker.inputs.render import RenderOptions
 from checker.inputs.resources import resources_of
+from checker.report.spill import FindingSpill
 
 SERVICE = """\
 apiVersion: v1
@@ -85,3 +88,28 @@ def test_rendered_documents_are_handed_over_packed(tmp_path: Path):
 def test_discovery_orders_paths_as_their_parts_do():
     names = ["a/b", "a-b", "a.b/c", "a/b/c", "a", "a b/x", "ab", "a/b-c", "a/b/c-d", "a/0", "a/b/c/d"]
     assert sorted(names, key=_order_key) == sorted(names, key=lambda name: PurePath(name).parts)
+
+
+def test_rendered_batches_are_checked_as_parts_and_their_findings_spilled_as_they_come(monkeypatch, tmp_path: Path):
+    overlay = tmp_path / "app"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("resources: [pods.yaml]\n")
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{n}}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
+    (overlay / "pods.yaml").write_text("---\n".join(pod.format(n=n) for n in range(6)))
+    chosen = plan(packs=["pss-restricted"])
+    whole = run_plan(chosen, [str(tmp_path)])
+    monkeypatch.setattr(scanning, "RENDERED_BATCH", 2)
+    monkeypatch.setattr(scanning, "_batches", lambda documents: ([d] for d in documents))  # a batch per document
+    added: list[set[str]] = []
+    spill_add = FindingSpill.add
+
+    def recording(self: FindingSpill, findings: list[Finding]) -> None:
+        added.append({finding.file for finding in findings})
+        spill_add(self, findings)
+
+    monkeypatch.setattr(FindingSpill, "add", recording)
+    streamed = scanning.scan(chosen, [str(tmp_path)], jobs=1)
+    assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in whole.findings]
+    assert streamed.files == whole.files and streamed.resources == whole.resources == 6
+    rendered = [files for files in added if files]
+    assert len(rendered) == 6  # one spill per part: the rendered input's findings are never all held
