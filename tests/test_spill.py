@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import random
+from array import array
 from typing import Any
 
 import pytest
@@ -97,6 +98,30 @@ def test_spill_gives_sort_key_order_and_keeps_ties_in_the_order_added() -> None:
     high = spilled.where(lambda f: f.severity >= Severity.HIGH)
     assert list(high) == [f for f in expected if f.severity >= Severity.HIGH]
     assert list(high.severities()) == [f.severity for f in high]
+
+
+def test_every_key_field_orders_the_spill_as_the_sort_key_does() -> None:
+    rng = random.Random(5)
+    findings = []
+    for n in range(3000):  # many distinct values per field (wide ranks), and ties on every field but the last
+        finding = _finding(
+            rng.choice(["b/x.yaml", "a.yaml", "a/z.yaml", "é.yaml"]), rng.randint(0, 10**6), value=str(n)
+        )
+        findings.append(
+            dataclasses.replace(
+                finding,
+                document=rng.randint(0, 3),
+                column=rng.choice([1, 2, 70_000]),
+                rule=rng.choice(["KC-1", "KC-10", "KC-2"]),
+                path=rng.choice([".spec", ".spec.x", ""]),
+                message=rng.choice(["a", "b", "A"]),
+                line=rng.choice([1, 2, finding.line]),
+            )
+        )
+    spill = FindingSpill()
+    spill.add(findings)
+    assert all(isinstance(keys, array) for keys in spill._keys)  # no object per finding kept in memory
+    assert [f.value for f in spill.sorted()] == [f.value for f in sorted(findings, key=lambda f: f.sort_key())]
 
 
 def test_a_spill_that_cannot_write_its_file_keeps_the_findings_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:

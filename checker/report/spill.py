@@ -18,11 +18,13 @@ from typing import Any, overload
 
 from ..findings import Finding, Severity
 
-_Key = tuple[str, int, int, int, str, str, str, int, int]  # Finding.sort_key(), then where it was written
+KEY_FIELDS = 7  # the fields of Finding.sort_key()
 
 
 class FindingSpill:
-    """Findings written to an unnamed temporary file (removed when the last reader is gone)."""
+    """Findings written to an unnamed temporary file (removed when the last reader is gone). Of each finding
+    only its sort key stays in memory, as numbers in arrays: each key field's values are numbered in a table
+    of the distinct values seen (about 60 bytes a finding; a tuple per finding took about 270)."""
 
     def __init__(self, directory: str | None = None) -> None:
         self._file: Any = None
@@ -33,21 +35,20 @@ class FindingSpill:
         except OSError:
             self._memory = bytearray()
         self._end = 0
-        self._keys: list[_Key] = []
-        self._strings: dict[str, str] = {}
+        self._values: list[dict[Any, int]] = [{} for _ in range(KEY_FIELDS)]  # per field: value -> its number
+        self._keys = [array("I") for _ in range(KEY_FIELDS)]  # per field: each finding's value's number
+        self._offsets, self._sizes = array("q"), array("q")
         self._severities = bytearray()
-
-    def _shared(self, text: str) -> str:
-        return self._strings.setdefault(text, text)
 
     def add(self, findings: Iterable[Finding]) -> None:
         """Write findings; only their sort keys stay in memory."""
         chunk = bytearray()
         for finding in findings:
             data = pickle.dumps(finding, protocol=pickle.HIGHEST_PROTOCOL)
-            shared = self._shared
-            key = (shared(finding.file), finding.document, finding.line, finding.column, shared(finding.rule))
-            self._keys.append((*key, shared(finding.path), shared(finding.message), self._end, len(data)))
+            for value, values, keys in zip(finding.sort_key(), self._values, self._keys, strict=True):
+                keys.append(values.setdefault(value, len(values)))
+            self._offsets.append(self._end)
+            self._sizes.append(len(data))
             self._severities.append(int(finding.severity))
             self._end += len(data)
             chunk += data
@@ -68,12 +69,23 @@ class FindingSpill:
         self._memory += chunk
 
     def sorted(self) -> SpilledFindings:
-        """Every finding added, in report order; the spill's keys are let go."""
-        order = sorted(range(len(self._keys)), key=self._keys.__getitem__)
-        offsets = array("q", (self._keys[i][7] for i in order))
-        sizes = array("q", (self._keys[i][8] for i in order))
+        """Every finding added, in report order (sorted by Finding.sort_key(), ties in the order added); the
+        spill's keys are let go. Each finding's key is one integer: the ranks of its fields' values among the
+        distinct values of the field, each given its own bits, most significant first."""
+        composite = [0] * len(self._offsets)
+        for values, keys in zip(self._values, self._keys, strict=True):
+            ranks = array("I", bytes(4 * len(values)))
+            for rank, number in enumerate(sorted(range(len(values)), key=list(values).__getitem__)):
+                ranks[number] = rank
+            width = max(1, len(values).bit_length())
+            for index, number in enumerate(keys):
+                composite[index] = (composite[index] << width) | ranks[number]
+        order = sorted(range(len(composite)), key=composite.__getitem__)
+        offsets = array("q", (self._offsets[i] for i in order))
+        sizes = array("q", (self._sizes[i] for i in order))
         severities = bytes(self._severities[i] for i in order)
-        self._keys, self._strings, self._severities = [], {}, bytearray()
+        self._values, self._keys = [{} for _ in range(KEY_FIELDS)], [array("I") for _ in range(KEY_FIELDS)]
+        self._offsets, self._sizes, self._severities = array("q"), array("q"), bytearray()
         return SpilledFindings(self._file if self._memory is None else bytes(self._memory), offsets, sizes, severities)
 
 
