@@ -378,7 +378,10 @@ class _HandedOver:
     rendered: Rendered
     documents: list[bytes] = field(default_factory=list)  # batches of RENDERED_BATCH documents or more
     index: list[Resource] = field(default_factory=list)
-    any_documents: bool = False
+
+    @property
+    def any_documents(self) -> bool:
+        return bool(self.documents)  # a batch is packed only when it holds documents
 
 
 def _render(
@@ -408,7 +411,7 @@ def _hand_over(
     wanted = _state.related | set(KUSTOMIZE_KINDS)
     index = _packed([resource for resource in resources_of(documents).items if resource.kind in wanted])
     packed = [zlib.compress(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL), 1) for batch in _batches(documents)]
-    return _HandedOver(rendered, packed, index, bool(documents))
+    return _HandedOver(rendered, packed, index)
 
 
 RENDERED_BATCH = 500  # rendered documents checked at a time (the whole sources they come from)
