@@ -5,6 +5,7 @@ handed over packed, and discovery orders paths as their parts do without keeping
 from __future__ import annotations
 
 import datetime
+import gc
 import pickle
 from pathlib import Path, PurePath
 
@@ -113,3 +114,37 @@ def test_rendered_batches_are_checked_as_parts_and_their_findings_spilled_as_the
     assert streamed.files == whole.files and streamed.resources == whole.resources == 6
     rendered = [files for files in added if files]
     assert len(rendered) == 6  # one spill per part: the rendered input's findings are never all held
+
+
+def test_checking_an_input_leaves_no_reference_cycles(tmp_path: Path):
+    """What checking an input makes (pod views, containers, scopes and their facts) is freed by reference
+    counting as soon as the input is done: kept in a reference cycle, it waited for a full garbage collection,
+    and 34 copies of the corpus grew the scan by some 8 MB per rendered batch."""
+    deployment = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx, args: ["--listen=[::]:80"], ports: [{containerPort: 80}]}
+      - {name: side, image: nginx, ports: [{containerPort: 443}]}
+"""
+    (tmp_path / "web.yaml").write_text(deployment + "---\n" + SERVICE)
+    chosen = plan(packs=["network-hardening", "pss-restricted", "best-practices"], settings=["ipv6=disabled"])
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        report = scanning.scan(chosen, [str(tmp_path)], jobs=1)
+        gc.collect()
+        ours = sorted({type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("checker.")})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert report.findings and report.resources == 3
+    assert ours == []

@@ -57,14 +57,13 @@ def _situation(scope: Scope) -> privileged.PrivilegedPorts:
         return ports_of(scope, spec)
 
     # Once per pod, not per container: every container's standing would otherwise be worked out again for
-    # each container of the pod (a 2,000-container pod made 4 million calls).
+    # each container of the pod (a 2,000-container pod made 4 million calls). The cache keeps the workload
+    # (its id is in the key), not container_ports: kept, that closure over the scope tied the scope, its
+    # facts and its object into a reference cycle through the context.
     pod_lowest = scope.context.cached(
         ("pod.lowest_unbindable_port", id(workload), runtime, file_capabilities),
-        privileged.pod_lowest_unbindable,
+        lambda pod: privileged.pod_lowest_unbindable(pod, runtime, container_ports, file_capabilities),
         workload,
-        runtime,
-        container_ports,
-        file_capabilities,
     )
     return privileged.privileged_ports(
         workload, container, runtime, scope.params.get("k8s.version"), container_ports, pod_lowest, file_capabilities

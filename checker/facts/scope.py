@@ -122,15 +122,15 @@ class Scope:
         if self.element is not None and self.element.path is not None:
             return self.element.path + relative
         if self.container is not None:
-            return self.container.workload.real_path(self.container.norm_path + relative)
+            return self.container_path(relative)
         if self.workload is not None:
             return self.workload.real_path(relative)
         return relative
 
     def container_path(self, relative: Path) -> Path:
         """The real path of a path relative to the scope's container (not to an `each` element)."""
-        assert self.container is not None
-        return self.container.workload.real_path(self.container.norm_path + relative)
+        assert self.container is not None and self.workload is not None  # a container's scope has its pod
+        return self.workload.real_path(self.container.norm_path + relative)
 
     def pod_path(self, relative: Path) -> Path:
         """The real path of a path relative to the normalized pod view."""

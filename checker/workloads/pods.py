@@ -15,9 +15,10 @@ CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
 
 @dataclass
 class Container:
-    """One container of a workload, with its group (containers, initContainers, ...) and index."""
+    """One container of a workload, with its group (containers, initContainers, ...) and index. It does not
+    point back at its workload (the scope holds both): a back-reference made every workload and its parsed
+    object a reference cycle, freed only by a full garbage collection instead of when its input is done."""
 
-    workload: Workload
     group: str
     index: int
     spec: dict[str, Any]
@@ -112,7 +113,7 @@ def containers_of(workload: Workload) -> list[Container]:
             continue
         for index, entry in enumerate(entries):
             if isinstance(entry, dict):
-                containers.append(Container(workload, group, index, entry))
+                containers.append(Container(group, index, entry))
     return containers
 
 
