@@ -454,7 +454,10 @@ def scan(
             "-j",
             min=1,
             metavar="N",
-            help="Worker processes checking inputs (default: one per core); the output is the same for any N.",
+            help=(
+                "Processes checking inputs: this one and N-1 forked workers (default: one per core); the output is "
+                "the same for any N."
+            ),
         ),
     ] = None,
     cache: Annotated[

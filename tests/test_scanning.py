@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime
 import os
+import random
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -200,6 +203,23 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def test_chunks_shared_between_the_pool_and_the_scan_come_back_in_order() -> None:
+    """The scan's process checks chunks too while the pool checks others (scanning._in_order): the results
+    come in the order of the chunks, whoever checked them, and both did some."""
+    here: dict[int, bool] = {}
+
+    def check(unit: tuple[int, int], name: str) -> int:
+        time.sleep(random.Random(unit[0]).random() / 500)
+        here[unit[0]] = threading.current_thread() is threading.main_thread()
+        return unit[0]
+
+    work = [[((n, -1), str(n)) for n in range(chunk * 4, chunk * 4 + 4)] for chunk in range(50)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        got = [result for chunk in scanning._in_order(check, work, pool, 1) for result in chunk]
+    assert got == list(range(200))
+    assert any(here.values()) and not all(here.values())
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="worker processes are forked on Linux only")
 def test_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
     deployment = (FIXTURES / "kubectl" / "deployment-web.yaml").read_text()
@@ -214,7 +234,7 @@ def test_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
         "    time.sleep(0.2)\n"
         "    return slow(*args, **kwargs)\n"
         "scanning.evaluate = crawl\n"
-        f"scanning.scan(plan(), [{str(tmp_path)!r}], jobs=2)\n"
+        f"scanning.scan(plan(), [{str(tmp_path)!r}], jobs=3)\n"  # two forked workers: the scan is the third
     )
     scan = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     try:
