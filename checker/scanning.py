@@ -412,32 +412,48 @@ def _render(
 def _hand_over(
     inputs: list[str], render: RenderOptions | None, cache: ScanCache | None, salt: str, jobs: int, excluded: Excluded
 ) -> _HandedOver:
-    rendered = render_inputs(inputs, render, cache, salt, jobs)
-    documents = rendered.result.documents
-    if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
-        documents = [d for d in documents if not excluded.covers(d.source.name)]
-    rendered.result.documents = []
+    """render_inputs() with each chart's and overlay's documents packed as they come (a batch as soon as it
+    is whole, the index's objects of them at once), so that at most one batch is held parsed."""
+    handed = _HandedOver(Rendered([]))
     wanted = _state.related | set(KUSTOMIZE_KINDS)
-    index = _packed([resource for resource in resources_of(documents).items if resource.kind in wanted])
-    packed = [zlib.compress(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL), 1) for batch in _batches(documents)]
-    return _HandedOver(rendered, packed, index)
+    batches = _Batches()
+
+    def take(documents: list[Document]) -> None:
+        if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
+            documents = [d for d in documents if not excluded.covers(d.source.name)]
+        handed.index += _packed([resource for resource in resources_of(documents).items if resource.kind in wanted])
+        handed.documents += [_packed_batch(batch) for batch in batches.add(documents)]
+
+    handed.rendered = render_inputs(inputs, render, cache, salt, jobs, take)
+    handed.documents += [_packed_batch(batch) for batch in batches.add([], last=True)]
+    return handed
+
+
+def _packed_batch(batch: list[Document]) -> bytes:
+    return zlib.compress(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL), 1)
 
 
 RENDERED_BATCH = 500  # rendered documents checked at a time (the whole sources they come from)
 
 
-def _batches(documents: list[Document]) -> Iterator[list[Document]]:
+class _Batches:
     """The rendered documents in batches of whole sources (a chart template's, an overlay build's), each of
     RENDERED_BATCH documents or more but the last: checked one after another like the pieces of a big input
-    (34 copies of the corpus render some 40,000 documents: checked at once, they took 200 MB more)."""
-    batch: list[Document] = []
-    for document in documents:
-        if len(batch) >= RENDERED_BATCH and document.source.name != batch[-1].source.name:
-            yield batch
-            batch = []
-        batch.append(document)
-    if batch:
-        yield batch
+    (34 copies of the corpus render some 40,000 documents: checked at once, they took 200 MB more). Given
+    the documents as they are rendered, a batch is handed out as soon as the next source begins."""
+
+    def __init__(self) -> None:
+        self.batch: list[Document] = []
+
+    def add(self, documents: list[Document], last: bool = False) -> Iterator[list[Document]]:
+        for document in documents:
+            if len(self.batch) >= RENDERED_BATCH and document.source.name != self.batch[-1].source.name:
+                yield self.batch
+                self.batch = []
+            self.batch.append(document)
+        if last and self.batch:
+            yield self.batch
+            self.batch = []
 
 
 def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..documents import InputError, LoadResult
+from ..documents import Document, InputError, LoadResult
 from ..excludes import Excludes
 from .cache import RenderCache, cached, chart_key, executable_identity, helm_sdk_identity, overlay_key
 from .charts import ChartSettings, chart_roots, is_chart_file, loose_templates
@@ -68,16 +68,25 @@ class Rendered:
 
 
 def render_inputs(
-    inputs: list[str], options: RenderOptions | None, cache: RenderCache | None = None, salt: str = "", jobs: int = 1
+    inputs: list[str],
+    options: RenderOptions | None,
+    cache: RenderCache | None = None,
+    salt: str = "",
+    jobs: int = 1,
+    sink: Callable[[list[Document]], None] | None = None,
 ) -> Rendered:
     """Render the charts (a directory holding Chart.yaml) and overlays (a directory holding a kustomization)
     found among the inputs; their files are consumed, every other input is left to be read raw. ``cache``:
     where rendered charts and built overlays are kept between scans (cache.py), under keys that also hold
-    ``salt`` (kubecheck's code hash); ``jobs``: overlays built at once (the same result for any number)."""
+    ``salt`` (kubecheck's code hash); ``jobs``: overlays built at once (the same result for any number).
+    ``sink``: given each chart's and each overlay's documents as soon as they are rendered, in the order
+    they would have in the result, which then holds none (the caller keeps them as it likes: the scan
+    packs them as they come instead of holding every rendered document at once)."""
     options = options or RenderOptions()
     if not options.enabled:
         return Rendered(list(inputs))
     rendered = Rendered([])
+    take = sink or rendered.result.documents.extend
     charts = chart_roots(inputs)
     consumed: set[str] = set()
     for chart in charts:
@@ -90,14 +99,13 @@ def render_inputs(
         part = cached(
             cache, key, functools.partial(render_chart, chart, chosen.values, chosen.helm_set, release, namespace)
         )
-        rendered.result.documents.extend(part.documents)
+        take(part.documents)
         rendered.result.errors.extend(part.errors)
         rendered.result.inputs += 1
     outside = [name for name in inputs if name == "-" or not is_chart_file(name, charts)]
     overlays = overlay_roots(outside)
     if overlays:
-        built = build_overlays(overlays, _cached_build(cache, salt) if cache is not None else None, jobs)
-        rendered.result.documents.extend(built.result.documents)
+        built = build_overlays(overlays, _cached_build(cache, salt) if cache is not None else None, jobs, take)
         rendered.result.errors.extend(built.result.errors)
         rendered.result.inputs += built.result.inputs
         consumed = built.consumed

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ..documents import InputError, LoadResult, Source
+from ..documents import Document, InputError, LoadResult, Source
 from ..yaml_parser import parse_yaml
 from .origin import KustomizeOrigin
 
@@ -81,12 +81,16 @@ class _Overlay:
 
 
 def build_overlays(
-    roots: list[str], build: Callable[[_Overlay, list[str]], LoadResult] | None = None, jobs: int = 1
+    roots: list[str],
+    build: Callable[[_Overlay, list[str]], LoadResult] | None = None,
+    jobs: int = 1,
+    sink: Callable[[list[Document]], None] | None = None,
 ) -> Overlays:
     """Build each overlay not included by another one; when one fails, the overlays it includes are built on
     their own, and the files of failed builds stay raw inputs. ``build``: how one overlay is built, given it
     and the real paths of its kustomization folders (its own first; cache.py keeps builds by their files).
-    ``jobs``: builds run at once (each is a kustomize process; results are taken in the order above)."""
+    ``jobs``: builds run at once (each is a kustomize process; results are taken in the order above).
+    ``sink``: given each build's documents as it is taken, instead of the outcome's documents."""
     known: dict[str, _Overlay] = {}
     for root in roots:
         known[os.path.realpath(root)] = _read_overlay(root)
@@ -121,7 +125,7 @@ def build_overlays(
                 queue.extend(children)
                 start(children)
                 continue
-            outcome.result.documents.extend(part.documents)
+            (sink or outcome.result.documents.extend)(part.documents)
             outcome.consumed |= _closure(real, known)
         for future in started.values():  # started for a queue that no longer needs them
             future.cancel()
