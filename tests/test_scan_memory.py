@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import gc
 import pickle
+import zlib
 from pathlib import Path, PurePath
 
 import pytest
@@ -91,6 +92,37 @@ def test_discovery_orders_paths_as_their_parts_do():
     assert sorted(names, key=_order_key) == sorted(names, key=lambda name: PurePath(name).parts)
 
 
+@pytest.mark.usefixtures("_state")
+def test_rendered_documents_are_packed_as_each_overlay_is_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "kustomization.yaml").write_text("resources: [shop.yaml]\n")
+        (tmp_path / name / "shop.yaml").write_text(SERVICE)
+    inputs = discover([str(tmp_path)]).inputs
+    rendering, packed_while_rendering = [False], []
+    render_inputs, packed_batch = scanning.render_inputs, scanning._packed_batch
+
+    def watched_render(*args: object) -> object:
+        rendering[0] = True
+        try:
+            return render_inputs(*args)  # type: ignore[arg-type]
+        finally:
+            rendering[0] = False
+
+    def watched_pack(batch: list[object]) -> bytes:
+        packed_while_rendering.append(rendering[0])
+        return packed_batch(batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scanning, "render_inputs", watched_render)
+    monkeypatch.setattr(scanning, "_packed_batch", watched_pack)
+    monkeypatch.setattr(scanning, "RENDERED_BATCH", 1)
+    handed = scanning._hand_over(inputs, RenderOptions(), None, "", 1, Excluded())
+    assert packed_while_rendering == [True, False]  # a batch ends where the next overlay's documents begin
+    batches = [pickle.loads(zlib.decompress(packed)) for packed in handed.documents]
+    assert [{Path(d.source.name).parent.name for d in batch} for batch in batches] == [{"a"}, {"b"}]
+    assert len(handed.index) == 4 and handed.rendered.result.documents == []
+
+
 def test_rendered_batches_are_checked_as_parts_and_their_findings_spilled_as_they_come(monkeypatch, tmp_path: Path):
     overlay = tmp_path / "app"
     overlay.mkdir()
@@ -100,7 +132,7 @@ def test_rendered_batches_are_checked_as_parts_and_their_findings_spilled_as_the
     chosen = plan(packs=["pss-restricted"])
     whole = run_plan(chosen, [str(tmp_path)])
     monkeypatch.setattr(scanning, "RENDERED_BATCH", 2)
-    monkeypatch.setattr(scanning, "_batches", lambda documents: ([d] for d in documents))  # a batch per document
+    monkeypatch.setattr(scanning._Batches, "add", lambda self, documents, last=False: ([d] for d in documents))
     added: list[set[str]] = []
     spill_add = FindingSpill.add
 
