@@ -23,6 +23,8 @@ from checker.inputs.render import RenderOptions
 from checker.inputs.resources import resources_of
 from checker.report.spill import FindingSpill
 
+from .conftest import FIXTURES
+
 SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -152,19 +154,7 @@ def test_checking_an_input_leaves_no_reference_cycles(tmp_path: Path):
     """What checking an input makes (pod views, containers, scopes and their facts) is freed by reference
     counting as soon as the input is done: kept in a reference cycle, it waited for a full garbage collection,
     and 34 copies of the corpus grew the scan by some 8 MB per rendered batch."""
-    deployment = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - {name: web, image: nginx, args: ["--listen=[::]:80"], ports: [{containerPort: 80}]}
-      - {name: side, image: nginx, ports: [{containerPort: 443}]}
-"""
+    deployment = (FIXTURES / "kubectl" / "deployment-web.yaml").read_text()  # real kubectl output, port 80
     (tmp_path / "web.yaml").write_text(deployment + "---\n" + SERVICE)
     chosen = plan(packs=["network-hardening", "pss-restricted", "best-practices"], settings=["ipv6=disabled"])
     gc.collect()
