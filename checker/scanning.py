@@ -20,15 +20,12 @@ pack), which need every workload of the scan in the index.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import ctypes
-import dataclasses
 import functools
 import gc
 import hashlib
 import json
-import marshal
 import multiprocessing
 import os
 import pickle
@@ -58,6 +55,7 @@ from .report.spill import FindingSpill
 from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import WORKLOAD, ScanContext
+from .workloads.packed import OnDisk, PackedObjects, unpacked
 from .workloads.shapes import set_aside_misshapen
 
 if TYPE_CHECKING:
@@ -131,6 +129,27 @@ class Collected:
 
 
 @dataclass
+class _IndexPart:
+    """What pass 1 keeps of one input or piece: its Kustomizations (read for the files they name as
+    patches), and its objects of the kinds looked up, packed (workloads/packed.py)."""
+
+    kustomizations: list[Resource] = field(default_factory=list)
+    related: PackedObjects = field(default_factory=PackedObjects)
+
+    def __len__(self) -> int:
+        return len(self.kustomizations) + len(self.related)
+
+    def add(self, resources: list[Resource]) -> None:
+        self.kustomizations += [resource for resource in resources if resource.kind in KUSTOMIZE_KINDS]
+        self.related.add(resource for resource in resources if resource.kind in _state.related)
+
+    def objects(self) -> list[Resource]:
+        """Every object it holds (those packed made again), in the order they were added."""
+        made: dict[Any, Any] = {}  # objects of one document share it, as they did when added
+        return [*self.kustomizations, *(self.related.made(slot, made) for slot in range(len(self.related)))]
+
+
+@dataclass
 class _State:
     """What worker processes inherit (they are forked after the index is built)."""
 
@@ -140,7 +159,7 @@ class _State:
     texts: dict[str, Source | InputError] = field(default_factory=dict)  # stdin, read once
     rendered: LoadResult = field(default_factory=LoadResult)  # charts and overlays (the last input): errors
     rendered_documents: list[bytes] = field(default_factory=list)  # and their documents, packed in batches
-    rendered_index: list[Resource] = field(default_factory=list)  # the index's objects of them
+    rendered_index: _IndexPart = field(default_factory=_IndexPart)  # the index's objects of them
     context: ScanContext = field(default_factory=ScanContext)
     patches: frozenset[str] = frozenset()
     patch_names: frozenset[str] = frozenset()
@@ -234,19 +253,20 @@ def _scan(
         units.extend((RENDERED, part) for part in range(max(1, len(handed.documents))))
     workers = _workers(jobs, _weight(units))
     try:
-        parts: dict[Unit, list[Resource]] = {}
+        parts: dict[Unit, _IndexPart] = {}  # of the inputs and pieces that hold any
         index_key = hashlib.sha256()
         for unit, part, digest in _map(_index_part, units, inputs, workers):
-            parts[unit] = part
             number = unit[0]
-            if part and cache is not None:
+            if part is not None:
+                parts[unit] = part
+            if part is not None and cache is not None:
                 index_key.update(f"{number}\0{inputs[number] if number != RENDERED else ''}\0{unit[1]}\0".encode())
                 index_key.update(digest.encode() if digest else _objects_hash(part))
             if reading is not None and number != RENDERED and unit[1] <= 0:
                 reading(1, len(inputs))
         _state.index_key = index_key.hexdigest()
-        _build_index([resource for unit in units for resource in parts.pop(unit)])
-        _state.rendered_index = []
+        _build_index(parts.pop(unit) for unit in units if unit in parts)
+        _state.rendered_index = _IndexPart()
         _cut_file.cache_clear()
         collected = Collected()
         done = objects = 0
@@ -277,7 +297,7 @@ def _scan(
     finally:
         _state = _State()
         _cut_file.cache_clear()
-        _unpacked.clear()
+        unpacked.clear()
 
 
 # --- processes -------------------------------------------------------------------------------------------
@@ -386,7 +406,7 @@ class _HandedOver:
 
     rendered: Rendered
     documents: list[bytes] = field(default_factory=list)  # batches of RENDERED_BATCH documents or more
-    index: list[Resource] = field(default_factory=list)
+    index: _IndexPart = field(default_factory=_IndexPart)
 
     @property
     def any_documents(self) -> bool:
@@ -415,13 +435,12 @@ def _hand_over(
     """render_inputs() with each chart's and overlay's documents packed as they come (a batch as soon as it
     is whole, the index's objects of them at once), so that at most one batch is held parsed."""
     handed = _HandedOver(Rendered([]))
-    wanted = _state.related | set(KUSTOMIZE_KINDS)
     batches = _Batches()
 
     def take(documents: list[Document]) -> None:
         if excluded.listed or excluded.named:  # a chart renders whole: leave out what its excluded templates gave
             documents = [d for d in documents if not excluded.covers(d.source.name)]
-        handed.index += _packed([resource for resource in resources_of(documents).items if resource.kind in wanted])
+        handed.index.add(resources_of(documents).items)
         handed.documents += [_packed_batch(batch) for batch in batches.add(documents)]
 
     handed.rendered = render_inputs(inputs, render, cache, salt, jobs, take)
@@ -554,148 +573,52 @@ def _cacheable(number: int, name: str, source: Source | InputError) -> bool:
     return _state.cache is not None and number != RENDERED and name not in _state.texts and isinstance(source, Source)
 
 
-def _index_part(unit: Unit, name: str) -> tuple[Unit, list[Resource], str]:
+def _index_part(unit: Unit, name: str) -> tuple[Unit, _IndexPart | None, str]:
     """The objects of one input (or piece) that others may look up, or that name patch files (an input
-    whose text names none of those kinds is not parsed; of a piece, only the documents that name one), and
-    the hash of the input's content ("" when not cached)."""
+    whose text names none of those kinds is not parsed; of a piece, only the documents that name one; None
+    when there are none), and the hash of the input's content ("" when not cached)."""
     wanted = _state.related | set(KUSTOMIZE_KINDS)
     number, part = unit
+    kept = _IndexPart()
     if number == RENDERED:
-        return unit, _state.rendered_index if part == 0 else [], ""
+        return unit, (_state.rendered_index or None) if part == 0 else None, ""
     if part != WHOLE:
         piece = _piece(number, part, name)
         if isinstance(piece, InputError):
-            return unit, [], ""  # pass 2 says why
-        found = resources_of(naming(piece, sorted(wanted)).documents).items
-        kept = [resource for resource in found if resource.kind in wanted]
+            return unit, None, ""  # pass 2 says why
+        found = [r for r in resources_of(naming(piece, sorted(wanted)).documents).items if r.kind in wanted]
         own: dict[int, Document] = {}
-        for resource in kept:  # each keeps its own document's text, not the whole piece's
+        for resource in found:  # each keeps its own document's text, not the whole piece's
             document = resource.document
             resource.document = own.setdefault(id(document), detached(document))
-        return unit, _packed(kept), ""
+        kept.add(found)
+        return unit, kept or None, ""
     source = _source(name)
     text = source.text if isinstance(source, Source) else ""
     if not any(kind in text for kind in wanted):
-        return unit, [], ""
+        return unit, None, ""
     digest, key = "", ""
     if _cacheable(number, name, source) and _state.cache is not None:
         digest = content_hash(name, text)
         key = ScanCache.key("index", code_hash(), *sorted(wanted), digest)
         cached = _state.cache.get(key)
-        if isinstance(cached, list):
-            return unit, cached, digest
-    found = resources_of(parse_input(name, source).documents).items
-    kept = [resource for resource in found if resource.kind in wanted]
-    if name not in _state.texts and kept:
-        first = kept[0].document.source
-        on_disk = _OnDisk(first.name, "", first.is_json, first.encoding)
-        for resource in kept:  # its text is read again if ever needed: not kept for the whole scan
+        if isinstance(cached, _IndexPart):
+            return unit, cached or None, digest
+    found = [
+        resource for resource in resources_of(parse_input(name, source).documents).items if resource.kind in wanted
+    ]
+    if name not in _state.texts and found:
+        first = found[0].document.source
+        on_disk = OnDisk(first.name, "", first.is_json, first.encoding)
+        for resource in found:  # its text is read again if ever needed: not kept for the whole scan
             document = resource.document
             resource.document = Document(
                 on_disk, document.index, document.line, document.data, document.start, document.end
             )
-    kept = _packed(kept)
+    kept.add(found)
     if key and _state.cache is not None:
         _state.cache.put(key, kept)
-    return unit, kept, digest
-
-
-def _packed(kept: list[Resource]) -> list[Resource]:
-    """The objects as the index keeps them: those of the kinds looked up packed (_Packed), the others (a
-    Kustomization, read once for its patch files) as they are."""
-    documents: dict[int, Document] = {}
-    packed: list[Resource] = []
-    for resource in kept:
-        if resource.kind not in _state.related:
-            packed.append(resource)
-            continue
-        document = resource.document
-        if id(document) not in documents:
-            documents[id(document)] = _retyped(_PackedDocument, document)
-        packed.append(_retyped(_Packed, resource, document=documents[id(document)]))
-    return packed
-
-
-def _retyped(kind: type[T], value: Any, **changes: Any) -> T:
-    """A copy of a dataclass value as its subclass ``kind`` (every field it is made with, or ``changes``)."""
-    given = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init}
-    return kind(**{**given, **changes})
-
-
-def _pack(value: Any) -> bytes:
-    """A parsed value as compressed bytes: marshal (exact for the plain dicts, lists, strings and numbers a
-    manifest parses to), pickle for anything else (a YAML timestamp); zlib's fastest level."""
-    try:
-        return b"m" + zlib.compress(marshal.dumps(value), 1)
-    except ValueError:
-        return b"p" + zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
-
-
-UNPACKED_KEPT = 256  # unpacked values kept at a time (_unpacked): the objects one input's lookups read
-
-
-_unpacked: collections.OrderedDict[int, tuple[object, Any]] = collections.OrderedDict()
-
-
-def _unpack(holder: object, blob: bytes) -> Any:
-    """The value packed in ``blob`` of ``holder`` (a _Packed or _PackedDocument): the same object while it is
-    among the last UNPACKED_KEPT unpacked (a lookup reads an object several times), a fresh copy after."""
-    found = _unpacked.get(id(holder))
-    if found is not None and found[0] is holder:
-        _unpacked.move_to_end(id(holder))
-        return found[1]
-    body = zlib.decompress(blob[1:])
-    value = marshal.loads(body) if blob[:1] == b"m" else pickle.loads(body)  # our own bytes, packed above
-    _unpacked[id(holder)] = (holder, value)
-    if len(_unpacked) > UNPACKED_KEPT:
-        _unpacked.popitem(last=False)
-    return value
-
-
-class _Packed(Resource):
-    """An object of the scan-wide index, its body kept packed (about a fifth of the dicts' size: 3 MB of
-    Services, ConfigMaps and ServiceAccounts per copy of the corpus) and unpacked when read. Its kind, name
-    and namespace (what the index is keyed by) stay plain."""
-
-    @property
-    def obj(self) -> dict[str, Any]:
-        value: dict[str, Any] = _unpack(self, self._blob)
-        return value
-
-    @obj.setter
-    def obj(self, value: dict[str, Any]) -> None:
-        self._blob = _pack(value)
-
-
-class _PackedDocument(Document):
-    """The document of an indexed object, its parsed data packed like the object's (_Packed)."""
-
-    @property
-    def data(self) -> Any:
-        return _unpack(self, self._blob)
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        self._blob = _pack(value)
-
-
-class _OnDisk(Source):
-    """A file's Source whose text is read from the file when asked for (a finding located in an indexed
-    object of another input, its comments), so the index does not hold every indexed file's text."""
-
-    @property
-    def text(self) -> str:
-        return _disk_text(self.name)
-
-    @text.setter
-    def text(self, value: str) -> None:
-        pass  # the dataclass __init__ sets it: the file holds it
-
-
-@functools.lru_cache(maxsize=32)
-def _disk_text(name: str) -> str:
-    source = read_source(name)
-    return source.text if isinstance(source, Source) else ""
+    return unit, kept or None, digest
 
 
 def _text_of(name: str) -> str:
@@ -705,20 +628,27 @@ def _text_of(name: str) -> str:
     return source.text if isinstance(source, Source) else ""
 
 
-def _objects_hash(part: list[Resource]) -> bytes:
+def _objects_hash(part: _IndexPart) -> bytes:
     """The hash of objects that were not read from a cached file (stdin, a rendered chart)."""
-    described = [(r.document.source.name, r.document.index, r.base, r.obj) for r in part]
+    described = [(r.document.source.name, r.document.index, r.base, r.obj) for r in part.objects()]
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=repr).encode()).digest()
 
 
-def _build_index(kept: list[Resource]) -> None:
-    """The scan-wide index from pass 1's objects in scan order: what ScanContext.of(checked) would hold of
-    the related kinds (checked: not a patch file named by a Kustomization of the scan, not refused)."""
-    _state.patches = frozenset(patch_files(kept))
+def _build_index(parts: Iterable[_IndexPart]) -> None:
+    """The scan-wide index from pass 1's parts in scan order: what ScanContext.of(checked) would hold of
+    the related kinds (checked: not a patch file named by a Kustomization of the scan, not refused). The
+    parts' packed objects are made again one part at a time and packed into one buffer (PackedObjects), so
+    this process never holds them all as Python objects (which lookups would then copy into each worker)."""
+    parts = list(parts)
+    _state.patches = frozenset(patch_files([resource for part in parts for resource in part.kustomizations]))
     _state.patch_names = frozenset(os.path.basename(path) for path in _state.patches)  # resolve only these
-    related = [r for r in kept if r.kind in _state.related and not _is_patch(r)]
-    indexed, _ = set_aside_misshapen(related)
-    _state.context = ScanContext.of(indexed, _state.related)
+    indexed = PackedObjects()
+    while parts:
+        part = parts.pop(0)
+        made: dict[Any, Any] = {}
+        related = (part.related.made(slot, made) for slot in range(len(part.related)))
+        indexed.add(set_aside_misshapen([resource for resource in related if not _is_patch(resource)])[0])
+    _state.context = ScanContext(indexed, _state.related)
     _state.context.build_indexes()  # here, once: the workers share them
 
 

@@ -4,6 +4,7 @@ handed over packed, and discovery orders paths as their parts do without keeping
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
 import pickle
@@ -22,6 +23,7 @@ from checker.inputs.loading import parse_input
 from checker.inputs.render import RenderOptions
 from checker.inputs.resources import resources_of
 from checker.report.spill import FindingSpill
+from checker.workloads.packed import OnDisk, Packed, PackedObjects
 
 from .conftest import FIXTURES
 
@@ -45,21 +47,50 @@ def _state(monkeypatch):
     monkeypatch.setattr(scanning, "_state", scanning._State(related=frozenset({"Service", "ConfigMap"})))
 
 
-@pytest.mark.usefixtures("_state")
 def test_the_index_keeps_packed_objects_that_read_back_the_same():
     found = resources_of(parse_input("shop.yaml", Source("shop.yaml", SERVICE)).documents).items
-    packed = scanning._packed(found)
-    assert [type(r) for r in packed] == [scanning._Packed, scanning._Packed]
+    stored = PackedObjects(found)
+    made: dict[object, object] = {}
+    packed = [stored.made(slot, made) for slot in range(len(stored))]
+    assert [type(r) for r in packed] == [Packed, Packed]
     for plain, compact in zip(found, packed, strict=True):
         assert "obj" not in vars(compact) and isinstance(vars(compact)["_blob"], bytes)
         assert "data" not in vars(compact.document)
         assert compact.obj == plain.obj and compact.document.data == plain.document.data
-        assert (compact.kind, compact.name, compact.namespace) == (plain.kind, plain.name, plain.namespace)
+        assert (compact.kind, compact.name, compact.namespace, compact.base) == (
+            plain.kind,
+            plain.name,
+            plain.namespace,
+            plain.base,
+        )
+        assert (compact.document.line, compact.document.index) == (plain.document.line, plain.document.index)
         assert compact.obj is compact.obj  # one value while it is read (the last UNPACKED_KEPT)
-        assert pickle.loads(pickle.dumps(compact)).obj == plain.obj  # the scan cache and workers pickle them
+        again = pickle.loads(pickle.dumps(stored)).made(found.index(plain), {})  # the scan cache, workers
+        assert again.obj == plain.obj and again is not compact
     stamp = packed[1].obj["metadata"]["creationTimestamp"]  # a YAML timestamp: pickled, not marshalled
     assert isinstance(stamp, datetime.datetime) and vars(packed[1])["_blob"][:1] == b"p"
     assert vars(packed[0])["_blob"][:1] == b"m"
+
+
+def test_objects_of_one_document_share_it_and_a_document_that_is_one_object_its_bytes():
+    listed = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        f"- {{apiVersion: v1, kind: Service, metadata: {{name: s{n}}}, spec: {{selector: {{app: a}}}}}}\n"
+        for n in range(3)
+    )
+    items = resources_of(parse_input("list.yaml", Source("list.yaml", listed)).documents).items
+    stored = PackedObjects(items)
+    made: dict[object, object] = {}
+    documents = {id(stored.made(slot, made).document) for slot in range(len(stored))}
+    assert len(documents) == 1  # one document, made once for one lookup context
+    single = resources_of(parse_input("one.yaml", Source("one.yaml", SERVICE.split("---")[0])).documents).items
+    one = PackedObjects(single)
+    body = len(vars(one.made(0, {}))["_blob"])
+    assert len(one._buffer) < 2 * body  # the document's data is the object's: its bytes are kept once
+    on_disk = [
+        dataclasses.replace(r, document=dataclasses.replace(r.document, source=OnDisk("f.yaml", ""))) for r in single
+    ]
+    from_disk = PackedObjects(on_disk).made(0, {})
+    assert type(from_disk.document.source) is OnDisk and from_disk.document.source.name == "f.yaml"
 
 
 def test_a_cut_file_is_read_again_and_a_changed_one_is_an_error(monkeypatch, tmp_path: Path):
@@ -85,8 +116,8 @@ def test_rendered_documents_are_handed_over_packed(tmp_path: Path):
     inputs = discover([str(tmp_path)]).inputs
     handed = scanning._hand_over(inputs, RenderOptions(), None, "", 1, Excluded())
     assert handed.rendered.result.documents == [] and handed.any_documents and handed.documents
-    assert sorted(r.name or "" for r in handed.index) == ["settings", "web"]
-    assert all(isinstance(r, scanning._Packed) for r in handed.index)
+    assert sorted(r.name or "" for r in handed.index.objects()) == ["settings", "web"]
+    assert all(isinstance(r, Packed) for r in handed.index.objects())
 
 
 def test_discovery_orders_paths_as_their_parts_do():

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..inputs.paths import Path
 from ..inputs.resources import Resource
@@ -33,28 +33,24 @@ FACT_KINDS = frozenset({"ConfigMap", "Service", "ServiceAccount"})  # the kinds 
 
 @dataclass
 class KindIndex:
-    """The objects of one kind (or of the ``workload`` token) in scan order, by name and by namespace."""
+    """The objects of one kind (or of the ``workload`` token) in scan order, by name and by namespace: each
+    by its slot, its place in the scan's objects (ScanContext.resources)."""
 
-    objects: list[Resource] = field(default_factory=list)
-    by_name: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    by_namespace: dict[str | None, list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    by_namespaced_name: dict[tuple[str | None, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    order: dict[int, int] = field(default_factory=dict)  # id() of an object -> its place in the scan
+    objects: list[int] = field(default_factory=list)
+    by_name: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_namespace: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_namespaced_name: dict[tuple[str | None, str], list[int]] = field(default_factory=lambda: defaultdict(list))
 
-    def add(self, resource: Resource) -> None:
-        self.order[id(resource)] = len(self.objects)
-        self.objects.append(resource)
+    def add(self, slot: int, resource: Resource) -> None:
+        self.objects.append(slot)
         if resource.name is not None:
-            self.by_name[resource.name].append(resource)
-            self.by_namespaced_name[(resource.namespace, resource.name)].append(resource)
-        self.by_namespace[resource.namespace].append(resource)
-
-    def in_scan_order(self, found: Iterable[Resource]) -> list[Resource]:
-        return sorted(found, key=lambda r: self.order[id(r)])
+            self.by_name[resource.name].append(slot)
+            self.by_namespaced_name[(resource.namespace, resource.name)].append(slot)
+        self.by_namespace[resource.namespace].append(slot)
 
 
 EVERYWHERE = "*"  # the namespace key of a LabelIndex that holds every namespace's entries (no namespace has a "*")
-Entry = tuple[Resource, Any]  # an object and its selector (or its pod templates' labels)
+Entry = tuple[int, Any]  # an object's slot and its selector (or its pod templates' labels)
 
 
 @dataclass
@@ -66,27 +62,40 @@ class LabelIndex:
     by_pair: dict[tuple[str | None, str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
     by_namespace: dict[str | None, list[Entry]] = field(default_factory=lambda: defaultdict(list))
 
-    def add_pair(self, resource: Resource, data: Any, pair: tuple[str, str]) -> None:
-        for namespace in (resource.namespace, EVERYWHERE):
-            self.by_pair[(namespace, *pair)].append((resource, data))
+    def add_pair(self, namespace: str | None, entry: Entry, pair: tuple[str, str]) -> None:
+        for key in (namespace, EVERYWHERE):
+            self.by_pair[(key, *pair)].append(entry)
 
-    def add(self, resource: Resource, data: Any) -> None:
-        for namespace in (resource.namespace, EVERYWHERE):
-            self.by_namespace[namespace].append((resource, data))
+    def add(self, namespace: str | None, entry: Entry) -> None:
+        for key in (namespace, EVERYWHERE):
+            self.by_namespace[key].append(entry)
+
+
+class Stored(Protocol):
+    """Objects of a scan kept other than as a list (workloads/packed.py): each made when read."""
+
+    def __len__(self) -> int: ...
+
+    def made(self, slot: int, made: dict[Any, Any]) -> Resource: ...
 
 
 @dataclass
 class ScanContext:
-    resources: list[Resource] = field(default_factory=list)
+    """The scan's objects (a list, or Stored: packed, each made when read) and their indexes, which hold
+    slots (places in that order); lookups answer with the objects, in scan order. Objects made from a
+    Stored are kept for the context's life, so a lookup gives the same object each time."""
+
+    resources: list[Resource] | Stored = field(default_factory=list)
     kinds: frozenset[str] | None = None  # the kinds lookups may use (None: any)
     # per-scan cache, see cached(): key -> (value, the arguments it was computed from)
     derived: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
     examined: int = 0  # candidates the label lookups looked at: what a cost test counts
-    _grouped: dict[str, list[Resource]] | None = field(default=None, repr=False)
+    _grouped: dict[str, list[int]] | None = field(default=None, repr=False)
     _indexes: dict[str, KindIndex] = field(default_factory=dict, repr=False)
     _label_indexes: dict[tuple[str, Path], LabelIndex] = field(default_factory=dict, repr=False)
     _pod_labels: LabelIndex | None = field(default=None, repr=False)
     _homes: dict[int, list[str | None]] | None = field(default=None, repr=False)
+    _made: dict[Any, Any] = field(default_factory=dict, repr=False)  # what this context made of Stored objects
 
     @classmethod
     def of(cls, resources: list[Resource], kinds: frozenset[str] | None = None) -> ScanContext:
@@ -96,14 +105,10 @@ class ScanContext:
         """A context over the same objects whose indexes (built by either, on first use) are shared with this
         one, with its own per-scan cache: what a streamed scan gives each input, so an input's derived data
         goes with it."""
-        if self._grouped is None:
-            self._grouped = defaultdict(list)
-            for resource in self.resources:
-                self._grouped[resource.kind].append(resource)
         return ScanContext(
             self.resources,
             self.kinds,
-            _grouped=self._grouped,
+            _grouped=self._grouped_slots(),
             _indexes=self._indexes,
             _label_indexes=self._label_indexes,
         )
@@ -118,7 +123,29 @@ class ScanContext:
                 self.index(kind)
         if self.kinds is None or "Service" in self.kinds:
             self._label_index("Service", SERVICE_SELECTOR)
-        self.sharing_indexes()
+        self._grouped_slots()
+
+    def resource(self, slot: int) -> Resource:
+        """The object in a slot (made from its record the first time this context reads a Stored one)."""
+        if isinstance(self.resources, list):
+            return self.resources[slot]
+        found: Resource | None = self._made.get(slot)
+        if found is None:
+            found = self._made[slot] = self.resources.made(slot, self._made)
+        return found
+
+    def _read(self, slot: int) -> Resource:
+        """The object in a slot, to index it: one made of a Stored record is not kept (indexes keep slots)."""
+        if isinstance(self.resources, list):
+            return self.resources[slot]
+        return self.resources.made(slot, {})
+
+    def _grouped_slots(self) -> dict[str, list[int]]:
+        if self._grouped is None:
+            self._grouped = defaultdict(list)
+            for slot in range(len(self.resources)):
+                self._grouped[self._read(slot).kind].append(slot)
+        return self._grouped
 
     def index(self, kind: str) -> KindIndex:
         """The index of one kind (or of ``workload``), built on first use."""
@@ -127,14 +154,13 @@ class ScanContext:
             return found
         if self.kinds is not None and kind not in self.kinds:
             raise LookupError(f"kind {kind} is not among the kinds this plan looks up")
-        if self._grouped is None:
-            self._grouped = defaultdict(list)
-            for resource in self.resources:
-                self._grouped[resource.kind].append(resource)
         found = KindIndex()
-        members = (r for r in self.resources if workloads_of(r)) if kind == WORKLOAD else self._grouped.get(kind, ())
-        for resource in members:
-            found.add(resource)
+        if kind == WORKLOAD:
+            members: Iterable[int] = (s for s in range(len(self.resources)) if workloads_of(self._read(s)))
+        else:
+            members = self._grouped_slots().get(kind, ())
+        for slot in members:
+            found.add(slot, self._read(slot))
         self._indexes[kind] = found
         return found
 
@@ -143,11 +169,15 @@ class ScanContext:
         several, the one written closest to ``near`` (the same file, else the deepest common directory),
         and of those the last, as the last one applied wins."""
         index = self.index(kind)
-        found = index.by_namespaced_name.get((namespace, name)) or []  # same_namespace(), by index lookups
-        if not found and namespace is not None:
-            found = index.by_namespaced_name.get((None, name)) or []
-        elif not found:
-            found = same_namespace(index.by_name.get(name, ()), None)
+        slots = index.by_namespaced_name.get((namespace, name)) or []  # same_namespace(), by index lookups
+        if not slots and namespace is not None:
+            slots = index.by_namespaced_name.get((None, name)) or []
+        if not slots and namespace is None:
+            found = same_namespace(self._made_all(index.by_name.get(name, ())), None)
+        elif len(slots) < 2 or near is None:
+            return self.resource(slots[-1]) if slots else None
+        else:
+            found = self._made_all(slots)
         if len(found) < 2 or near is None:
             return found[-1] if found else None
         return max(enumerate(found), key=lambda pair: (_closeness(pair[1], near), pair[0]))[1]
@@ -157,11 +187,11 @@ class ScanContext:
         by_namespace = self.index(kind).by_namespace
         exact = by_namespace.get(namespace)
         if exact:
-            return list(exact)
+            return self._made_all(exact)
         if namespace is not None:
-            return list(by_namespace.get(None, ()))
-        named = [objects for objects in by_namespace.values() if objects]
-        return list(named[0]) if len(named) == 1 else []
+            return self._made_all(by_namespace.get(None, ()))
+        named = [slots for slots in by_namespace.values() if slots]
+        return self._made_all(named[0]) if len(named) == 1 else []
 
     def services_selecting(self, labels: dict[Any, Any], namespace: str | None) -> list[Resource]:
         """v1 Services whose selector is non-empty and within the labels, in the namespace the way find()
@@ -175,7 +205,7 @@ class ScanContext:
         index = self._label_index(kind, at)
         text = {str(k): v for k, v in ((k, label_text(v)) for k, v in labels.items()) if v is not None}
         found = self._matching(index, namespace, list(text.items()), True, lambda s: bool(s.matches(text)))
-        return self.index(kind).in_scan_order(found)
+        return self._made_all(sorted(found))
 
     def selected_pods(self, selector: Selector, namespace: str | None, kinds: Iterable[str] = ()) -> list[Resource]:
         """The objects with a pod template (of the kinds, when named) whose pod labels the selector selects,
@@ -187,8 +217,11 @@ class ScanContext:
         def selected(every: list[dict[str, str]]) -> bool:
             return any(selector.matches(labels) for labels in every)
 
-        found = self._matching(self._pod_label_index(), namespace, keys, not keys, selected)
-        return self.index(WORKLOAD).in_scan_order(r for r in found if not wanted or r.kind in wanted)
+        found = self._made_all(sorted(self._matching(self._pod_label_index(), namespace, keys, not keys, selected)))
+        return [r for r in found if not wanted or r.kind in wanted]
+
+    def _made_all(self, slots: Iterable[int]) -> list[Resource]:
+        return [self.resource(slot) for slot in slots]
 
     def _matching(
         self,
@@ -197,22 +230,23 @@ class ScanContext:
         pairs: list[tuple[str, str]],
         whole_namespace: bool,
         test: Callable[[Any], bool],
-    ) -> list[Resource]:
-        """The entries that pass the test, found the way same_namespace() sees them: those of the namespace,
-        else those without one, else (for a target without one) those of a single named namespace. Only the
-        entries of one namespace and the pairs (and with ``whole_namespace``, the namespace's unindexed
-        entries) are examined, so a lookup costs what it finds, not the size of the scan."""
+    ) -> list[int]:
+        """The slots of the entries that pass the test, found the way same_namespace() sees them: those of
+        the namespace, else those without one, else (for a target without one) those of a single named
+        namespace. Only the entries of one namespace and the pairs (and with ``whole_namespace``, the
+        namespace's unindexed entries) are examined, so a lookup costs what it finds, not the size of the
+        scan."""
 
-        def passing(key: str | None) -> list[Resource]:
-            candidates: dict[int, Entry] = {}
+        def passing(key: str | None) -> list[int]:
+            candidates: dict[int, Any] = {}
             for pair in pairs:
-                for entry in index.by_pair.get((key, *pair), ()):
-                    candidates[id(entry[0])] = entry
+                for slot, data in index.by_pair.get((key, *pair), ()):
+                    candidates[slot] = data
             if whole_namespace:
-                for entry in index.by_namespace.get(key, ()):
-                    candidates[id(entry[0])] = entry
+                for slot, data in index.by_namespace.get(key, ()):
+                    candidates[slot] = data
             self.examined += len(candidates)
-            return [resource for resource, data in candidates.values() if test(data)]
+            return [slot for slot, data in candidates.items() if test(data)]
 
         found = passing(namespace)
         if found:
@@ -220,7 +254,7 @@ class ScanContext:
         if namespace is not None:
             return passing(None)
         everywhere = passing(EVERYWHERE)
-        return everywhere if len({r.namespace for r in everywhere}) == 1 else []
+        return everywhere if len({self.resource(slot).namespace for slot in everywhere}) == 1 else []
 
     def namespace_homes(self) -> dict[int, list[str | None]]:
         """The namespaces of the scan's workloads (those without one make one namespace of their own, None),
@@ -230,11 +264,11 @@ class ScanContext:
         if self._homes is not None:
             return self._homes
         named: dict[str, Resource] = {}
-        for namespace in self.index("Namespace").objects:
+        for namespace in self._made_all(self.index("Namespace").objects):
             if namespace.api_version == "v1" and namespace.name is not None:
                 named.setdefault(namespace.name, namespace)
         homes: dict[str | None, Resource] = {}
-        for workload in self.index(WORKLOAD).objects:
+        for workload in self._made_all(self.index(WORKLOAD).objects):
             if workload.namespace not in homes:
                 found = named.get(workload.namespace) if workload.namespace is not None else None
                 homes[workload.namespace] = found or workload
@@ -258,7 +292,8 @@ class ScanContext:
         if found is not None:
             return found
         found = LabelIndex()
-        for resource in self.index(kind).objects:
+        for slot in self.index(kind).objects:
+            resource = self._read(slot)
             if kind == "Service" and not _service_selector(resource):
                 continue
             selector = parse_selector(value_at(resource.obj, at))
@@ -266,9 +301,9 @@ class ScanContext:
                 continue
             keys = selector.index_keys()
             for key in keys:  # an object needs one of the pairs: indexed under each (an In has several)
-                found.add_pair(resource, selector, key)
+                found.add_pair(resource.namespace, (slot, selector), key)
             if not keys:
-                found.add(resource, selector)
+                found.add(resource.namespace, (slot, selector))
         self._label_indexes[(kind, at)] = found
         return found
 
@@ -276,12 +311,13 @@ class ScanContext:
         if self._pod_labels is not None:
             return self._pod_labels
         found = LabelIndex()
-        for resource in self.index(WORKLOAD).objects:
+        for slot in self.index(WORKLOAD).objects:
+            resource = self._read(slot)
             added = controller_labels(resource.api_version, resource.kind, resource.name)
             every = [added | labels_of(workload.pod.get("metadata")) for workload in workloads_of(resource)]
-            found.add(resource, every)
+            found.add(resource.namespace, (slot, every))
             for pair in dict.fromkeys(pair for labels in every for pair in labels.items()):
-                found.add_pair(resource, every, pair)
+                found.add_pair(resource.namespace, (slot, every), pair)
         self._pod_labels = found
         return found
 
