@@ -32,9 +32,10 @@ import pickle
 import signal
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .api import Plan, run_plan
 from .engine import evaluate
@@ -53,6 +54,7 @@ from .inputs.render import Rendered, RenderOptions, render_inputs
 from .inputs.resources import Resource, resources_of
 from .report.spill import FindingSpill
 from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
+from .scan_units import Names, Unit, Units
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import WORKLOAD, ScanContext
 from .workloads.packed import OnDisk, PackedObjects, unpacked
@@ -73,7 +75,6 @@ SWITCH_INTERVAL = 0.0005  # seconds
 CHUNKS_AHEAD = 3  # chunks sent to each worker before it is done with the first (so it never waits for one)
 PIECE_WEIGHT = 16  # a piece of a big input (about a mebibyte) is as much work as this many small inputs
 WHOLE = -1  # the part number of an input read whole (not cut into pieces)
-Unit = tuple[int, int]  # an input's number and its part: WHOLE, or the number of one of its pieces
 
 
 @dataclass
@@ -241,7 +242,8 @@ def _scan(
     kept = ScanCache(cache) if cache is not None else None
     handed = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept, excluded)
     rendered = handed.rendered
-    inputs = rendered.inputs
+    inputs = Names(rendered.inputs)  # one string, not one object per name (scan_units.py)
+    discovery.inputs = rendered.inputs = []  # the render child's copy was a second list of every name
     _state.rendered = rendered.result  # its errors: its documents come packed
     _state.rendered_documents, _state.rendered_index = handed.documents, handed.index
     if kept is not None:
@@ -303,13 +305,13 @@ def _scan(
 # --- processes -------------------------------------------------------------------------------------------
 
 
-def _units(inputs: list[str]) -> list[Unit]:
+def _units(inputs: Sequence[str]) -> Units:
     """The work of the scan: each input whole, or each piece of an input too big to read whole (stdin and
     files longer than _state.piece_chars are cut). Stdin's pieces are kept in _state for the workers; of a
     file, only how many: its text is read and cut again where a piece is parsed (_pieces_of), so the scan
     does not hold the text of every big file (a 2 MB file in each of 34 copies of a tree: 66 MB, shared
     with every worker)."""
-    units: list[Unit] = []
+    units = Units()
     for number, name in enumerate(inputs):
         split = _split(name)
         if split is None:
@@ -371,7 +373,7 @@ def _bytes(text: str) -> int:
     return len(text) if len(text) * 4 <= MAX_FILE_BYTES else len(text.encode("utf-8", "surrogatepass"))
 
 
-def _weight(units: list[Unit]) -> int:
+def _weight(units: Iterable[Unit]) -> int:
     return sum(PIECE_WEIGHT if part != WHOLE else 1 for _, part in units)
 
 
@@ -475,10 +477,10 @@ class _Batches:
             self.batch = []
 
 
-def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
+def _map(function: Callable[[Unit, str], R], units: Units, inputs: Sequence[str], workers: int) -> Iterator[R]:
     """function over the units of work, in order: here, or in ``workers`` forked processes that inherit the
-    scan's state; the rendered input (already parsed) is always done here, last."""
-    files = [unit for unit in units if unit[0] != RENDERED]
+    scan's state; the rendered input (already parsed, its units last) is always done here, last."""
+    files = units[: sum(1 for unit in units if unit[0] != RENDERED)]
     if workers > 1:
         yield from _in_workers(function, files, inputs, workers)
     else:
@@ -488,17 +490,10 @@ def _map(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str
         yield function(unit, "")
 
 
-def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: list[str], workers: int) -> Iterator[R]:
+def _in_workers(function: Callable[[Unit, str], R], units: Units, inputs: Sequence[str], workers: int) -> Iterator[R]:
     from concurrent.futures import ProcessPoolExecutor
 
-    work: list[list[tuple[Unit, str]]] = [[]]
-    weight = 0
-    for unit in units:  # CHUNK_SIZE small inputs at a time, or one piece of a big one
-        if weight >= CHUNK_SIZE:
-            work.append([])
-            weight = 0
-        work[-1].append((unit, inputs[unit[0]]))
-        weight += _weight([unit])
+    work = _Chunks(units, inputs)
     context = multiprocessing.get_context("fork")
     # The workers share the parent's memory (the index) until they write to it, and a
     # garbage collection in a worker writes to every object it walks, copying the parent's heap page by
@@ -520,8 +515,41 @@ def _in_workers(function: Callable[[Unit, str], R], units: list[Unit], inputs: l
         sys.setswitchinterval(switch)
 
 
+class _Chunks(Sequence[list[tuple[Unit, str]]]):
+    """The units of work in chunks: CHUNK_SIZE small inputs at a time, or one piece of a big one; each made
+    when it is taken, so the scan does not hold every (unit, name) pair (100,000 of them at 34 copies of the
+    corpus, made before the workers are forked: the pages they sat on were copied into each as they were
+    read). Only where each chunk starts is kept."""
+
+    def __init__(self, units: Units, inputs: Sequence[str]) -> None:
+        self.units, self.inputs = units, inputs
+        self.starts = array("q", [0])
+        weight = 0
+        for number, (_, part) in enumerate(units):
+            if weight >= CHUNK_SIZE:
+                self.starts.append(number)
+                weight = 0
+            weight += PIECE_WEIGHT if part != WHOLE else 1
+        self.starts.append(len(units))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1 if self.units else 0
+
+    @overload
+    def __getitem__(self, number: int) -> list[tuple[Unit, str]]: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> Sequence[list[tuple[Unit, str]]]: ...
+
+    def __getitem__(self, number: int | slice) -> list[tuple[Unit, str]] | Sequence[list[tuple[Unit, str]]]:
+        if isinstance(number, slice):
+            return [self[n] for n in range(*number.indices(len(self)))]
+        units = self.units[self.starts[number] : self.starts[number + 1]]
+        return [(unit, self.inputs[unit[0]]) for unit in units]
+
+
 def _in_order(
-    function: Callable[[Unit, str], R], work: list[list[tuple[Unit, str]]], pool: Executor, size: int
+    function: Callable[[Unit, str], R], work: Sequence[list[tuple[Unit, str]]], pool: Executor, size: int
 ) -> Iterator[list[R]]:
     """The results of every chunk of ``work``, in order (as pool.map gives them), the chunks shared between
     the pool and this process: the pool is kept CHUNKS_AHEAD chunks ahead per worker, and while the chunk due next

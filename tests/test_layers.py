@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "checker.api",
             "checker.scanning",
             "checker.scan_cache",
+            "checker.scan_units",
             "checker.compliance",
             "checker.config",
             "checker.report",
