@@ -44,7 +44,7 @@ from .finalise import finalise_part
 from .findings import Finding, Report, RuleInfo
 from .inputs import pieces as pieces_
 from .inputs.decoding import MAX_FILE_BYTES, MAX_STREAMED_BYTES, read_source
-from .inputs.discovery import discover
+from .inputs.discovery import MANIFEST_SUFFIXES, Discovery, discover
 from .inputs.documents import Document, InputError, LoadResult, Source
 from .inputs.excludes import Excluded
 from .inputs.kustomize import KUSTOMIZE_KINDS, patch_files
@@ -236,14 +236,12 @@ def _scan(
     piece_chars: int,
 ) -> Report:
     global _state
-    discovery = discover(paths, include_hidden, render.excludes if render else None)
-    excluded = discovery.excluded
     _state = _State(chosen, True, chosen.related_kinds, parent=os.getpid())
     kept = ScanCache(cache) if cache is not None else None
-    handed = _render(discovery.inputs, render, _workers(jobs, len(discovery.inputs)), kept, excluded)
+    discovery, handed = _discover_and_render(paths, include_hidden, render, jobs, kept)
+    excluded = discovery.excluded
     rendered = handed.rendered
-    inputs = Names(rendered.inputs)  # one string, not one object per name (scan_units.py)
-    discovery.inputs = rendered.inputs = []  # the render child's copy was a second list of every name
+    inputs = handed.names
     _state.rendered = rendered.result  # its errors: its documents come packed
     _state.rendered_documents, _state.rendered_index = handed.documents, handed.index
     if kept is not None:
@@ -406,29 +404,69 @@ class _HandedOver:
     rendered document while it reads the other inputs or forks workers (34 copies of the corpus render
     about 3,400 overlays and charts: some 70 MB of parsed documents)."""
 
-    rendered: Rendered
+    rendered: Rendered  # without its inputs: they are in names
     documents: list[bytes] = field(default_factory=list)  # batches of RENDERED_BATCH documents or more
     index: _IndexPart = field(default_factory=_IndexPart)
+    names: Names = field(default_factory=Names)  # the inputs left to read, in one string (scan_units.py)
 
     @property
     def any_documents(self) -> bool:
         return bool(self.documents)  # a batch is packed only when it holds documents
 
 
-def _render(
-    inputs: list[str], render: RenderOptions | None, workers: int, cache: ScanCache | None, excluded: Excluded
-) -> _HandedOver:
-    """render_inputs(), in a forked child when the scan will fork workers: rendering a chart loads the Helm
-    SDK's Go runtime, after which this process must not fork (a forked Go runtime can hang). With a cache,
+def _discover_and_render(
+    paths: list[str], include_hidden: bool, render: RenderOptions | None, jobs: int | None, cache: ScanCache | None
+) -> tuple[Discovery, _HandedOver]:
+    """discover() and render_inputs(), in a forked child when the scan may fork workers (_workers, on a
+    quick count of the inputs: _at_least). Rendering a chart loads the Helm SDK's Go runtime, after which
+    this process must not fork (a forked Go runtime can hang); and the walk's high-water mark (each file's
+    path, real path and order key: some 45 MB at 100,000 files, scattered over memory the allocator then
+    cannot give back) stays in the child, which sends back the names in one string. With a cache,
     unchanged charts and overlays are not rendered again (inputs/render/cache.py)."""
     salt = code_hash() if cache is not None else ""
-    if workers <= 1 or "helm_python" in sys.modules:
-        return _hand_over(inputs, render, cache, salt, workers, excluded)
+    if _workers(jobs, _at_least(PARALLEL_MIN_INPUTS, paths, include_hidden)) <= 1:
+        return _discovered_and_handed(paths, include_hidden, render, cache, salt, jobs)
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_die_with_parent) as pool:
-        return pool.submit(_hand_over, inputs, render, cache, salt, workers, excluded).result()
+        return pool.submit(_discovered_and_handed, paths, include_hidden, render, cache, salt, jobs).result()
+
+
+def _discovered_and_handed(
+    paths: list[str],
+    include_hidden: bool,
+    render: RenderOptions | None,
+    cache: ScanCache | None,
+    salt: str,
+    jobs: int | None,
+) -> tuple[Discovery, _HandedOver]:
+    discovery = discover(paths, include_hidden, render.excludes if render else None)
+    handed = _hand_over(
+        discovery.inputs, render, cache, salt, _workers(jobs, len(discovery.inputs)), discovery.excluded
+    )
+    handed.names = Names(handed.rendered.inputs)
+    discovery.inputs = handed.rendered.inputs = []
+    return discovery, handed
+
+
+def _at_least(count: int, paths: list[str], include_hidden: bool) -> int:
+    """How many manifest files the paths name, counted up to ``count`` (a walk that stops there): what
+    deciding to fork needs to know before discovery, which then finds the real inputs."""
+    found = 0
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            found += 1
+        else:
+            for _, folders, files in os.walk(path):
+                if not include_hidden:
+                    folders[:] = [name for name in folders if not name.startswith(".")]
+                found += sum(1 for name in files if name.lower().endswith(MANIFEST_SUFFIXES))
+                if found >= count:
+                    break
+        if found >= count:
+            break
+    return found
 
 
 def _hand_over(

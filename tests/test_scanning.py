@@ -256,6 +256,36 @@ def test_workers_die_with_a_killed_scan(tmp_path: Path) -> None:
             scan.kill()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the render child is forked on Linux only")
+def test_a_scan_that_forks_walks_its_tree_in_the_render_child(tmp_path: Path) -> None:
+    """A scan that will fork workers walks the tree where it renders, in a child, so the walk's memory is
+    not the scan's (scanning._discover_and_render); a scan too small to fork walks it itself. Both report
+    the same. In a fresh interpreter: one that rendered a chart with the Helm SDK must not fork."""
+    deployment = (FIXTURES / "kubectl" / "deployment-web.yaml").read_text()
+    for number in range(6):
+        (tmp_path / f"d{number:03}.yaml").write_text(deployment)
+    script = (
+        "import os\n"
+        "from checker import scanning\n"
+        "scanning.PARALLEL_MIN_INPUTS = 4  # six inputs are enough to fork for\n"
+        "from checker.api import plan\n"
+        "from checker.report import FORMATS, RenderOptions\n"
+        "walked = []\n"
+        "discover = scanning.discover\n"
+        "def watched(*args, **kwargs):\n"
+        "    walked.append(os.getpid())\n"
+        "    return discover(*args, **kwargs)\n"
+        "scanning.discover = watched\n"
+        f"scans = [scanning.scan(plan(), [{str(tmp_path)!r}], jobs=jobs) for jobs in (2, 1)]\n"
+        "reports = [FORMATS['json'](report, RenderOptions()) for report in scans]\n"
+        "print(len(walked), walked[-1] == os.getpid(), reports[0] == reports[1], reports[0].count('web'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    walks, last_here, same, mentions = done.stdout.split()
+    assert (walks, last_here, same) == ("1", "True", "True")  # the forked walk was in the child: not seen here
+    assert int(mentions) > 0
+
+
 STREAMED_REFERENCES = [
     "missing-secret",
     "missing-config-map",
