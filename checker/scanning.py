@@ -57,7 +57,8 @@ from .scan_cache import ScanCache, code_hash, content_hash, plan_hash
 from .scan_units import Names, Unit, Units
 from .suppress import Matched, Suppressed, summarise
 from .workloads.index import WORKLOAD, ScanContext
-from .workloads.packed import OnDisk, PackedObjects, unpacked
+from .workloads.packed import OnDisk, PackedObjects
+from .workloads.packed import forget as forget_packed
 from .workloads.shapes import set_aside_misshapen
 
 if TYPE_CHECKING:
@@ -297,7 +298,7 @@ def _scan(
     finally:
         _state = _State()
         _cut_file.cache_clear()
-        unpacked.clear()
+        forget_packed()
 
 
 # --- processes -------------------------------------------------------------------------------------------

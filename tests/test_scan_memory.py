@@ -201,3 +201,20 @@ def test_checking_an_input_leaves_no_reference_cycles(tmp_path: Path):
         gc.enable()
     assert report.findings and report.resources == 3
     assert ours == []
+
+
+def test_objects_made_of_one_record_share_its_value_and_other_stores_never_do():
+    """Each input's lookups make their own objects of the index's records (PackedObjects.made): those of
+    one record share the unpacked value (read once while kept), and a store made later, whose records sit
+    at the same places, never gets another store's values (stores are told apart by token, not id())."""
+    first = resources_of(parse_input("a.yaml", Source("a.yaml", SERVICE)).documents).items
+    store = PackedObjects(first)
+    one, other = store.made(0, {}), store.made(0, {})
+    assert one is not other and one.obj is other.obj and one.obj["metadata"]["name"] == "web"
+    del store, one, other
+    renamed = SERVICE.replace("name: web", "name: api")
+    for _ in range(3):  # a new store may take the freed one's address
+        store = PackedObjects(resources_of(parse_input("b.yaml", Source("b.yaml", renamed)).documents).items)
+        made = store.made(0, {})
+        assert made.obj["metadata"]["name"] == "api" and made.name == "api"
+        del store, made

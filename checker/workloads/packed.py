@@ -13,9 +13,10 @@ import collections
 import functools
 import marshal
 import pickle
+import secrets
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from ..inputs.decoding import read_source
@@ -35,21 +36,44 @@ def pack(value: Any) -> bytes:
 UNPACKED_KEPT = 256  # unpacked values kept at a time (unpack): the objects one input's lookups read
 
 
-unpacked: collections.OrderedDict[int, tuple[object, Any]] = collections.OrderedDict()
+RECORDS_KEPT = 4096  # records of PackedObjects kept decoded at a time (_decoded)
+
+# key -> (the holder, or None for a record's key, which any object made of that record shares; the value)
+unpacked: collections.OrderedDict[Hashable, tuple[object | None, Any]] = collections.OrderedDict()
+_decoded: collections.OrderedDict[tuple[int, int], tuple[Any, ...]] = collections.OrderedDict()
 
 
 def unpack(holder: object, blob: bytes) -> Any:
     """The value packed in ``blob`` of ``holder`` (a Packed or PackedDocument): the same object while it is
-    among the last UNPACKED_KEPT unpacked (a lookup reads an object several times), a fresh copy after."""
-    found = unpacked.get(id(holder))
-    if found is not None and found[0] is holder:
-        unpacked.move_to_end(id(holder))
+    among the last UNPACKED_KEPT unpacked (a lookup reads an object several times), a fresh copy after. The
+    objects PackedObjects makes of one record share it (each input's lookups make their own objects)."""
+    key: Hashable = vars(holder).get("_record", id(holder))
+    found = unpacked.get(key)
+    if found is not None and (found[0] is holder or found[0] is None):
+        unpacked.move_to_end(key)
         return found[1]
     body = zlib.decompress(blob[1:])
     value = marshal.loads(body) if blob[:1] == b"m" else pickle.loads(body)  # our own bytes, packed above
-    unpacked[id(holder)] = (holder, value)
+    unpacked[key] = (None if key != id(holder) else holder, value)
     if len(unpacked) > UNPACKED_KEPT:
         unpacked.popitem(last=False)
+    return value
+
+
+def forget() -> None:
+    """Let go of the unpacked values and decoded records kept (a scan is over)."""
+    unpacked.clear()
+    _decoded.clear()
+
+
+def _kept(cache: collections.OrderedDict[Any, Any], key: Any, make: Callable[[], Any], size: int) -> Any:
+    """make() once while the key is among the last ``size`` asked for."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    if len(cache) > size:
+        cache.popitem(last=False)
     return value
 
 
@@ -118,6 +142,10 @@ class PackedObjects:
         self._documents = array("q")  # where each document's record starts
         self._document_ends = array("q")  # and where it ends
         self._sources: list[Source] = []  # the sources that are not files
+        # what names its records in the caches of decoded records and unpacked values: not id(), which a store
+        # made later may reuse; random, as stores come from worker processes too (a copy of one store, read
+        # twice from the scan cache, has the same records under the same token)
+        self._token = secrets.randbits(63)
         self.add(resources)
 
     def add(self, resources: Iterable[Resource]) -> None:
@@ -166,10 +194,12 @@ class PackedObjects:
     def made(self, slot: int, made: dict[Any, Any]) -> Resource:
         """The object in a slot, made from its record; ``made`` keeps what one lookup context made (its
         documents and sources), so objects of one document share it as they did when indexed."""
-        start, end = self._objects[slot], self._objects[slot + 1]
-        number, base, api_version, kind, name, namespace, body_start, body_end = marshal.loads(self._buffer[start:end])
+        number, base, api_version, kind, name, namespace, body_start, body_end = self._record(
+            self._objects[slot], self._objects[slot + 1]
+        )
         resource = Packed.__new__(Packed)
         vars(resource).update(
+            _record=(self._token, self._objects[slot]),
             document=self._document(number, made),
             base=base,
             _blob=bytes(self._buffer[body_start:body_end]),
@@ -186,11 +216,10 @@ class PackedObjects:
         if found is not None:
             return found
         start, end = self._documents[number], self._document_ends[number]
-        source, index, line, first, last, root, first_line, data_start, data_end = marshal.loads(
-            self._buffer[start:end]
-        )
+        source, index, line, first, last, root, first_line, data_start, data_end = self._record(start, end)
         document = PackedDocument.__new__(PackedDocument)
         vars(document).update(
+            _record=(self._token, start),
             source=self._source(source, made),
             index=index,
             line=line,
@@ -202,6 +231,13 @@ class PackedObjects:
         )
         made[key] = document
         return document
+
+    def _record(self, start: int, end: int) -> tuple[Any, ...]:
+        """The record at a place in the buffer, decoded (the last RECORDS_KEPT decoded are kept)."""
+        record: tuple[Any, ...] = _kept(
+            _decoded, (self._token, start), lambda: marshal.loads(self._buffer[start:end]), RECORDS_KEPT
+        )
+        return record
 
     def _source(self, source: int | tuple[str, bool, str], made: dict[Any, Any]) -> Source:
         if isinstance(source, int):
