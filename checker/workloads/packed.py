@@ -17,7 +17,7 @@ import secrets
 import zlib
 from array import array
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from ..inputs.decoding import read_source
 from ..inputs.documents import Document, Source
@@ -36,6 +36,7 @@ def pack(value: Any) -> bytes:
 UNPACKED_KEPT = 256  # unpacked values kept at a time (unpack): the objects one input's lookups read
 
 
+H = TypeVar("H", "Packed", "PackedDocument")
 RECORDS_KEPT = 4096  # records of PackedObjects kept decoded at a time (_decoded)
 
 # key -> (the holder, or None for a record's key, which any object made of that record shares; the value)
@@ -197,18 +198,9 @@ class PackedObjects:
         number, base, api_version, kind, name, namespace, body_start, body_end = self._record(
             self._objects[slot], self._objects[slot + 1]
         )
-        resource = Packed.__new__(Packed)
-        vars(resource).update(
-            _record=(self._token, self._objects[slot]),
-            document=self._document(number, made),
-            base=base,
-            _blob=bytes(self._buffer[body_start:body_end]),
-            api_version=api_version,
-            kind=kind,
-            name=name,
-            namespace=namespace,
-        )
-        return resource
+        document = self._document(number, made)
+        named = {"api_version": api_version, "kind": kind, "name": name, "namespace": namespace}
+        return self._holder(Packed, self._objects[slot], body_start, body_end, document=document, base=base, **named)
 
     def _document(self, number: int, made: dict[Any, Any]) -> Document:
         key = ("document", number)
@@ -217,20 +209,18 @@ class PackedObjects:
             return found
         start, end = self._documents[number], self._document_ends[number]
         source, index, line, first, last, root, first_line, data_start, data_end = self._record(start, end)
-        document = PackedDocument.__new__(PackedDocument)
-        vars(document).update(
-            _record=(self._token, start),
-            source=self._source(source, made),
-            index=index,
-            line=line,
-            _blob=bytes(self._buffer[data_start:data_end]),
-            start=first,
-            end=last,
-            root=root,
-            first_line=first_line,
-        )
+        shape = {"index": index, "line": line, "start": first, "end": last, "root": root, "first_line": first_line}
+        document = self._holder(PackedDocument, start, data_start, data_end, source=self._source(source, made), **shape)
         made[key] = document
         return document
+
+    def _holder(self, kind: type[H], record: int, body: int, body_end: int, /, **fields: Any) -> H:
+        """An object of ``kind`` (Packed, PackedDocument) made without its __init__, which would pack its body
+        again: its fields (a document's own start and end among them), its packed body (the buffer from body
+        to body_end), and its record's place, which names it in the caches (unpack, _decoded)."""
+        holder = kind.__new__(kind)
+        vars(holder).update(_record=(self._token, record), _blob=bytes(self._buffer[body:body_end]), **fields)
+        return holder
 
     def _record(self, start: int, end: int) -> tuple[Any, ...]:
         """The record at a place in the buffer, decoded (the last RECORDS_KEPT decoded are kept)."""
