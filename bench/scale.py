@@ -166,9 +166,12 @@ class Sample:
     cpu: float = 0.0  # user + system seconds of the process and the workers it waited for
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (worker processes count), in MB."""
-    total = 0
+def tree_memory_mb(pid: int) -> float:
+    """Memory of a process and all its descendants (worker processes count), in MB: the sum of their
+    proportional set sizes (Pss in /proc/PID/smaps_rollup: each page shared by n processes counts 1/n in
+    each, so a page the forked workers share with the scan counts once, as the kernel's memory cgroup of a
+    CI job or pod charges it: https://docs.kernel.org/filesystems/proc.html); their resident sizes, which
+    count a shared page once per process, where smaps_rollup cannot be read."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -180,13 +183,26 @@ def tree_rss_mb(pid: int) -> float:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
-        total += rss.get(current, 0)
+        total += _pss(current) or rss.get(current, 0)
         pending.extend(children.get(current, ()))
-    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return total / 1e6
+
+
+def _pss(pid: int) -> int | None:
+    """A process's proportional set size in bytes, or None where smaps_rollup cannot be read."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def run_once(command: list[str], stdin_file: Path | None, timeout: float) -> Sample:
@@ -205,7 +221,7 @@ def run_once(command: list[str], stdin_file: Path | None, timeout: float) -> Sam
                 process.returncode = os.waitstatus_to_exitcode(status)
                 cpu = usage.ru_utime + usage.ru_stime
                 break
-            peak = max(peak, tree_rss_mb(process.pid))
+            peak = max(peak, tree_memory_mb(process.pid))
             if time.perf_counter() - started > timeout:
                 process.kill()
                 process.wait()
@@ -305,7 +321,9 @@ def main() -> None:
 
     trivy, checkov = (None, None) if args.no_peers else (find_peer("trivy"), find_peer("checkov"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start", flush=True)
-    print("case | tool | time | ratio to parse | peak memory (process tree) | CPU time (user+sys)", flush=True)
+    print(
+        "case | tool | time | ratio to parse | peak memory (process tree, summed PSS) | CPU time (user+sys)", flush=True
+    )
     for size in (5000, 20000):
         stream = OUT / f"stream-{size}.yaml"
         case = f"stream {size}"
