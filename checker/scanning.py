@@ -442,6 +442,8 @@ def _discovered_and_handed(
     salt: str,
     jobs: int | None,
 ) -> tuple[Discovery, _HandedOver]:
+    """discover() and _hand_over() where this runs: the Discovery without its list of names, which come as
+    one Names (scan_units.py) in what is handed over, with render_inputs()'s result."""
     discovery = discover(paths, include_hidden, render.excludes if render else None)
     handed = _hand_over(
         discovery.inputs, render, cache, salt, _workers(jobs, len(discovery.inputs)), discovery.excluded
