@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,8 +238,14 @@ def run_once(command: list[str], stdin_file: Path | None, timeout: float) -> Sam
     return Sample(seconds, peak, cpu=cpu)
 
 
-def measure(command: list[str], stdin_file: Path | None, runs: int, timeout: float) -> Sample:
-    samples = [run_once(command, stdin_file, timeout) for _ in range(runs)]
+def measure(
+    command: list[str], stdin_file: Path | None, runs: int, timeout: float, before: Callable[[], None] = lambda: None
+) -> Sample:
+    """The median of ``runs`` runs, each after before() (a cold cache case empties its cache there)."""
+    samples = []
+    for _ in range(runs):
+        before()
+        samples.append(run_once(command, stdin_file, timeout))
     good = [s for s in samples if s.seconds is not None]
     if len(good) < len(samples):
         return next(s for s in samples if s.seconds is None)
@@ -301,10 +307,17 @@ def main() -> None:
     def wanted(case: str) -> bool:
         return not args.only or any(part in case for part in args.only)
 
-    def add(case: str, tool: str, command: list[str], stdin_file: Path | None, baseline_key: str | None) -> None:
+    def add(
+        case: str,
+        tool: str,
+        command: list[str],
+        stdin_file: Path | None,
+        baseline_key: str | None,
+        before: Callable[[], None] = lambda: None,
+    ) -> None:
         if not wanted(f"{case} {tool}"):
             return
-        sample = measure(command, stdin_file, args.runs, args.timeout)
+        sample = measure(command, stdin_file, args.runs, args.timeout, before)
         results[f"{case} {tool}"] = sample.seconds
         baseline = results.get(baseline_key) if baseline_key else None
         row = Row(case, tool, sample, baseline)
@@ -383,7 +396,12 @@ def main() -> None:
         case = "corpus --cache"
         with tempfile.TemporaryDirectory() as cache_dir:
             cache = ["--cache", cache_dir]
-            add(case, "cold", [*kubecheck, str(corpus), *cache], None, None)
+
+            def emptied() -> None:  # every cold run starts from an empty cache (not the previous run's)
+                shutil.rmtree(cache_dir)
+                os.mkdir(cache_dir)
+
+            add(case, "cold", [*kubecheck, str(corpus), *cache], None, None, emptied)
             add(case, "warm", [*kubecheck, str(corpus), *cache], None, None)
     for peer, make in (
         (trivy, lambda tool, target: [tool, "config", "--skip-check-update", "--format", "json", "-q", str(target)]),
