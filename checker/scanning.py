@@ -35,7 +35,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from .api import Plan, run_plan
 from .engine import evaluate
@@ -147,8 +147,7 @@ class _IndexPart:
 
     def objects(self) -> list[Resource]:
         """Every object it holds (those packed made again), in the order they were added."""
-        made: dict[Any, Any] = {}  # objects of one document share it, as they did when added
-        return [*self.kustomizations, *(self.related.made(slot, made) for slot in range(len(self.related)))]
+        return [*self.kustomizations, *self.related.objects()]
 
 
 @dataclass
@@ -712,10 +711,9 @@ def _build_index(parts: Iterable[_IndexPart]) -> None:
     _state.patches = frozenset(patch_files([resource for part in parts for resource in part.kustomizations]))
     _state.patch_names = frozenset(os.path.basename(path) for path in _state.patches)  # resolve only these
     indexed = PackedObjects()
-    while parts:
-        part = parts.pop(0)
-        made: dict[Any, Any] = {}
-        related = (part.related.made(slot, made) for slot in range(len(part.related)))
+    parts.reverse()
+    while parts:  # in scan order, each let go once added
+        related = parts.pop().related.objects()
         indexed.add(set_aside_misshapen([resource for resource in related if not _is_patch(resource)])[0])
     _state.context = ScanContext(indexed, _state.related)
     _state.context.build_indexes()  # here, once: the workers share them

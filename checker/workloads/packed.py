@@ -16,7 +16,7 @@ import pickle
 import secrets
 import zlib
 from array import array
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from ..inputs.decoding import read_source
@@ -39,8 +39,8 @@ UNPACKED_KEPT = 256  # unpacked values kept at a time (unpack): the objects one 
 H = TypeVar("H", "Packed", "PackedDocument")
 RECORDS_KEPT = 4096  # records of PackedObjects kept decoded at a time (_decoded)
 
-# key -> (the holder, or None for a record's key, which any object made of that record shares; the value)
-unpacked: collections.OrderedDict[Hashable, tuple[object | None, Any]] = collections.OrderedDict()
+# a record's name (its store's token and its place; see PackedObjects) -> what is kept of it
+unpacked: collections.OrderedDict[tuple[int, int], Any] = collections.OrderedDict()
 _decoded: collections.OrderedDict[tuple[int, int], tuple[Any, ...]] = collections.OrderedDict()
 
 
@@ -48,17 +48,18 @@ def unpack(holder: object, blob: bytes) -> Any:
     """The value packed in ``blob`` of ``holder`` (a Packed or PackedDocument): the same object while it is
     among the last UNPACKED_KEPT unpacked (a lookup reads an object several times), a fresh copy after. The
     objects PackedObjects makes of one record share it (each input's lookups make their own objects)."""
-    key: Hashable = vars(holder).get("_record", id(holder))
-    found = unpacked.get(key)
-    if found is not None and (found[0] is holder or found[0] is None):
-        unpacked.move_to_end(key)
-        return found[1]
+    return _kept(unpacked, vars(holder)["_record"], lambda: _unpacked_value(blob), UNPACKED_KEPT)
+
+
+def _unpacked_value(blob: bytes) -> Any:
     body = zlib.decompress(blob[1:])
-    value = marshal.loads(body) if blob[:1] == b"m" else pickle.loads(body)  # our own bytes, packed above
-    unpacked[key] = (None if key != id(holder) else holder, value)
-    if len(unpacked) > UNPACKED_KEPT:
-        unpacked.popitem(last=False)
-    return value
+    return marshal.loads(body) if blob[:1] == b"m" else pickle.loads(body)  # our own bytes, packed above
+
+
+def _own_record() -> tuple[int, int]:
+    """The name of a value packed by a Packed's or PackedDocument's own __init__, not read from a record:
+    random, like a store's token, so no later holder takes it over."""
+    return secrets.randbits(63), -1
 
 
 def forget() -> None:
@@ -90,7 +91,7 @@ class Packed(Resource):
 
     @obj.setter
     def obj(self, value: dict[str, Any]) -> None:
-        self._blob = pack(value)
+        self._blob, self._record = pack(value), _own_record()
 
 
 class PackedDocument(Document):
@@ -102,7 +103,7 @@ class PackedDocument(Document):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._blob = pack(value)
+        self._blob, self._record = pack(value), _own_record()
 
 
 class OnDisk(Source):
@@ -191,6 +192,11 @@ class PackedObjects:
 
     def __len__(self) -> int:
         return len(self._objects) - 1
+
+    def objects(self) -> list[Resource]:
+        """Every object it holds, made again in order (those of one document sharing it)."""
+        made: dict[Any, Any] = {}
+        return [self.made(slot, made) for slot in range(len(self))]
 
     def made(self, slot: int, made: dict[Any, Any]) -> Resource:
         """The object in a slot, made from its record; ``made`` keeps what one lookup context made (its
