@@ -90,6 +90,19 @@ def test_a_phrase_in_a_condition_note_is_filled_in(tmp_path) -> None:
     assert _messages(tmp_path, noted, "ipv6=disabled")[0] == "net.ipv6.conf.all.disable_ipv6 required (true), in p!"
 
 
+def test_parameters_are_filled_in_as_each_run_sets_them(tmp_path) -> None:
+    """{param.NAME} shows the run's value (a version as v1.N); each run has its own values."""
+    with_params = RULE.replace(
+        'message: "{value}: {phrase.why}"', 'message: "{value} on {param.k8s.version}, ipv6 {param.ipv6}: {phrase.why}"'
+    )
+    assert _messages(tmp_path, with_params, "k8s.version=1.30", "ipv6=disabled")[0] == (
+        "net.ipv6.conf.all.disable_ipv6 on v1.30, ipv6 disabled: required (true), in p"
+    )
+    assert _messages(tmp_path, with_params, "k8s.version=1.25")[0] == (
+        "net.ipv6.conf.all.disable_ipv6 on v1.25, ipv6 enabled: not required, in p"
+    )
+
+
 def test_render_without_a_case_or_default_gives_nothing() -> None:
     phrase = Phrase("value", {"a": "A {key}"})
     assert render("[{phrase.p}]", {"value": "a", "key": "k", "phrase.p": phrase}) == "[A k]"

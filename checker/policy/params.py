@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..semantics.sysctls import normalize_name
@@ -153,6 +154,15 @@ class Params:
 
     def get(self, name: str) -> Any:
         return self.values[name]
+
+    @cached_property
+    def placeholders(self) -> dict[str, Any]:
+        """The values as message templates name them (``param.NAME``; a version as v1.N), made once: a
+        run's values are set when it is resolved and do not change after."""
+        return {
+            f"param.{name}": format_version(value) if self.specs[name].type == "version" else value
+            for name, value in self.values.items()
+        }
 
     def __contains__(self, name: object) -> bool:
         """Whether a parameter of that name is declared (so Params is a Container of names)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..inputs.paths import Path, format_path
-from .params import Params, format_version
+from .params import Params
 
 if TYPE_CHECKING:
     from ..facts.registry import RecordKeys
@@ -186,8 +186,7 @@ def template_values(
         "rule.check_id": check_id,
         "pod.securityContext": _format_path(workload.real_path(("spec", "securityContext"))) if workload else None,
     }
-    for name, value in params.values.items():
-        values[f"param.{name}"] = format_version(value) if params.specs[name].type == "version" else value
+    values.update(params.placeholders)
     for key, value in witness.record.items():
         values[RECORD + key] = show_value(value)
     for name, phrase in (phrases or {}).items():
