@@ -3,8 +3,8 @@ connections on loopback, with AdmissionReviews of a typical Deployment from the 
 reviews/s, p50/p95/p99/max latency and errors per concurrency, then the server's resident memory over a
 long run. Targets live here, not in tests.
 
-usage: python bench/webhook_load.py [--seconds S] [--concurrency 1,8,32,64] [--memory-reviews N] [--tls]
-                                    [--workers N] [--manifest FILE]
+usage: python bench/webhook_load.py [--seconds S] [--concurrency 1,8,32,64] [--runs N] [--memory-reviews N]
+                                    [--tls] [--workers N] [--manifest FILE]
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ import os
 import shutil
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -146,6 +148,40 @@ async def load(
         )
     )
     return time.perf_counter() - began, latencies, errors
+
+
+@dataclass
+class Row:
+    """One run at one concurrency: rate, latency percentiles (ms), errors, CPU and context switches."""
+
+    rate: float
+    p50: float
+    p95: float
+    p99: float
+    worst: float
+    errors: list[str]
+    cpu: list[float]  # CPU ms per review of server, workers and client; switches per review of server, workers
+
+    def line(self, label: str) -> str:
+        cpu = self.cpu
+        return (
+            f"{label:>4} {self.rate:>10.0f} {self.p50:>8.2f} {self.p95:>8.2f} {self.p99:>8.2f} {self.worst:>8.2f} "
+            f"{len(self.errors):>6}   {cpu[0]:>6.2f} {cpu[1]:>7.2f} {cpu[2]:>6.2f}   {cpu[3]:>22.2f} {cpu[4]:>7.2f}"
+        )
+
+    @staticmethod
+    def median(rows: list[Row]) -> Row:
+        """Each column's median over the runs (errors: every run's)."""
+        middle = statistics.median
+        return Row(
+            middle([r.rate for r in rows]),
+            middle([r.p50 for r in rows]),
+            middle([r.p95 for r in rows]),
+            middle([r.p99 for r in rows]),
+            middle([r.worst for r in rows]),
+            [error for r in rows for error in r.errors],
+            [middle([r.cpu[i] for r in rows]) for i in range(len(rows[0].cpu))],
+        )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -291,6 +327,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each concurrency run")
     parser.add_argument("--concurrency", default="1,8,32,64", help="comma-separated connection counts")
+    parser.add_argument("--runs", type=int, default=1, help="runs per concurrency; more than 1 adds their medians")
     parser.add_argument("--memory-reviews", type=int, default=100_000, help="reviews of the memory run (0: none)")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a self-signed certificate")
     parser.add_argument("--workers", type=int, default=None, help="the webhook's --workers (default: its own)")
@@ -320,22 +357,25 @@ def main() -> None:
             asyncio.run(load(address, context, requests, 8, 2.0))  # warm-up
             verdicts = []
             for concurrency in (int(c) for c in options.concurrency.split(",")):
-                rate, latencies, errors, cpu = run_concurrency(
-                    address, context, requests, server.pid, concurrency, options.seconds
-                )
-                ms = [v * 1000 for v in latencies]
-                p99 = percentile(ms, 0.99)
-                print(
-                    f"{concurrency:>4} {rate:>10.0f} {percentile(ms, 0.5):>8.2f} {percentile(ms, 0.95):>8.2f} "
-                    f"{p99:>8.2f} {max(ms):>8.2f} {len(errors):>6}   {cpu[0]:>6.2f} {cpu[1]:>7.2f} {cpu[2]:>6.2f}"
-                    f"   {cpu[3]:>22.2f} {cpu[4]:>7.2f}"
-                )
-                for error in sorted(set(errors))[:3]:
-                    print(f"     error: {error}")
+                rows = []
+                for _ in range(options.runs):
+                    rate, latencies, errors, cpu = run_concurrency(
+                        address, context, requests, server.pid, concurrency, options.seconds
+                    )
+                    ms = [v * 1000 for v in latencies]
+                    p50, p95, p99 = (percentile(ms, share) for share in (0.5, 0.95, 0.99))
+                    rows.append(Row(rate, p50, p95, p99, max(ms), errors, cpu))
+                    print(rows[-1].line(str(concurrency)))
+                    for error in sorted(set(errors))[:3]:
+                        print(f"     error: {error}")
+                decided = rows[0] if len(rows) == 1 else Row.median(rows)
+                if len(rows) > 1:
+                    print(decided.line("med"))
                 if concurrency == 32:
+                    runs = f" (median of {len(rows)} runs)" if len(rows) > 1 else ""
                     verdicts.append(
-                        f"concurrency 32: {rate:.0f} reviews/s (target {TARGET_RATE:.0f}), p99 {p99:.1f} ms "
-                        f"(target < {TARGET_P99_MS:.0f}), {len(errors)} errors"
+                        f"concurrency 32{runs}: {decided.rate:.0f} reviews/s (target {TARGET_RATE:.0f}), p99 "
+                        f"{decided.p99:.1f} ms (target < {TARGET_P99_MS:.0f}), {len(decided.errors)} errors"
                     )
             if options.memory_reviews:
                 verdicts.append(memory_run(address, context, requests, server.pid, options.memory_reviews))
