@@ -10,7 +10,7 @@ import bisect
 import functools
 import posixpath
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from itertools import pairwise
 from typing import Any
 
@@ -154,7 +154,7 @@ WRAPPERS = frozenset(
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False, slots=True)
 class Setting:
     """A flag or variable with its value, the container-relative path of the entry holding the value, and
     for a value inside a script the line and column (0-based) where it starts in that entry."""
@@ -163,8 +163,30 @@ class Setting:
     value: str
     path: Path
     origin: str
-    line_in_value: int | None = None
-    column_in_value: int | None = None
+    line_in_value: int | None
+    column_in_value: int | None
+
+    def __init__(
+        self,
+        name: str,
+        value: str,
+        path: Path,
+        origin: str,
+        line_in_value: int | None = None,
+        column_in_value: int | None = None,
+    ) -> None:
+        """Each field set through its slot, as Match does: a frozen dataclass's generated __init__ calls
+        object.__setattr__ per field, and a container makes a setting for each env entry and flag."""
+        set_name, set_value, set_path, set_origin, set_line, set_column = _SETTING_SETTERS
+        set_name(self, name)
+        set_value(self, value)
+        set_path(self, path)
+        set_origin(self, origin)
+        set_line(self, line_in_value)
+        set_column(self, column_in_value)
+
+
+_SETTING_SETTERS = tuple(getattr(Setting, f.name).__set__ for f in fields(Setting))
 
 
 # --- what a name says -----------------------------------------------------------------------------------
