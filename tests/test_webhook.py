@@ -182,6 +182,14 @@ def test_endpoints(webhook) -> None:
     assert "_created" not in text
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="the scheduling policies are Linux's")
+def test_the_server_runs_at_sched_batch_and_its_workers_at_the_normal_policy(webhook) -> None:
+    """The server's wake-ups must not preempt reviews (scheduling.py); the workers it started are normal."""
+    workers = _children(webhook.process.pid)
+    assert os.sched_getscheduler(webhook.process.pid) == os.SCHED_BATCH
+    assert workers and [os.sched_getscheduler(pid) for pid in workers] == [os.SCHED_OTHER] * len(workers)
+
+
 def test_each_review_is_one_json_log_line(webhook) -> None:
     webhook.review(REVIEW.replace(b"705ab4f5-6393-11e8-b7cc-42010a800002", b"log-line-uid"))
     entry = webhook.wait_for_log("review", uid="log-line-uid")

@@ -35,6 +35,7 @@ from .app import Limits, WebhookApp
 from .logs import configure, log
 from .metrics import Metrics
 from .pool import ReviewPool, WorkerSetup
+from .scheduling import relay_at_batch
 from .tls import Reloader, server_context
 
 CLIENT_TIMEOUT = 10.0  # seconds for a request's headers, and then its body, to arrive
@@ -335,6 +336,10 @@ def serve(
         on_timeout="allow" if options.allow_on_timeout else "deny",
         max_connections=max_connections,
     )
+    try:
+        relay_at_batch()  # its wake-ups no longer preempt reviews; the workers it starts go back to normal
+    except OSError as error:
+        log(logging.WARNING, "the server stays at the normal scheduling policy", error=str(error))
     server = _Server(config, options.client_timeout)
     server.run(sockets=sockets)
     if app.startup_error is not None:

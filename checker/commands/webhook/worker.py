@@ -17,6 +17,7 @@ from ...config import ConfigError, load_config
 from ...findings import Severity
 from ..admission import ReviewSettings, review
 from .frames import BrokenFrames, frame, read_frame
+from .scheduling import review_at_normal
 
 # The garbage collector runs between reviews, not during them: a review's objects die with it (reference
 # counting frees nearly all; a collection of the young generation after each answer frees the cycles), and
@@ -36,6 +37,7 @@ def settings_of(setup: dict[str, Any]) -> ReviewSettings:
 
 def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     """Read the setup frame, say ready (or why not), then answer every request frame until the end."""
+    review_at_normal()  # the server runs at SCHED_BATCH, which it started this process with
     setup = read_frame(requests)
     if setup is None:
         return
