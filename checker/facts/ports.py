@@ -103,6 +103,11 @@ def _unbindable_ports(scope: Scope) -> list[Match]:
     (the plan ingress-nginx follows) or when the user is unknown (the image decides). The fixes come cheapest
     first: the pod-wide sysctl (the lowest port any container of the pod cannot bind), a higher port, then
     keeping the capability, which trades this finding for a drop-net-bind-service one."""
+    workload, container = scope.workload, scope.container
+    assert workload is not None and container is not None
+    start = privileged.unprivileged_port_start(workload).value
+    if all(port.number >= start for port in ports_of(scope, container.spec)):
+        return []  # no port below the start (most containers): no standing to work out
     situation = _situation(scope)
     found = []
     for port in situation.unbindable:
