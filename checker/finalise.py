@@ -169,8 +169,10 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
     scope, witness, rule = raw.scope, raw.witness, raw.compiled.rule
     located_in = witness.resource or scope.resource
     path = witness.path if witness.path is not None else scope.home
-    when_notes = (
+    when_notes = (  # a note without a placeholder is its own rendering
         template_values(scope, reason, params, rule.id, rule.check_id, phrases=rule.phrases)["note"]
+        if "{" in reason.note
+        else reason.note
         for reason in raw.when_reasons
         if reason.note
     )

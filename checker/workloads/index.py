@@ -203,6 +203,8 @@ class ScanContext:
         way find() sees it, in scan order. Services count with a non-empty selector and apiVersion v1 only
         (a Service without one selects no pod)."""
         index = self._label_index(kind, at)
+        if not index.by_pair and not index.by_namespace:
+            return []  # none of the kind in the scan (a review's object alone, a tree without Services)
         text = {str(k): v for k, v in ((k, label_text(v)) for k, v in labels.items()) if v is not None}
         found = self._matching(index, namespace, list(text.items()), True, lambda s: bool(s.matches(text)))
         return self._made_all(sorted(found))
