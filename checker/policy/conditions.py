@@ -261,10 +261,13 @@ def _compile_leaf(spec: dict[str, Any], where: Path, env: CompileEnv) -> Conditi
         condition = _constant((value is not None) == bool(argument) if operator == "exists" else value_test(value))
     elif OPERATORS[operator].presence:
         condition = _exists(resolve, missing, bool(argument), values)
+    elif reads_key:  # it tests the key at the end of each value's real path
+        keys = _keys_of(subject_key, spec[subject_key], (*where, subject_key))
+        verdict = None if keys is None else _value_verdict(keys, _key_test(value_test), quantifier == "all")
+        condition = _quantified(resolve, missing, test, quantifier == "all", verdict)
     else:
-        # an operator that reads the key tests the value's real path: only the matches have it
         value_verdict = _value_verdict(values, value_test, quantifier == "all")
-        condition = _quantified(resolve, missing, test, quantifier == "all", None if reads_key else value_verdict)
+        condition = _quantified(resolve, missing, test, quantifier == "all", value_verdict)
     return _annotate(condition, {k: spec[k] for k in ANNOTATIONS if k in spec}, where, env.params)
 
 
@@ -295,6 +298,41 @@ def _annotate(condition: Condition, options: dict[str, Any], where: Path, params
         return holds, witnesses
 
     return _with_verdict(annotated, verdict_of(condition))  # notes and locate change witnesses, not verdicts
+
+
+_NO_KEY = object()  # a match at an empty path: it has no key, and no key test passes
+
+
+def _keys_of(subject_key: str, raw: Any, where: Path) -> Values | None:
+    """For a ``pod`` or ``path`` subject, the keys its matches sit at (the last step of each real path, the
+    same paths the resolver gives), without building the matches: what a verdict of an operator that reads
+    the key needs. None for other subjects (their verdict goes through the matches)."""
+    if subject_key not in ("pod", "path"):
+        return None
+    path = CompiledPath(raw, where)
+    if subject_key == "pod":
+
+        def pod_keys(scope: Scope) -> list[Any]:
+            real_path = scope.workload.real_path  # type: ignore[union-attr]
+            return [_last(real_path(found)) for _, found in path.find(scope.workload.pod)]  # type: ignore[union-attr]
+
+        return pod_keys
+
+    def target_keys(scope: Scope) -> list[Any]:
+        return [_last(scope.target_path(found)) for _, found in path.find(scope.target)]
+
+    return target_keys
+
+
+def _last(path: Path) -> Any:
+    return path[-1] if path else _NO_KEY
+
+
+def _key_test(value_test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    def key_test(key: Any) -> bool:
+        return key is not _NO_KEY and value_test(key)
+
+    return key_test
 
 
 def _exists(resolve: Resolver, missing: Missing, want: bool, values: Values) -> Condition:
