@@ -89,7 +89,10 @@ def evaluate(
 def run_rules(rules: list[CompiledRule], scope: Scope, applied: dict[str, set[int]] | None = None) -> list[RawFinding]:
     """The raw findings of rules on one scope. Each rule's when and assert are first decided without their
     witnesses (most rules hold on most objects); only a rule that fails is evaluated again for the
-    witnesses that become its findings (and the when reasons their notes read)."""
+    witnesses that become its findings (and the when reasons their notes read). A rule whose assertion
+    failed on the last target is evaluated fully at once (objects alike in a row fail alike: a webhook
+    reviews the same kinds of objects again and again); the verdict and the full evaluation agree
+    (conditions.verdict_of), so either way gives the same findings."""
     findings: list[RawFinding] = []
     for compiled in rules:
         when_holds = compiled.when_holds
@@ -97,12 +100,19 @@ def run_rules(rules: list[CompiledRule], scope: Scope, applied: dict[str, set[in
             continue
         if applied is not None:
             applied[compiled.rule.id].add(id(scope.resource))
-        if compiled.assertion_holds(scope):
+        if compiled.failed_last:
+            holds, witnesses = compiled.assertion(scope)
+            if holds:
+                compiled.failed_last = False
+                continue
+        elif compiled.assertion_holds(scope):
             continue
+        else:
+            holds, witnesses = compiled.assertion(scope)
+            compiled.failed_last = True
+            if holds:  # the verdict and the full evaluation agree (conditions.verdict_of): never taken
+                continue
         reasons: list[Match] = compiled.when(scope)[1] if compiled.when is not None else []
-        holds, witnesses = compiled.assertion(scope)
-        if holds:  # the verdict and the full evaluation agree (conditions.verdict_of): never taken
-            continue
         located = [w for w in witnesses if w.path is not None]
         witnesses = located or witnesses[:1] or [Match(None, scope.home)]  # unlocated ones only when alone
         if compiled.rule.report == "first":

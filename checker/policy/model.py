@@ -62,6 +62,9 @@ class CompiledRule:
     # the verdicts of when and assert alone (conditions.verdict_of): the engine asks them first
     when_holds: Verdict | None = field(init=False, repr=False, compare=False)
     assertion_holds: Verdict = field(init=False, repr=False, compare=False)
+    # the assertion failed on the last target it was asked about: the engine evaluates it fully at once on
+    # the next, as a verdict first would be thrown away if it fails again (it changes cost, never results)
+    failed_last: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.when_holds = verdict_of(self.when) if self.when is not None else None
