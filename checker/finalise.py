@@ -14,12 +14,15 @@ from .engine import RawFinding, value_key
 from .exemptions import Controls
 from .findings import Finding
 from .inputs.documents import Document
+from .inputs.paths import Path
 from .inputs.positions import Position, PositionIndex, Request
 from .inputs.resources import Resource
 from .policy.params import Params
 from .policy.templates import render, template_values
 
 UNLOCATED = Position(0, 0, False)
+# json.dumps(value, sort_keys=True, default=str), made once: json.dumps builds an encoder per call for these options
+VALUE_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
 @dataclass
@@ -91,49 +94,58 @@ def locate(raw_findings: list[RawFinding], params: Params, positions: bool = Tru
     witness in another resource (a ConfigMap line, a Service) is reported for each workload and container it
     concerns."""
     unique: dict[tuple[object, ...], list[RawFinding]] = {}
+    first_requests: list[Request] = []  # where each group's first finding is, in the order of the groups
     for raw in raw_findings:
-        unique.setdefault(_place_key(raw), []).append(raw)
+        request = _request(raw)
+        key = _place_key(raw, request)
+        group = unique.get(key)
+        if group is None:
+            unique[key] = [raw]
+            first_requests.append(request)
+        else:
+            group.append(raw)
     groups = list(unique.values())
-    requests = [_request(group[0]) for group in groups]
-    others = [(index, group[0].related) for index, group in enumerate(groups) if group[0].related is not None]
-    requests += [Request(other.document, other.base) for _, other in others if other is not None]
+    related = [group[0].related for group in groups]
+    others = [(index, other) for index, other in enumerate(related) if other is not None]
+    requests = first_requests + [Request(other.document, other.base) for _, other in others]
     found = PositionIndex().locate_all(requests) if positions else [UNLOCATED] * len(requests)
     located = [
         Located(_finding(group[0], position, params), group[0], group)
         for group, position in zip(groups, found, strict=False)
     ]
     for (index, other), position in zip(others, found[len(groups) :], strict=True):
-        assert other is not None
         located[index].finding.related = [_related(other, position)]
     if not positions:  # no lines to sort by
-        return _unlocated_order(located)
+        return _unlocated_order(located, [request.path for request in first_requests])
     return sorted(located, key=lambda item: item.finding.sort_key())
 
 
-def _unlocated_order(located: list[Located]) -> list[Located]:
-    """In the order of the findings' paths in their objects (containers[2] before containers[10]), then rule
-    and message. One place holds a mapping or a list, so paths compare step by step; a step that is a key in
-    one path and an index in another (a malformed object) falls back to comparing kinds first."""
+def _unlocated_order(located: list[Located], paths: list[Path]) -> list[Located]:
+    """In the order of the findings' paths in their objects (``paths``, one per finding: containers[2] before
+    containers[10]), then rule and message. One place holds a mapping or a list, so paths compare step by
+    step; a step that is a key in one path and an index in another (a malformed object) falls back to
+    comparing kinds first."""
 
-    def key(item: Located) -> tuple[object, ...]:
-        finding = item.finding
-        return (finding.file, finding.document, _request(item.raw).path, finding.rule, finding.message)
+    def key(pair: tuple[Located, Path]) -> tuple[object, ...]:
+        finding = pair[0].finding
+        return (finding.file, finding.document, pair[1], finding.rule, finding.message)
 
-    def typed_key(item: Located) -> tuple[object, ...]:
-        finding, path = item.finding, _request(item.raw).path
-        typed = tuple((0, step) if isinstance(step, int) else (1, str(step)) for step in path)
+    def typed_key(pair: tuple[Located, Path]) -> tuple[object, ...]:
+        finding = pair[0].finding
+        typed = tuple((0, step) if isinstance(step, int) else (1, str(step)) for step in pair[1])
         return (finding.file, finding.document, typed, finding.rule, finding.message)
 
+    pairs = list(zip(located, paths, strict=True))
     try:
-        return sorted(located, key=key)
+        return [item for item, _ in sorted(pairs, key=key)]
     except TypeError:
-        return sorted(located, key=typed_key)
+        return [item for item, _ in sorted(pairs, key=typed_key)]
 
 
-def _place_key(raw: RawFinding) -> tuple[object, ...]:
-    """What makes a finding distinct: rule, place, line inside the value and value; for a witness that lies
-    outside the scope's resource, also the resource and the container (or pod) the finding is about."""
-    request = _request(raw)
+def _place_key(raw: RawFinding, request: Request) -> tuple[object, ...]:
+    """What makes a finding distinct: rule, place (``request``, where it is), line inside the value and
+    value; for a witness that lies outside the scope's resource, also the resource and the container (or
+    pod) the finding is about."""
     key: tuple[object, ...] = (
         raw.compiled.rule.id,
         id(request.document),
@@ -196,7 +208,7 @@ def _finding(raw: RawFinding, position: Position, params: Params) -> Finding:
         remediation=_one_line(rule.remediation),
         document=located_in.document.index,
         rendered=rendered,
-        value=json.dumps(witness.value, sort_keys=True, default=str),
+        value=VALUE_ENCODER.encode(witness.value),
     )
 
 
