@@ -25,6 +25,7 @@ VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 # (exec, attach, port-forward) an options object.
 NOTHING_TO_CHECK = ("DELETE", "CONNECT")
 SOURCE_NAME = "admission-request"
+BODY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # made once, not per answer
 
 # Verdicts (logs and metrics): what the answer was and why.
 ALLOWED = "allowed"  # no finding
@@ -77,7 +78,7 @@ class Outcome:
         return {key: value for key, value in fields.items() if value not in (None, [])}
 
     def encoded(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False).encode()
+        return BODY_ENCODER.encode(self.body).encode()
 
 
 class _Refused(Exception):

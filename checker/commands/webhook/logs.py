@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 LOGGER = logging.getLogger("kubecheck.webhook")
+LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # made once, not per line
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,7 +32,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             entry["error"] = f"{type(error).__name__}: {error}"
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return LINE_ENCODER.encode(entry)
 
 
 def log(level: int, event: str, **fields: Any) -> None:
@@ -52,7 +53,7 @@ def log(level: int, event: str, **fields: Any) -> None:
         **fields,
     }
     try:
-        stream.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        stream.write(LINE_ENCODER.encode(entry) + "\n")
         stream.flush()
     except (OSError, ValueError):  # stderr closed or full: logging must not break a review
         pass
