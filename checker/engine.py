@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 from .facts.scope import Match, Scope
 from .inputs.resources import Resource
+from .policy.conditions import POD_PATH_PREFIX
 from .policy.model import CompiledRule
 from .policy.params import Params
 from .workloads.index import ScanContext
 from .workloads.pods import Workload
 from .workloads.registry import workloads_of
+
+POD_KEYS = ("pod.", POD_PATH_PREFIX)  # what a container scope learns is its pod's: pod facts, resolved pod paths
 
 
 @dataclass
@@ -66,7 +69,7 @@ def scopes_of(
             for container in workload.containers:
                 scope = Scope("container", resource, params, context, workload, container, facts=dict(pod_facts))
                 yield scope
-                pod_facts.update({k: v for k, v in scope.facts.items() if k.startswith("pod.")})
+                pod_facts.update({k: v for k, v in scope.facts.items() if k.startswith(POD_KEYS)})
 
 
 def evaluate(

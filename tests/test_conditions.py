@@ -151,3 +151,40 @@ def test_verdicts_agree_with_full_evaluation_on_every_rule_and_fixture() -> None
                     compared += 1
                     failed += not holds
     assert compared > 10_000 and failed > 1_000  # both verdicts are well represented
+
+
+def test_a_pod_path_with_wildcards_is_walked_once_per_pod_view(monkeypatch) -> None:
+    """Rules of one pod view resolve the same pod paths (every Pod Security check walks every container): the
+    first resolution is kept in the scope's facts cache, the container scopes of the pod share it, and
+    the matches are the walk's."""
+    from checker.engine import scopes_of
+    from checker.workloads.registry import workloads_of
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]},
+    }
+    resource = Resource(Document(Source("f", ""), 0, 1, pod), (), pod, "v1", "Pod", "p", None)
+    assert workloads_of(resource)
+    spec = {"each": {"pod": "spec[initContainers,containers][*]"}, "holds": {"path": "image", "exists": True}}
+    pod_condition = compile_condition(spec, (), CompileEnv("pod", PARAMS, {}))
+    container_condition = compile_condition(spec, (), CompileEnv("container", PARAMS, {}))
+    walks = []
+    real_find = conditions.CompiledPath.find
+    monkeypatch.setattr(
+        conditions.CompiledPath, "find", lambda self, value: walks.append(self.steps) or real_find(self, value)
+    )
+    scopes = []
+    for scope in scopes_of(resource, {"pod", "container"}, PARAMS, ScanContext.of([resource])):  # as the engine
+        condition = pod_condition if scope.kind == "pod" else container_condition
+        assert condition(scope)[0] and conditions.verdict_of(condition)(scope)
+        scopes.append(scope)
+    assert [scope.kind for scope in scopes] == ["pod", "container", "container"]
+    assert [steps for steps in walks if steps[0] == "spec"] == [["spec", ("initContainers", "containers"), "*"]]
+    [matches] = [v for k, v in scopes[0].facts.items() if k.startswith(conditions.POD_PATH_PREFIX)]
+    assert [(m.value["name"], m.path) for m in matches] == [
+        ("a", ("spec", "containers", 0)),
+        ("b", ("spec", "containers", 1)),
+    ]

@@ -407,7 +407,7 @@ def _one_list(matches: list[Match]) -> list[Match]:
             or match.resource is not first.resource
         ):
             return matches
-    return [replace(first, value=[m.value for m in matches], path=parent, line_in_value=None, column_in_value=None)]
+    return [first.changed(value=[m.value for m in matches], path=parent, line_in_value=None, column_in_value=None)]
 
 
 def _resolve_argument(raw: Any, where: Path, env: CompileEnv) -> Any:
@@ -483,10 +483,16 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
             if raw == "value":
                 return [element]
             step = element.path[-1] if element.path else None
-            return [replace(element, value=step)] if step is not None else []
+            return [element.changed(value=step)] if step is not None else []
 
-        def self_values(scope: Scope) -> list[Any]:
-            return [match.value for match in resolve_self(scope)]
+        def self_values(scope: Scope) -> list[Any]:  # resolve_self's values, without their matches
+            element = scope.element
+            if element is None:
+                return []
+            if raw == "value":
+                return [element.value]
+            step = element.path[-1] if element.path else None
+            return [step] if step is not None else []
 
         missing_self: Missing = lambda scope: Match(None, scope.element.path if scope.element else scope.home)  # noqa: E731
         return resolve_self, missing_self, self_values
@@ -523,9 +529,12 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
         return resolve_target, lambda scope: Match(None, scope.target_path(path.intended)), target_values
     if key == "pod":
 
-        def resolve_pod(scope: Scope) -> list[Match]:
+        def walk_pod(scope: Scope) -> list[Match]:
             workload = scope.workload
             return [Match(v, workload.real_path(p)) for v, p in path.find(workload.pod)]  # type: ignore[union-attr]
+
+        # wildcards or key lists (every container of the pod, say): walked once per pod view
+        resolve_pod = walk_pod if path.fields is not None else _once_per_pod(f"{POD_PATH_PREFIX}{raw}", walk_pod)
 
         def pod_values(scope: Scope) -> list[Any]:
             return path.values(scope.workload.pod)  # type: ignore[union-attr]
@@ -539,6 +548,22 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
         return path.values(scope.resource.obj)
 
     return resolve_resource, lambda scope: Match(None, path.intended), resource_values
+
+
+POD_PATH_PREFIX = "pod:"  # the key prefix of pod paths resolved in a scope's facts cache (facts' names have none)
+
+
+def _once_per_pod(cache_key: str, resolve: Resolver) -> Resolver:
+    """The resolver, its matches kept in the scope's facts cache as a fact's are (shared, never changed):
+    rules of one pod view resolve the same pod paths (the Pod Security checks each walk every container)."""
+
+    def resolve_once(scope: Scope) -> list[Match]:
+        cached = scope.facts.get(cache_key)
+        if cached is None:
+            cached = scope.facts[cache_key] = resolve(scope)
+        return cached
+
+    return resolve_once
 
 
 _PARSED: dict[str, tuple[Any, list[Any] | None]] = {}  # path text -> (expression, walker steps); read-only once made
