@@ -705,7 +705,9 @@ def webhook_command(
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8443,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", help="Review worker processes. Default: the CPUs available.", show_default=False),
+        typer.Option(
+            "--workers", help="Review worker processes. Default: one more than the CPUs available.", show_default=False
+        ),
     ] = None,
     review_timeout: Annotated[
         float,

@@ -98,9 +98,9 @@ def test_default_workers_follow_the_cpus_and_the_cgroup_quota(monkeypatch, tmp_p
 
     monkeypatch.setattr("builtins.open", fake_open)
     (tmp_path / "cpu.max").write_text("150000 100000\n")  # a limit of 1.5 CPUs
-    assert default_workers() == 2
+    assert default_workers() == 3  # one per CPU of the limit, and one more
     (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert default_workers() == 4
+    assert default_workers() == 5
 
 
 class _Transport:
