@@ -143,14 +143,33 @@ def phrase_cycle(phrases: abc.Mapping[str, Phrase]) -> list[str] | None:
 def render(template: str, values: abc.Mapping[str, Any]) -> str:
     """Fill ``{name}`` placeholders; a phrase is filled in with the text it picks for these values; names
     not in ``values`` render as an empty string."""
-
-    def substitute(match: re.Match[str]) -> str:
-        value = values.get(match.group(1))
+    if "{" not in template:  # no placeholder (most notes, which facts write from the object's own values)
+        return template
+    pieces = _pieces(template)
+    out: list[str] = []
+    for literal, name in pieces:
+        out.append(literal)
+        if name is None:
+            continue
+        value = values.get(name)
         if isinstance(value, Phrase):
-            return render(value.text_for(values), values)
-        return "" if value is None else str(value)
+            out.append(render(value.text_for(values), values))
+        elif value is not None:
+            out.append(str(value))
+    return "".join(out)
 
-    return PLACEHOLDER.sub(substitute, template)
+
+@functools.lru_cache(maxsize=4096)
+def _pieces(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template as (text, placeholder name) pieces, the last with no name: split once per template (rule
+    messages, notes and phrase texts are few), not matched again for every finding."""
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for match in PLACEHOLDER.finditer(template):
+        pieces.append((template[at : match.start()], match.group(1)))
+        at = match.end()
+    pieces.append((template[at:], None))
+    return tuple(pieces)
 
 
 def template_values(
