@@ -97,12 +97,13 @@ def run_rules(rules: list[CompiledRule], scope: Scope, applied: dict[str, set[in
     reviews the same kinds of objects again and again); the verdict and the full evaluation agree
     (conditions.verdict_of), so either way gives the same findings."""
     findings: list[RawFinding] = []
+    resource_id = id(scope.resource)
     for compiled in rules:
         when_holds = compiled.when_holds
         if when_holds is not None and not when_holds(scope):
             continue
         if applied is not None:
-            applied[compiled.rule.id].add(id(scope.resource))
+            applied[compiled.rule.id].add(resource_id)
         if compiled.failed_last:
             holds, witnesses = compiled.assertion(scope)
             if holds:
