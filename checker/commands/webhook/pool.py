@@ -371,9 +371,9 @@ def default_workers() -> int:
     """One more than the CPUs this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a
     container's CPU limit, rounded up), at least 1. The server relays between the workers and runs at
     SCHED_BATCH (scheduling.py), so a worker that has answered may wait for its next request; the spare
-    worker keeps every CPU reviewing meanwhile. On 2 CPUs (bench/webhook_load.py, concurrency 32): 2
-    workers answered 1,980-2,060 reviews/s with p99 18.7-21.2 ms, 3 workers 2,230-2,300/s with p99
-    17.7-18.8 ms, 4 workers p99 20.1 ms (reviews in flight preempted more often)."""
+    worker keeps every CPU reviewing meanwhile. On 2 CPUs (bench/webhook_load.py, concurrency 32, medians
+    of 3 runs, interleaved): 2 workers answered 1,930-2,060 reviews/s with p99 18.7-23.7 ms, 3 workers
+    2,130-2,350/s with p99 17.7-20.0 ms, 4 workers p99 20.1 ms (reviews in flight preempted more often)."""
     count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
         with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as handle:

@@ -19,17 +19,12 @@ from __future__ import annotations
 
 import os
 
-BATCH = "batch"
-NORMAL = "normal"
 
-
-def relay_at_batch() -> str | None:
-    """Put this process (the server) at SCHED_BATCH. The policy now in force, or None where the platform
-    has no such policy; OSError when the kernel refuses (a seccomp profile that forbids the call)."""
-    if not hasattr(os, "SCHED_BATCH"):
-        return None
-    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    return BATCH
+def relay_at_batch() -> None:
+    """Put this process (the server) at SCHED_BATCH, where the platform has the policy; OSError when the
+    kernel refuses (a seccomp profile that forbids the call)."""
+    if hasattr(os, "SCHED_BATCH"):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
 def review_at_normal() -> None:
