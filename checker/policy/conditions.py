@@ -476,15 +476,6 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
         if raw not in ("value", "key"):
             raise RuleMistake(where, "self is value (the element) or key (where it sits), inside each")
 
-        def resolve_self(scope: Scope) -> list[Match]:
-            element = scope.element
-            if element is None:
-                return []
-            if raw == "value":
-                return [element]
-            step = element.path[-1] if element.path else None
-            return [element.changed(value=step)] if step is not None else []
-
         def self_values(scope: Scope) -> list[Any]:  # resolve_self's values, without their matches
             element = scope.element
             if element is None:
@@ -493,6 +484,12 @@ def _make_subject(key: str, raw: Any, where: Path, env: CompileEnv) -> tuple[Res
                 return [element.value]
             step = element.path[-1] if element.path else None
             return [step] if step is not None else []
+
+        def resolve_self(scope: Scope) -> list[Match]:
+            element = scope.element
+            if element is None or raw == "value":
+                return [] if element is None else [element]
+            return [element.changed(value=step) for step in self_values(scope)]  # the key it sits at
 
         missing_self: Missing = lambda scope: Match(None, scope.element.path if scope.element else scope.home)  # noqa: E731
         return resolve_self, missing_self, self_values
